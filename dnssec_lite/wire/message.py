@@ -1,0 +1,476 @@
+"""DNS messages (RFC 1035 section 4) with EDNS0, decoded strictly.
+
+``Message.from_wire`` either returns a message or raises
+:class:`~dnssec_lite.errors.WireFormatError` naming the offset and the
+problem; it never raises anything else, never loops and allocates no more
+than the input justifies (counts are checked against the remaining octets
+before any record is read).
+"""
+
+from __future__ import annotations
+
+import secrets
+import struct
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from ..errors import WireFormatError
+from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
+from .name import ROOT, Name, decode_name
+from .rdata.base import Compress, Rdata, rdata_from_wire, write_name
+from .rdata.dnssec import RRSIG
+from .rdata.opt import decode_options, encode_options
+from .rrset import RR, RRset
+from .types import (
+    FLAG_AA,
+    FLAG_AD,
+    FLAG_CD,
+    FLAG_NAMES,
+    FLAG_QR,
+    FLAG_RA,
+    FLAG_RD,
+    FLAG_TC,
+    Opcode,
+    Rcode,
+    RRClass,
+    RRType,
+)
+
+_HEADER = struct.Struct("!HHHHHH")
+_RR_FIXED = struct.Struct("!HHIH")
+_QFIXED = struct.Struct("!HH")
+
+_TYPE_RRSIG = int(RRType.RRSIG)
+_TYPE_OPT = int(RRType.OPT)
+
+
+class Question:
+    """The question: name, type and class."""
+
+    __slots__ = ("name", "rrclass", "rrtype")
+
+    def __init__(self, name: Name, rrtype: int, rrclass: int = RRClass.IN) -> None:
+        self.name = name
+        self.rrtype = rrtype
+        self.rrclass = rrclass
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Question):
+            return NotImplemented
+        return (
+            self.name == other.name
+            and self.rrtype == other.rrtype
+            and self.rrclass == other.rrclass
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.rrtype, self.rrclass))
+
+    def to_text(self) -> str:
+        return (
+            f"{self.name.to_text()} {RRClass.to_text(self.rrclass)} {RRType.to_text(self.rrtype)}"
+        )
+
+    def __repr__(self) -> str:
+        return f"Question({self.to_text()!r})"
+
+
+class Message:
+    """A DNS message.  Treat instances as immutable once built or parsed.
+
+    ``flags`` holds the header flag bits (QR AA TC RD RA AD CD); ``rcode`` is
+    the full 12-bit response code (EDNS extended bits included); the OPT
+    record is not in ``additional`` but in ``edns``.
+    """
+
+    __slots__ = (
+        "additional",
+        "answer",
+        "authority",
+        "edns",
+        "flags",
+        "id",
+        "opcode",
+        "question",
+        "rcode",
+    )
+
+    def __init__(
+        self,
+        id: int = 0,
+        flags: int = 0,
+        opcode: int = Opcode.QUERY,
+        rcode: int = Rcode.NOERROR,
+        question: Sequence[Question] = (),
+        answer: Sequence[RRset] = (),
+        authority: Sequence[RRset] = (),
+        additional: Sequence[RRset] = (),
+        edns: Edns | None = None,
+    ) -> None:
+        self.id = id
+        self.flags = flags
+        self.opcode = opcode
+        self.rcode = rcode
+        self.question = tuple(question)
+        self.answer = tuple(answer)
+        self.authority = tuple(authority)
+        self.additional = tuple(additional)
+        self.edns = edns
+
+    # -- building ---------------------------------------------------------
+    @classmethod
+    def make_query(
+        cls,
+        name: Name | str,
+        rrtype: int | str,
+        rrclass: int = RRClass.IN,
+        *,
+        do: bool = True,
+        cd: bool = False,
+        rd: bool = True,
+        ad: bool = False,
+        id: int | None = None,
+        payload: int = DEFAULT_PAYLOAD,
+        use_edns: bool = True,
+        options: Sequence[tuple[int, bytes]] = (),
+    ) -> Message:
+        """A query for ``name``/``rrtype`` with EDNS0 (DO set unless ``do=False``)."""
+        if isinstance(name, str):
+            name = Name.from_text(name)
+        if isinstance(rrtype, str):
+            rrtype = RRType.from_text(rrtype)
+        flags = (FLAG_RD if rd else 0) | (FLAG_CD if cd else 0) | (FLAG_AD if ad else 0)
+        edns = None
+        if use_edns or do:
+            edns = Edns(payload=payload, flags=EDNS_DO if do else 0, options=tuple(options))
+        return cls(
+            id=secrets.randbits(16) if id is None else id,
+            flags=flags,
+            question=(Question(name, int(rrtype), int(rrclass)),),
+            edns=edns,
+        )
+
+    def make_response(self) -> Message:
+        """An empty response to this query (same id, question, RD and CD)."""
+        return Message(
+            id=self.id,
+            flags=FLAG_QR | (self.flags & (FLAG_RD | FLAG_CD)),
+            opcode=self.opcode,
+            question=self.question,
+            edns=Edns(flags=self.edns.flags & EDNS_DO) if self.edns else None,
+        )
+
+    def replace(self, **changes: object) -> Message:
+        """A copy with some fields changed."""
+        fields: dict[str, Any] = {slot: getattr(self, slot) for slot in self.__slots__}
+        fields.update(changes)
+        return Message(**fields)
+
+    # -- flags ------------------------------------------------------------
+    @property
+    def qr(self) -> bool:
+        return bool(self.flags & FLAG_QR)
+
+    @property
+    def aa(self) -> bool:
+        return bool(self.flags & FLAG_AA)
+
+    @property
+    def tc(self) -> bool:
+        return bool(self.flags & FLAG_TC)
+
+    @property
+    def rd(self) -> bool:
+        return bool(self.flags & FLAG_RD)
+
+    @property
+    def ra(self) -> bool:
+        return bool(self.flags & FLAG_RA)
+
+    @property
+    def ad(self) -> bool:
+        return bool(self.flags & FLAG_AD)
+
+    @property
+    def cd(self) -> bool:
+        return bool(self.flags & FLAG_CD)
+
+    @property
+    def dnssec_ok(self) -> bool:
+        return self.edns is not None and self.edns.dnssec_ok
+
+    @property
+    def extended_errors(self) -> tuple[ExtendedError, ...]:
+        return self.edns.extended_errors if self.edns else ()
+
+    def flags_text(self) -> str:
+        return " ".join(name for name, bit in FLAG_NAMES if self.flags & bit)
+
+    # -- lookups ----------------------------------------------------------
+    def find(self, section: Sequence[RRset], name: Name, rrtype: int) -> RRset | None:
+        for rrset in section:
+            if rrset.rrtype == rrtype and rrset.name == name:
+                return rrset
+        return None
+
+    def get_answer(self, name: Name, rrtype: int) -> RRset | None:
+        return self.find(self.answer, name, rrtype)
+
+    # -- wire -------------------------------------------------------------
+    @classmethod
+    def from_wire(cls, data: bytes) -> Message:
+        """Decode ``data``; raises WireFormatError on anything malformed."""
+        try:
+            return _decode(bytes(data))
+        except WireFormatError:
+            raise
+        except (IndexError, struct.error, ValueError, OverflowError) as exc:  # safety net
+            raise WireFormatError(-1, f"undecodable message ({exc})") from None
+
+    def to_wire(self, *, compress: bool = True, max_size: int | None = None) -> bytes:
+        """Encode; with ``max_size``, a message too large is cut to its
+        question with TC set (what a server does for UDP)."""
+        out = _encode(self, compress)
+        if max_size is not None and len(out) > max_size:
+            cut = Message(
+                self.id,
+                self.flags | FLAG_TC,
+                self.opcode,
+                self.rcode,
+                self.question,
+                edns=self.edns,
+            )
+            out = _encode(cut, compress)
+        return out
+
+    # -- text -------------------------------------------------------------
+    def to_text(self) -> str:
+        """dig-like text of the whole message."""
+        lines = [
+            f";; opcode: {Opcode.to_text(self.opcode)}, status: {Rcode.to_text(self.rcode)}, "
+            f"id: {self.id}",
+            f";; flags: {self.flags_text()}",
+        ]
+        if self.edns is not None:
+            lines.append(
+                f";; EDNS: version {self.edns.version}, udp {self.edns.payload}"
+                + (", do" if self.edns.dnssec_ok else "")
+            )
+            lines += [f";; {ede}" for ede in self.edns.extended_errors]
+        lines.append(";; QUESTION SECTION:")
+        lines += [";" + q.to_text() for q in self.question]
+        for title, section in (
+            ("ANSWER", self.answer),
+            ("AUTHORITY", self.authority),
+            ("ADDITIONAL", self.additional),
+        ):
+            if section:
+                lines.append(f";; {title} SECTION:")
+                lines += [rrset.to_text() for rrset in section]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        q = self.question[0].to_text() if self.question else "-"
+        return f"<Message id={self.id} {Rcode.to_text(self.rcode)} {q} [{self.flags_text()}]>"
+
+
+def rrsets_from_rrs(rrs: Iterable[RR]) -> list[RRset]:
+    from .rrset import group_rrs
+
+    return group_rrs(rrs)
+
+
+class _Group:
+    """Records of one RRset (or its signatures) while a section is read."""
+
+    __slots__ = ("items", "name", "ttl")
+
+    def __init__(self, name: Name, ttl: int) -> None:
+        self.name = name
+        self.ttl = ttl
+        self.items: list[Rdata] = []
+
+
+_OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata end
+
+
+def _decode_section(
+    data: bytes, pos: int, count: int, allow_opt: bool
+) -> tuple[list[RRset], int, _OptInfo | None]:
+    """Read ``count`` records; group them into RRsets (sigs attached)."""
+    groups: dict[tuple[Name, int, int], _Group] = {}
+    sig_groups: dict[tuple[Name, int, int], _Group] = {}
+    order: list[tuple[bool, tuple[Name, int, int]]] = []
+    opt: _OptInfo | None = None
+    limit = len(data)
+    unpack = _RR_FIXED.unpack_from
+    for _ in range(count):
+        start = pos
+        name, pos = decode_name(data, pos)
+        if pos + 10 > limit:
+            raise WireFormatError(pos, "record header truncated")
+        rrtype, rrclass, ttl, rdlen = unpack(data, pos)
+        pos += 10
+        end = pos + rdlen
+        if end > limit:
+            raise WireFormatError(pos - 2, f"rdata length {rdlen} runs past the end of the message")
+        if rrtype == _TYPE_OPT:
+            if not allow_opt:
+                raise WireFormatError(start, "OPT record outside the additional section")
+            if opt is not None:
+                raise WireFormatError(start, "more than one OPT record")
+            if name.labels:
+                raise WireFormatError(start, "OPT record owner is not the root")
+            opt = (rrclass, ttl, pos, end)
+            pos = end
+            continue
+        rdata = rdata_from_wire(rrtype, data, pos, end)
+        pos = end
+        if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
+            key = (name, rdata.type_covered, rrclass)
+            table = sig_groups
+        else:
+            key = (name, rrtype, rrclass)
+            table = groups
+        group = table.get(key)
+        if group is None:
+            table[key] = group = _Group(name, ttl)
+            order.append((table is sig_groups, key))
+        elif ttl < group.ttl:
+            group.ttl = ttl
+        group.items.append(rdata)
+    out: list[RRset] = []
+    unmatched: dict[tuple[Name, int], int] = {}
+    for is_sig, key in order:
+        if not is_sig:
+            group = groups[key]
+            sig_group = sig_groups.get(key)
+            if sig_group is None:
+                out.append(RRset(group.name, key[1], key[2], group.ttl, group.items))
+            else:
+                sigs = [sig for sig in sig_group.items if isinstance(sig, RRSIG)]
+                out.append(
+                    RRset(group.name, key[1], key[2], group.ttl, group.items, sigs, sig_group.ttl)
+                )
+        elif key not in groups:
+            # Signatures without their data: one RRSIG RRset per owner.
+            sig_group = sig_groups[key]
+            okey = (key[0], key[2])
+            index = unmatched.get(okey)
+            if index is None:
+                unmatched[okey] = len(out)
+                out.append(
+                    RRset(sig_group.name, _TYPE_RRSIG, key[2], sig_group.ttl, sig_group.items)
+                )
+            else:
+                prev = out[index]
+                out[index] = RRset(
+                    prev.name,
+                    _TYPE_RRSIG,
+                    key[2],
+                    min(prev.ttl, sig_group.ttl),
+                    prev.rdatas + tuple(sig_group.items),
+                )
+    return out, pos, opt
+
+
+def _decode(data: bytes) -> Message:
+    if len(data) < 12:
+        raise WireFormatError(len(data), "message shorter than the 12-octet header")
+    msg_id, word, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data, 0)
+    remaining = len(data) - 12
+    if qdcount * 5 + (ancount + nscount + arcount) * 11 > remaining:
+        raise WireFormatError(4, "record counts exceed what the message can hold")
+    pos = 12
+    questions = []
+    for _ in range(qdcount):
+        name, pos = decode_name(data, pos)
+        if pos + 4 > len(data):
+            raise WireFormatError(pos, "question type and class truncated")
+        qtype, qclass = _QFIXED.unpack_from(data, pos)
+        pos += 4
+        questions.append(Question(name, qtype, qclass))
+    answer, pos, _ = _decode_section(data, pos, ancount, False)
+    authority, pos, _ = _decode_section(data, pos, nscount, False)
+    additional, pos, opt = _decode_section(data, pos, arcount, True)
+    if pos != len(data):
+        raise WireFormatError(
+            pos, f"{len(data) - pos} octets of trailing data after the last record"
+        )
+    rcode = word & 0x000F
+    edns = None
+    if opt is not None:
+        payload, ttl, rdata_start, rdata_end = opt
+        rcode |= (ttl >> 24) << 4
+        edns = Edns(
+            payload=payload,
+            version=(ttl >> 16) & 0xFF,
+            flags=ttl & 0xFFFF,
+            options=decode_options(data, rdata_start, rdata_end),
+        )
+    return Message(
+        id=msg_id,
+        flags=word & 0x87F0,
+        opcode=(word >> 11) & 0x0F,
+        rcode=rcode,
+        question=questions,
+        answer=answer,
+        authority=authority,
+        additional=additional,
+        edns=edns,
+    )
+
+
+def _encode_rrset(out: bytearray, rrset: RRset, compress: Compress | None) -> int:
+    count = 0
+    pack = _RR_FIXED.pack
+    for rdatas, rrtype, ttl in (
+        (rrset.rdatas, rrset.rrtype, rrset.ttl),
+        (rrset.sigs, _TYPE_RRSIG, rrset.sig_ttl),
+    ):
+        rd: Rdata
+        for rd in rdatas:
+            write_name(out, rrset.name, compress)
+            header_at = len(out)
+            out += pack(rrtype, rrset.rrclass, ttl, 0)
+            start = len(out)
+            if rd.COMPRESSIBLE and compress is not None:
+                rd.encode(out, compress)
+            else:
+                out += rd.to_wire()
+            length = len(out) - start
+            if length > 0xFFFF:
+                raise ValueError("rdata longer than 65535 octets")
+            out[header_at + 8 : header_at + 10] = length.to_bytes(2, "big")
+            count += 1
+    return count
+
+
+def _encode(msg: Message, compress_names: bool) -> bytes:
+    out = bytearray(12)
+    compress: Compress | None = {} if compress_names else None
+    for q in msg.question:
+        write_name(out, q.name, compress)
+        out += _QFIXED.pack(q.rrtype, q.rrclass)
+    counts = []
+    for section in (msg.answer, msg.authority, msg.additional):
+        n = 0
+        for rrset in section:
+            n += _encode_rrset(out, rrset, compress)
+        counts.append(n)
+    rcode = msg.rcode
+    if msg.edns is not None:
+        edns = msg.edns
+        out.append(0)  # root owner
+        ttl = ((rcode >> 4) << 24) | (edns.version << 16) | edns.flags
+        opts = bytearray()
+        encode_options(opts, edns.options)
+        out += _RR_FIXED.pack(_TYPE_OPT, edns.payload, ttl, len(opts))
+        out += opts
+        counts[2] += 1
+    word = (msg.flags & 0x87F0) | ((msg.opcode & 0x0F) << 11) | (rcode & 0x0F)
+    _HEADER.pack_into(out, 0, msg.id, word, len(msg.question), *counts)
+    return bytes(out)
+
+
+__all__ = ["Message", "Question", "ROOT"]

@@ -1,0 +1,567 @@
+"""DNSSEC record types: DS, CDS, DNSKEY, CDNSKEY, RRSIG, NSEC, NSEC3, NSEC3PARAM.
+
+Records decoded from the wire keep their original rdata octets, which are
+their canonical form (none of these types lower-cases names except RRSIG's
+signer, RFC 6840 5.1): re-encoding an odd but valid type bitmap could
+otherwise change signed data.
+"""
+
+from __future__ import annotations
+
+import calendar
+import struct
+import time
+
+from ...errors import TextFormatError, WireFormatError
+from ..name import Name
+from ..types import DNSKEY_REVOKE, DNSKEY_SEP, DNSKEY_ZONE, Algorithm, RRType
+from .base import (
+    Compress,
+    Rdata,
+    b32hex_decode,
+    b32hex_encode,
+    b64decode,
+    b64encode,
+    expect_end,
+    hexdecode,
+    need,
+    read_name,
+    register,
+    text_count,
+    text_int,
+    text_min,
+    text_ttl,
+    write_name,
+)
+
+_HBB = struct.Struct("!HBB")
+_RRSIG_FIXED = struct.Struct("!HBBIIIH")
+_NSEC3_FIXED = struct.Struct("!BBHB")
+
+
+# -- type bitmaps (RFC 4034 section 4.1.2) -----------------------------------
+
+
+def decode_type_bitmap(data: bytes, start: int, end: int) -> frozenset[int]:
+    """Decode window blocks; windows must ascend and be 1..32 octets long."""
+    types: set[int] = set()
+    pos = start
+    last_window = -1
+    while pos < end:
+        if pos + 2 > end:
+            raise WireFormatError(pos, "type bitmap window header truncated")
+        window = data[pos]
+        length = data[pos + 1]
+        if window <= last_window:
+            raise WireFormatError(pos, "type bitmap windows out of order")
+        if not 1 <= length <= 32:
+            raise WireFormatError(pos + 1, f"type bitmap window length {length}")
+        if pos + 2 + length > end:
+            raise WireFormatError(pos, "type bitmap runs past the end of the rdata")
+        base = window << 8
+        for i in range(length):
+            octet = data[pos + 2 + i]
+            if octet:
+                for bit in range(8):
+                    if octet & (0x80 >> bit):
+                        types.add(base + i * 8 + bit)
+        last_window = window
+        pos += 2 + length
+    return frozenset(types)
+
+
+def encode_type_bitmap(types: frozenset[int]) -> bytes:
+    out = bytearray()
+    windows: dict[int, bytearray] = {}
+    for rrtype in sorted(types):
+        window, low = divmod(rrtype, 256)
+        bits = windows.setdefault(window, bytearray())
+        index = low // 8
+        if len(bits) <= index:
+            bits.extend(b"\x00" * (index + 1 - len(bits)))
+        bits[index] |= 0x80 >> (low % 8)
+    for window in sorted(windows):
+        bits = windows[window]
+        out.append(window)
+        out.append(len(bits))
+        out += bits
+    return bytes(out)
+
+
+def types_from_text(tokens: list[str]) -> frozenset[int]:
+    types = set()
+    for tok in tokens:
+        try:
+            types.add(RRType.from_text(tok))
+        except ValueError:
+            raise TextFormatError(f"unknown type {tok!r} in type bitmap") from None
+    return frozenset(types)
+
+
+def types_to_text(types: frozenset[int]) -> str:
+    return " ".join(RRType.to_text(t) for t in sorted(types))
+
+
+# -- signature times (RFC 4034 section 3.2) ---------------------------------
+
+
+def sigtime_to_text(value: int) -> str:
+    return time.strftime("%Y%m%d%H%M%S", time.gmtime(value))
+
+
+def sigtime_from_text(token: str) -> int:
+    if len(token) == 14 and token.isdigit():
+        try:
+            stamp = time.strptime(token, "%Y%m%d%H%M%S")
+        except ValueError:
+            raise TextFormatError(f"bad signature time {token!r}") from None
+        # RFC 4034 3.2: the value is the time modulo 2**32 (serial arithmetic).
+        return calendar.timegm(stamp) % (1 << 32)
+    return text_int(token, 32, "signature time")
+
+
+def _key_tag(rdata: bytes, algorithm: int) -> int:
+    """RFC 4034 appendix B (with the RSAMD5 special case of B.1)."""
+    if algorithm == 1:
+        if len(rdata) < 4:
+            return 0
+        return (rdata[-3] << 8) | rdata[-2]
+    acc = 0
+    for i in range(0, len(rdata) - 1, 2):
+        acc += (rdata[i] << 8) | rdata[i + 1]
+    if len(rdata) % 2:
+        acc += rdata[-1] << 8
+    acc += (acc >> 16) & 0xFFFF
+    return acc & 0xFFFF
+
+
+# -- DS / CDS ---------------------------------------------------------------
+
+
+class _DSBase(Rdata):
+    __slots__ = ("algorithm", "digest", "digest_type", "key_tag")
+
+    def __init__(self, key_tag: int, algorithm: int, digest_type: int, digest: bytes) -> None:
+        self.key_tag = key_tag
+        self.algorithm = algorithm
+        self.digest_type = digest_type
+        self.digest = digest
+        self._wire = None
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
+        what = RRType.to_text(cls.rrtype)
+        need(data, start, 4, end, f"{what} fixed fields")
+        key_tag, algorithm, digest_type = _HBB.unpack_from(data, start)
+        rdata = cls(key_tag, algorithm, digest_type, data[start + 4 : end])
+        rdata._wire = data[start:end]
+        return rdata
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        out += _HBB.pack(self.key_tag, self.algorithm, self.digest_type)
+        out += self.digest
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> _DSBase:
+        what = RRType.to_text(cls.rrtype)
+        text_min(tokens, 4, what)
+        return cls(
+            text_int(tokens[0], 16, f"{what} key tag"),
+            _algorithm_from_text(tokens[1], what),
+            text_int(tokens[2], 8, f"{what} digest type"),
+            hexdecode(tokens[3:], f"{what} digest"),
+        )
+
+    def to_text(self) -> str:
+        return f"{self.key_tag} {self.algorithm} {self.digest_type} {self.digest.hex().upper()}"
+
+
+def _algorithm_from_text(token: str, what: str) -> int:
+    if token.isdigit():
+        return text_int(token, 8, f"{what} algorithm")
+    try:
+        value = Algorithm.from_text(token)
+    except ValueError:
+        raise TextFormatError(f"{what}: unknown algorithm {token!r}") from None
+    if value > 255:
+        raise TextFormatError(f"{what}: algorithm {value} does not fit in 8 bits")
+    return value
+
+
+@register(RRType.DS)
+class DS(_DSBase):
+    """Delegation signer (RFC 4034 section 5)."""
+
+    __slots__ = ()
+
+
+@register(RRType.CDS)
+class CDS(_DSBase):
+    """Child copy of DS (RFC 7344)."""
+
+    __slots__ = ()
+
+
+# -- DNSKEY / CDNSKEY -------------------------------------------------------
+
+
+class _KeyBase(Rdata):
+    __slots__ = ("_tag", "algorithm", "flags", "key", "protocol")
+
+    def __init__(self, flags: int, protocol: int, algorithm: int, key: bytes) -> None:
+        self.flags = flags
+        self.protocol = protocol
+        self.algorithm = algorithm
+        self.key = key
+        self._wire = None
+        self._tag: int | None = None
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> _KeyBase:
+        need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        flags, protocol, algorithm = _HBB.unpack_from(data, start)
+        rdata = cls(flags, protocol, algorithm, data[start + 4 : end])
+        rdata._wire = data[start:end]
+        return rdata
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        out += _HBB.pack(self.flags, self.protocol, self.algorithm)
+        out += self.key
+
+    @property
+    def key_tag(self) -> int:
+        """RFC 4034 appendix B key tag (cached)."""
+        tag = self._tag
+        if tag is None:
+            tag = _key_tag(self.to_wire(), self.algorithm)
+            self._tag = tag
+        return tag
+
+    @property
+    def is_zone_key(self) -> bool:
+        return bool(self.flags & DNSKEY_ZONE)
+
+    @property
+    def is_revoked(self) -> bool:
+        return bool(self.flags & DNSKEY_REVOKE)
+
+    @property
+    def is_sep(self) -> bool:
+        return bool(self.flags & DNSKEY_SEP)
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> _KeyBase:
+        what = RRType.to_text(cls.rrtype)
+        text_min(tokens, 4, what)
+        return cls(
+            text_int(tokens[0], 16, f"{what} flags"),
+            text_int(tokens[1], 8, f"{what} protocol"),
+            _algorithm_from_text(tokens[2], what),
+            b64decode(tokens[3:], f"{what} public key"),
+        )
+
+    def to_text(self) -> str:
+        return f"{self.flags} {self.protocol} {self.algorithm} {b64encode(self.key) or '-'}"
+
+
+@register(RRType.DNSKEY)
+class DNSKEY(_KeyBase):
+    """A zone's public key (RFC 4034 section 2)."""
+
+    __slots__ = ()
+
+
+@register(RRType.CDNSKEY)
+class CDNSKEY(_KeyBase):
+    """Child copy of DNSKEY (RFC 7344)."""
+
+    __slots__ = ()
+
+
+# -- RRSIG ------------------------------------------------------------------
+
+
+@register(RRType.RRSIG)
+class RRSIG(Rdata):
+    """Signature over an RRset (RFC 4034 section 3)."""
+
+    __slots__ = (
+        "algorithm",
+        "expiration",
+        "inception",
+        "key_tag",
+        "labels",
+        "original_ttl",
+        "signature",
+        "signer",
+        "type_covered",
+    )
+    CANONICAL_NAMES = True
+
+    def __init__(
+        self,
+        type_covered: int,
+        algorithm: int,
+        labels: int,
+        original_ttl: int,
+        expiration: int,
+        inception: int,
+        key_tag: int,
+        signer: Name,
+        signature: bytes,
+    ) -> None:
+        self.type_covered = type_covered
+        self.algorithm = algorithm
+        self.labels = labels
+        self.original_ttl = original_ttl
+        self.expiration = expiration
+        self.inception = inception
+        self.key_tag = key_tag
+        self.signer = signer
+        self.signature = signature
+        self._wire = None
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> RRSIG:
+        need(data, start, 18, end, "RRSIG fixed fields")
+        covered, alg, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack_from(
+            data, start
+        )
+        signer, pos = read_name(data, start + 18, end, "RRSIG signer name")
+        rdata = cls(covered, alg, labels, ttl, expiration, inception, tag, signer, data[pos:end])
+        if pos - start - 18 == signer.wire_length():  # not compressed: keep the octets
+            rdata._wire = data[start:end]
+        return rdata
+
+    def header_wire(self) -> bytes:
+        """The rdata without the signature, signer lower-cased: the start of
+        the signed data (RFC 4034 section 3.1.8.1)."""
+        return (
+            _RRSIG_FIXED.pack(
+                self.type_covered,
+                self.algorithm,
+                self.labels,
+                self.original_ttl,
+                self.expiration,
+                self.inception,
+                self.key_tag,
+            )
+            + self.signer.canonical_wire()
+        )
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        out += _RRSIG_FIXED.pack(
+            self.type_covered,
+            self.algorithm,
+            self.labels,
+            self.original_ttl,
+            self.expiration,
+            self.inception,
+            self.key_tag,
+        )
+        write_name(out, self.signer, None)
+        out += self.signature
+
+    def canonical(self) -> bytes:
+        return self.header_wire() + self.signature
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> RRSIG:
+        text_min(tokens, 9, "RRSIG")
+        try:
+            covered = RRType.from_text(tokens[0])
+        except ValueError:
+            raise TextFormatError(f"RRSIG: unknown type covered {tokens[0]!r}") from None
+        return cls(
+            covered,
+            _algorithm_from_text(tokens[1], "RRSIG"),
+            text_int(tokens[2], 8, "RRSIG labels"),
+            text_ttl(tokens[3], "RRSIG original TTL"),
+            sigtime_from_text(tokens[4]),
+            sigtime_from_text(tokens[5]),
+            text_int(tokens[6], 16, "RRSIG key tag"),
+            Name.from_text(tokens[7], origin),
+            b64decode(tokens[8:], "RRSIG signature"),
+        )
+
+    def to_text(self) -> str:
+        return (
+            f"{RRType.to_text(self.type_covered)} {self.algorithm} {self.labels} "
+            f"{self.original_ttl} {sigtime_to_text(self.expiration)} "
+            f"{sigtime_to_text(self.inception)} {self.key_tag} {self.signer.to_text()} "
+            f"{b64encode(self.signature)}"
+        )
+
+
+# -- NSEC -------------------------------------------------------------------
+
+
+@register(RRType.NSEC)
+class NSEC(Rdata):
+    """Next secure record (RFC 4034 section 4); the next name keeps its case."""
+
+    __slots__ = ("next", "types")
+
+    def __init__(self, next: Name, types: frozenset[int]) -> None:
+        self.next = next
+        self.types = types
+        self._wire = None
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC:
+        name, pos = read_name(data, start, end, "NSEC next name")
+        rdata = cls(name, decode_type_bitmap(data, pos, end))
+        if pos - start == name.wire_length():  # not compressed: keep the octets
+            rdata._wire = data[start:end]
+        return rdata
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        write_name(out, self.next, None)
+        out += encode_type_bitmap(self.types)
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> NSEC:
+        text_min(tokens, 1, "NSEC")
+        return cls(Name.from_text(tokens[0], origin), types_from_text(tokens[1:]))
+
+    def to_text(self) -> str:
+        bitmap = types_to_text(self.types)
+        return f"{self.next.to_text()} {bitmap}" if bitmap else self.next.to_text()
+
+
+# -- NSEC3 / NSEC3PARAM -----------------------------------------------------
+
+NSEC3_OPTOUT = 0x01
+
+
+def _salt_from_text(token: str, what: str) -> bytes:
+    if token == "-":
+        return b""
+    salt = hexdecode([token], f"{what} salt")
+    if len(salt) > 255:
+        raise TextFormatError(f"{what}: salt longer than 255 octets")
+    return salt
+
+
+@register(RRType.NSEC3)
+class NSEC3(Rdata):
+    """Hashed next secure record (RFC 5155 section 3)."""
+
+    __slots__ = ("flags", "hash_algorithm", "iterations", "next_hashed", "salt", "types")
+
+    def __init__(
+        self,
+        hash_algorithm: int,
+        flags: int,
+        iterations: int,
+        salt: bytes,
+        next_hashed: bytes,
+        types: frozenset[int],
+    ) -> None:
+        self.hash_algorithm = hash_algorithm
+        self.flags = flags
+        self.iterations = iterations
+        self.salt = salt
+        self.next_hashed = next_hashed
+        self.types = types
+        self._wire = None
+
+    @property
+    def opt_out(self) -> bool:
+        return bool(self.flags & NSEC3_OPTOUT)
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3:
+        need(data, start, 5, end, "NSEC3 fixed fields")
+        hash_algorithm, flags, iterations, salt_len = _NSEC3_FIXED.unpack_from(data, start)
+        pos = start + 5
+        need(data, pos, salt_len + 1, end, "NSEC3 salt")
+        salt = data[pos : pos + salt_len]
+        pos += salt_len
+        hash_len = data[pos]
+        pos += 1
+        need(data, pos, hash_len, end, "NSEC3 next hashed owner")
+        if hash_len == 0:
+            raise WireFormatError(pos - 1, "NSEC3 next hashed owner is empty")
+        next_hashed = data[pos : pos + hash_len]
+        pos += hash_len
+        rdata = cls(
+            hash_algorithm, flags, iterations, salt, next_hashed, decode_type_bitmap(data, pos, end)
+        )
+        rdata._wire = data[start:end]
+        return rdata
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        out += _NSEC3_FIXED.pack(self.hash_algorithm, self.flags, self.iterations, len(self.salt))
+        out += self.salt
+        out.append(len(self.next_hashed))
+        out += self.next_hashed
+        out += encode_type_bitmap(self.types)
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> NSEC3:
+        text_min(tokens, 5, "NSEC3")
+        try:
+            next_hashed = b32hex_decode(tokens[4])
+        except ValueError:
+            raise TextFormatError(f"NSEC3: bad next hashed owner {tokens[4]!r}") from None
+        if not next_hashed or len(next_hashed) > 255:
+            raise TextFormatError("NSEC3: next hashed owner must be 1..255 octets")
+        return cls(
+            text_int(tokens[0], 8, "NSEC3 hash algorithm"),
+            text_int(tokens[1], 8, "NSEC3 flags"),
+            text_int(tokens[2], 16, "NSEC3 iterations"),
+            _salt_from_text(tokens[3], "NSEC3"),
+            next_hashed,
+            types_from_text(tokens[5:]),
+        )
+
+    def to_text(self) -> str:
+        text = (
+            f"{self.hash_algorithm} {self.flags} {self.iterations} "
+            f"{self.salt.hex().upper() or '-'} {b32hex_encode(self.next_hashed).upper()}"
+        )
+        bitmap = types_to_text(self.types)
+        return f"{text} {bitmap}" if bitmap else text
+
+
+@register(RRType.NSEC3PARAM)
+class NSEC3PARAM(Rdata):
+    """NSEC3 parameters of a zone (RFC 5155 section 4)."""
+
+    __slots__ = ("flags", "hash_algorithm", "iterations", "salt")
+
+    def __init__(self, hash_algorithm: int, flags: int, iterations: int, salt: bytes) -> None:
+        self.hash_algorithm = hash_algorithm
+        self.flags = flags
+        self.iterations = iterations
+        self.salt = salt
+        self._wire = None
+
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3PARAM:
+        need(data, start, 5, end, "NSEC3PARAM fixed fields")
+        hash_algorithm, flags, iterations, salt_len = _NSEC3_FIXED.unpack_from(data, start)
+        expect_end(start + 5 + salt_len, end, "NSEC3PARAM")
+        rdata = cls(hash_algorithm, flags, iterations, data[start + 5 : end])
+        rdata._wire = data[start:end]
+        return rdata
+
+    def encode(self, out: bytearray, compress: Compress | None) -> None:
+        out += _NSEC3_FIXED.pack(self.hash_algorithm, self.flags, self.iterations, len(self.salt))
+        out += self.salt
+
+    @classmethod
+    def from_text(cls, tokens: list[str], origin: Name) -> NSEC3PARAM:
+        text_count(tokens, 4, "NSEC3PARAM")
+        return cls(
+            text_int(tokens[0], 8, "NSEC3PARAM hash algorithm"),
+            text_int(tokens[1], 8, "NSEC3PARAM flags"),
+            text_int(tokens[2], 16, "NSEC3PARAM iterations"),
+            _salt_from_text(tokens[3], "NSEC3PARAM"),
+        )
+
+    def to_text(self) -> str:
+        return (
+            f"{self.hash_algorithm} {self.flags} {self.iterations} {self.salt.hex().upper() or '-'}"
+        )
