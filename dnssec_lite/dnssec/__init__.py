@@ -1,0 +1,1 @@
+"""DNSSEC validation: algorithms, digests, and the validator proper."""
