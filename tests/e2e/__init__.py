@@ -1,0 +1,1 @@
+"""End-to-end tests against real DNS software (nsd, unbound) on loopback."""
