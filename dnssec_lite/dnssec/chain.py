@@ -1,0 +1,1136 @@
+"""The chain of trust as a sans-I/O job.
+
+``Validator.start(question, response, now)`` returns a :class:`ValidationJob`
+that says which (name, type) lookups it still needs (:meth:`pending`) and
+takes their results (:meth:`feed`) until :attr:`ValidationJob.answer` is set.
+The driver -- sync sockets, asyncio, a recorded vector or a test double --
+does all the I/O; independent fetches come out together so that it can send
+them in parallel.
+
+Internally the validation is written as a generator that yields the lists of
+fetches it needs; the job resumes it when all of them have been fed.  Zone
+cuts are found top-down from the closest trust anchor: a DS query for each
+name between the last known secure zone and the target (RFC 4035 5.2), which
+never asks a name below a proven insecure delegation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Generator
+from dataclasses import dataclass
+
+from ..wire.message import Message, Question
+from ..wire.name import Name
+from ..wire.rdata.dnssec import DNSKEY, DS
+from ..wire.rdata.names import CNAME, DNAME
+from ..wire.rrset import RRset
+from ..wire.types import EDE, Rcode, RRType
+from . import nsec as nsec_proofs
+from . import nsec3 as nsec3_proofs
+from . import reasons
+from .algorithms import DEFAULT_POLICY, AlgorithmPolicy, is_supported, is_supported_key
+from .digest import ds_digest, is_supported_digest
+from .limits import DEFAULT_LIMITS, Limits
+from .rrsig import Budget, SigCheck, check_rrset
+from .status import Answer, ChainLink, KeyRef, Reason, Status
+from .trust import TrustAnchor, TrustAnchors
+
+log = logging.getLogger("dnssec_lite.dnssec")
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """A lookup the validator needs: the response to (name, rrtype) asked
+    with DO=1 CD=1 from a recursive server (or resolved iteratively)."""
+
+    name: Name
+    rrtype: int
+
+    def __str__(self) -> str:
+        return f"{self.name.to_text()}/{RRType.to_text(self.rrtype)}"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchFailed:
+    """A lookup that produced no usable response."""
+
+    reason: str
+    ede: int = EDE.NETWORK_ERROR
+    stripped: bool = False
+
+
+FetchResult = Message | FetchFailed
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """What is known about one zone: its validated keys, or why it has none."""
+
+    zone: Name
+    status: Status
+    keys: tuple[DNSKEY, ...] = ()
+    reason: Reason | None = None
+    link: ChainLink | None = None
+    ttl: int = 0
+
+
+class KeyCache:
+    """Validated key entries across jobs, bounded in size and by TTL.
+
+    Entries expire at ``now + ttl`` given when stored; BOGUS entries live
+    only ``Limits.bogus_ttl`` seconds.
+    """
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Name, tuple[KeyEntry, int]] = OrderedDict()
+
+    def get(self, zone: Name, now: int) -> KeyEntry | None:
+        item = self._entries.get(zone)
+        if item is None:
+            return None
+        entry, expires = item
+        if now >= expires:
+            del self._entries[zone]
+            return None
+        self._entries.move_to_end(zone)
+        return entry
+
+    def put(self, entry: KeyEntry, now: int, ttl: int) -> None:
+        if ttl <= 0:
+            return
+        self._entries[entry.zone] = (entry, now + ttl)
+        self._entries.move_to_end(entry.zone)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+class Validator:
+    """Holds the configuration shared by many validations."""
+
+    def __init__(
+        self,
+        anchors: TrustAnchors,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        policy: AlgorithmPolicy = DEFAULT_POLICY,
+        key_cache: KeyCache | None = None,
+        ignore_time: bool = False,
+    ) -> None:
+        self.anchors = anchors
+        self.limits = limits
+        self.policy = policy
+        self.key_cache = key_cache if key_cache is not None else KeyCache()
+        self.ignore_time = ignore_time
+
+    def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
+        return ValidationJob(self, question, response, now)
+
+
+Need = Generator[list[Fetch], None, None]
+
+
+@dataclass
+class _Link:
+    status: Status
+    reason: Reason | None
+    ttl: int
+
+
+class ValidationJob:
+    """One validation in progress; see the module docstring for the loop."""
+
+    def __init__(
+        self, validator: Validator, question: Question, response: FetchResult, now: int
+    ) -> None:
+        self.validator = validator
+        self.question = question
+        self.response = response
+        self.now = now
+        self.limits = validator.limits
+        self.policy = validator.policy
+        self.budget = Budget()
+        self.results: dict[Fetch, FetchResult] = {}
+        self.answer: Answer | None = None
+        self._asked: list[Fetch] = []
+        self._chain: dict[Name, ChainLink] = {}
+        self._gen = self._validate()
+        self._resume()
+
+    # -- driver interface ------------------------------------------------------
+    def pending(self) -> list[Fetch]:
+        """Fetches wanted now and not yet fed (independent of each other)."""
+        return [f for f in self._asked if f not in self.results]
+
+    def feed(self, fetch: Fetch, result: FetchResult) -> None:
+        """Give the result of one fetch; resumes the work when all are in."""
+        if self.answer is not None:
+            return
+        self.results[fetch] = result
+        if not self.pending():
+            self._resume()
+
+    @property
+    def fetch_count(self) -> int:
+        return len(self.results)
+
+    def _resume(self) -> None:
+        while True:
+            try:
+                wanted = next(self._gen)
+            except StopIteration:
+                return
+            self._asked = wanted
+            if self.pending():
+                return
+
+    # -- helpers ----------------------------------------------------------------
+    def _need(self, fetches: list[Fetch]) -> Need:
+        todo = [f for f in dict.fromkeys(fetches) if f not in self.results]
+        if todo:
+            room = self.limits.max_fetches - len(self.results)
+            if room <= 0:
+                for fetch in todo:
+                    self.results[fetch] = FetchFailed(
+                        f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
+                    )
+                return
+            for fetch in todo[room:]:
+                self.results[fetch] = FetchFailed(
+                    f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
+                )
+            log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
+            yield todo[:room]
+
+    def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
+        return check_rrset(
+            rrset,
+            entry.zone,
+            entry.keys,
+            self.now,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
+
+    def _finish(
+        self,
+        status: Status,
+        reason: Reason | None,
+        rcode: int,
+        rrsets: list[RRset],
+        denial: list[RRset],
+        ttl: int,
+    ) -> Answer:
+        if status is Status.SECURE:
+            reason = None
+        elif reason is None:
+            reason = reasons.bogus(EDE.OTHER, "validation failed")
+        return Answer(
+            question=self.question,
+            rcode=rcode,
+            status=status,
+            rrsets=tuple(rrsets),
+            denial=tuple(denial),
+            reason=reason,
+            chain=tuple(self._chain.values()),
+            ttl=max(0, ttl),
+            queries=len(self.results),
+        )
+
+    # -- the validation -----------------------------------------------------------
+    def _validate(self) -> Generator[list[Fetch], None, None]:
+        self.answer = yield from self._validate_answer()
+
+    def _validate_answer(self) -> Generator[list[Fetch], None, Answer]:
+        q = self.question
+        response = self.response
+        if isinstance(response, FetchFailed):
+            return self._finish(
+                Status.INDETERMINATE,
+                reasons.bogus(response.ede, response.reason, q.name, q.rrtype),
+                Rcode.SERVFAIL,
+                [],
+                [],
+                0,
+            )
+        rcode = response.rcode
+        if rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+            return self._finish(
+                Status.INDETERMINATE,
+                reasons.bogus(
+                    EDE.NO_REACHABLE_AUTHORITY,
+                    f"the upstream answered {Rcode.to_text(rcode)}",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                [],
+                [],
+                0,
+            )
+        nta = self.validator.anchors.negative_for(q.name)
+        if nta is not None:
+            return self._finish(
+                Status.INSECURE,
+                reasons.negative_anchor(q.name, nta),
+                rcode,
+                list(response.answer),
+                [],
+                _min_ttl(response.answer),
+            )
+        links: list[_Link] = []
+        out: list[RRset] = []
+        denial: list[RRset] = []
+        name = q.name
+        seen: set[Name] = set()
+        for _hop in range(self.limits.max_chain_links + 1):
+            if name in seen:
+                links.append(
+                    _Link(
+                        Status.BOGUS,
+                        reasons.bogus(
+                            EDE.DNSSEC_BOGUS,
+                            f"CNAME/DNAME loop at {name.to_text()}",
+                            name,
+                            q.rrtype,
+                        ),
+                        0,
+                    )
+                )
+                break
+            seen.add(name)
+            direct = response.get_answer(name, q.rrtype) if q.rrtype != RRType.ANY else None
+            if q.rrtype == RRType.ANY:
+                found = [r for r in response.answer if r.name == name]
+                if found:
+                    for rrset in found:
+                        link = yield from self._validate_positive(rrset, response)
+                        links.append(link)
+                        out.append(rrset)
+                    break
+            if direct is not None:
+                link = yield from self._validate_positive(direct, response)
+                links.append(link)
+                out.append(direct)
+                if link.status is Status.SECURE or link.status is Status.INSECURE:
+                    denial.extend(_proof_rrsets(response))
+                break
+            cname = response.get_answer(name, RRType.CNAME)
+            if cname is not None and q.rrtype != RRType.CNAME:
+                link = yield from self._validate_positive(cname, response)
+                links.append(link)
+                out.append(cname)
+                target = _cname_target(cname)
+                if target is None:
+                    break
+                name = target
+                continue
+            dname = _find_dname(response, name)
+            if dname is not None:
+                link = yield from self._validate_positive(dname, response)
+                links.append(link)
+                out.append(dname)
+                synth = _synthesise(dname, name)
+                if synth is None:
+                    links.append(
+                        _Link(
+                            Status.BOGUS,
+                            reasons.bogus(
+                                EDE.DNSSEC_BOGUS,
+                                f"DNAME substitution for {name.to_text()} is too long",
+                                name,
+                                q.rrtype,
+                            ),
+                            0,
+                        )
+                    )
+                    break
+                given = response.get_answer(name, RRType.CNAME)
+                if given is not None:
+                    target = _cname_target(given)
+                    if target != synth:
+                        links.append(
+                            _Link(
+                                Status.BOGUS,
+                                reasons.bogus(
+                                    EDE.DNSSEC_BOGUS,
+                                    f"CNAME {name.to_text()} -> {target} does not match the DNAME "
+                                    f"{dname.name.to_text()} (expected {synth.to_text()})",
+                                    name,
+                                    RRType.CNAME,
+                                ),
+                                0,
+                            )
+                        )
+                        break
+                    out.append(given)
+                name = synth
+                continue
+            # No data for ``name``: a negative answer (at the end of any chain).
+            nxdomain = rcode == Rcode.NXDOMAIN
+            link = yield from self._validate_negative(name, q.rrtype, nxdomain, response)
+            links.append(link)
+            denial.extend(_proof_rrsets(response))
+            break
+        else:
+            links.append(
+                _Link(
+                    Status.BOGUS,
+                    reasons.limit_hit(
+                        "CNAME/DNAME chain too long", self.limits.max_chain_links, q.name, q.rrtype
+                    ),
+                    0,
+                )
+            )
+        status = Status.weakest(*(link.status for link in links)) if links else Status.BOGUS
+        reason = None
+        for link in links:
+            if link.status is status:
+                reason = link.reason
+                break
+        ttl = min((link.ttl for link in links), default=0)
+        if status is Status.BOGUS:
+            ttl = min(ttl, self.limits.bogus_ttl)
+        return self._finish(status, reason, rcode, out, denial, ttl)
+
+    # -- positive data ------------------------------------------------------------
+    def _validate_positive(
+        self, rrset: RRset, response: Message
+    ) -> Generator[list[Fetch], None, _Link]:
+        if not rrset.sigs:
+            entry = yield from self._zone_of(rrset.name)
+            if entry.status is Status.SECURE:
+                return _Link(
+                    Status.BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0
+                )
+            return _Link(entry.status, entry.reason, rrset.ttl)
+        signers = list(
+            dict.fromkeys(s.signer for s in rrset.sigs if rrset.name.is_subdomain(s.signer))
+        )
+        if not signers:
+            entry = yield from self._zone_of(rrset.name)
+            if entry.status is not Status.SECURE:
+                return _Link(entry.status, entry.reason, rrset.ttl)
+            return _Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"no RRSIG of {reasons.rrset_label(rrset.name, rrset.rrtype)} is by a zone "
+                    "above it",
+                    rrset.name,
+                    rrset.rrtype,
+                ),
+                0,
+            )
+        last: _Link | None = None
+        for signer in signers:
+            entry = yield from self._keys_for(signer)
+            if entry.status is not Status.SECURE:
+                last = _Link(entry.status, entry.reason, rrset.ttl)
+                if entry.status is Status.INSECURE:
+                    return last
+                continue
+            if entry.zone != signer:
+                last = _Link(
+                    Status.BOGUS,
+                    reasons.bogus(
+                        EDE.DNSKEY_MISSING,
+                        f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
+                        f"{signer.to_text()}, which is not a signed zone below "
+                        f"{entry.zone.to_text()} (no DS for it)",
+                        rrset.name,
+                        rrset.rrtype,
+                    ),
+                    0,
+                )
+                continue
+            check = self._check(rrset, entry)
+            if not check.ok:
+                last = _Link(Status.BOGUS, check.reason, 0)
+                continue
+            assert check.sig is not None
+            ttl = min(rrset.ttl, check.sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
+            if check.sig.labels < rrset.name.label_count():
+                proof = self._wildcard_proof(rrset.name, check.sig.labels, entry, response)
+                if not proof.ok:
+                    return _Link(
+                        Status.BOGUS,
+                        reasons.bogus(EDE.NSEC_MISSING, proof.text, rrset.name, rrset.rrtype),
+                        0,
+                    )
+                if proof.insecure:
+                    return _Link(
+                        Status.INSECURE,
+                        reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
+                        ttl,
+                    )
+            return _Link(Status.SECURE, None, ttl)
+        assert last is not None
+        return last
+
+    def _wildcard_proof(
+        self, name: Name, labels: int, entry: KeyEntry, response: Message
+    ) -> nsec_proofs.Proof:
+        nsecs, nsec3s, problem = self._validated_proofs(response, entry)
+        if problem is not None:
+            return nsec_proofs.Proof(False, "failed", problem.text)
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, entry.zone)
+            return nsec_proofs.prove_wildcard_answer(records, name, entry.zone)
+        if nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            if ns3.iterations > self.limits.max_nsec3_iterations:
+                return nsec_proofs.Proof(
+                    True,
+                    "iterations",
+                    reasons.nsec3_iterations(
+                        entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
+                    ).text,
+                    insecure=True,
+                )
+            try:
+                return nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
+            except nsec3_proofs.LimitExceeded:
+                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations")
+        return nsec_proofs.Proof(
+            False,
+            "failed",
+            f"{name.to_text()} was synthesised from a "
+            "wildcard but no NSEC/NSEC3 proves the name does not exist",
+        )
+
+    def _validated_proofs(
+        self, response: Message, entry: KeyEntry
+    ) -> tuple[list[RRset], list[RRset], Reason | None]:
+        """NSEC and NSEC3 RRsets of the authority section signed by the zone."""
+        nsecs: list[RRset] = []
+        nsec3s: list[RRset] = []
+        for rrset in response.authority:
+            if rrset.rrtype not in (RRType.NSEC, RRType.NSEC3):
+                continue
+            if not rrset.name.is_subdomain(entry.zone):
+                continue
+            if not any(sig.signer == entry.zone for sig in rrset.sigs):
+                continue
+            check = self._check(rrset, entry)
+            if not check.ok:
+                return [], [], check.reason
+            (nsecs if rrset.rrtype == RRType.NSEC else nsec3s).append(rrset)
+        return nsecs, nsec3s, None
+
+    # -- negative answers ------------------------------------------------------------
+    def _validate_negative(
+        self, name: Name, qtype: int, nxdomain: bool, response: Message
+    ) -> Generator[list[Fetch], None, _Link]:
+        signer = _negative_signer(response, name)
+        if signer is None:
+            entry = yield from self._zone_of(name)
+            if entry.status is not Status.SECURE:
+                return _Link(entry.status, entry.reason, _neg_ttl(response))
+            return _Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.NSEC_MISSING
+                    if any(r.sigs for r in response.authority)
+                    else EDE.RRSIGS_MISSING,
+                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for {reasons.rrset_label(name, qtype)} "
+                    f"comes without signed NSEC/NSEC3 records although {entry.zone.to_text()} is signed",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        entry = yield from self._keys_for(signer)
+        if entry.status is not Status.SECURE:
+            return _Link(entry.status, entry.reason, _neg_ttl(response))
+        if entry.zone != signer:
+            return _Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"denial for {name.to_text()} is signed by "
+                    f"{signer.to_text()}, which is not a signed zone",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        if qtype == RRType.DS and signer == name and not name.is_root():
+            return _Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"denial of DS for {name.to_text()} comes from the child zone itself",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        soa = response.find(response.authority, signer, RRType.SOA)
+        ttl = _neg_ttl(response)
+        if soa is not None and soa.sigs:
+            check = self._check(soa, entry)
+            if not check.ok:
+                return _Link(Status.BOGUS, check.reason, 0)
+            ttl = min(ttl, check.expires_in)
+        nsecs, nsec3s, problem = self._validated_proofs(response, entry)
+        if problem is not None:
+            return _Link(Status.BOGUS, problem, 0)
+        proof: nsec_proofs.Proof
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, entry.zone)
+            if nxdomain:
+                proof = nsec_proofs.prove_nxdomain(records, name, entry.zone)
+            else:
+                proof = nsec_proofs.prove_nodata(records, name, qtype, entry.zone)
+        elif nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            if not ns3:
+                if ns3.unknown_hash:
+                    return _Link(
+                        Status.INSECURE,
+                        reasons.bogus(
+                            EDE.OTHER,
+                            f"NSEC3 of {entry.zone.to_text()} uses an unknown hash algorithm",
+                            name,
+                            qtype,
+                        ),
+                        ttl,
+                    )
+                return _Link(
+                    Status.BOGUS,
+                    reasons.bogus(
+                        EDE.NSEC_MISSING, f"no usable NSEC3 of {entry.zone.to_text()}", name, qtype
+                    ),
+                    0,
+                )
+            if ns3.iterations > self.limits.max_nsec3_iterations:
+                return _Link(
+                    Status.INSECURE,
+                    reasons.nsec3_iterations(
+                        entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
+                    ),
+                    ttl,
+                )
+            try:
+                if nxdomain:
+                    proof = nsec3_proofs.prove_nxdomain(ns3, name)
+                else:
+                    proof = nsec3_proofs.prove_nodata(ns3, name, qtype)
+            except nsec3_proofs.LimitExceeded:
+                return _Link(
+                    Status.BOGUS,
+                    reasons.limit_hit(
+                        "too many NSEC3 hash computations",
+                        self.limits.max_nsec3_hashes,
+                        name,
+                        qtype,
+                    ),
+                    0,
+                )
+        else:
+            return _Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.NSEC_MISSING,
+                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+                    f"{reasons.rrset_label(name, qtype)} has no NSEC or NSEC3 proof",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        if not proof.ok:
+            return _Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
+        self._note_proof(entry.zone, proof.text)
+        if proof.insecure:
+            return _Link(Status.INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
+        return _Link(Status.SECURE, None, ttl)
+
+    def _note_proof(self, zone: Name, text: str) -> None:
+        link = self._chain.get(zone)
+        if link is not None and link.proof is None:
+            self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+
+    # -- keys and zone cuts ----------------------------------------------------------
+    def _zone_of(self, name: Name) -> Generator[list[Fetch], None, KeyEntry]:
+        """The security of the zone holding ``name`` (walk down to it)."""
+        return (yield from self._keys_for(name))
+
+    def _keys_for(self, target: Name) -> Generator[list[Fetch], None, KeyEntry]:
+        """Walk from the closest trust anchor down to ``target``.
+
+        Returns the entry of the deepest zone found at or above ``target``:
+        SECURE with its keys, INSECURE below an unsigned delegation, or BOGUS.
+        """
+        anchors = self.validator.anchors
+        nta = anchors.negative_for(target)
+        if nta is not None:
+            return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
+        anchor = anchors.closest(target)
+        if anchor is None:
+            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
+        cache = self.validator.key_cache
+        start: KeyEntry | None = None
+        for depth in range(len(target), len(anchor.zone) - 1, -1):
+            cached = cache.get(target.suffix(depth), self.now)
+            if cached is not None:
+                start = cached
+                break
+        names_below = [
+            target.suffix(d)
+            for d in range(len(start.zone if start else anchor.zone) + 1, len(target) + 1)
+        ]
+        if len(names_below) > self.limits.max_delegation_depth:
+            return KeyEntry(
+                target,
+                Status.BOGUS,
+                reason=reasons.limit_hit(
+                    f"{target.to_text()} is too deep below its trust anchor",
+                    self.limits.max_delegation_depth,
+                    target,
+                    None,
+                ),
+            )
+        # Ask for everything this walk may need at once: parallel fetches.
+        wanted: list[Fetch] = []
+        if start is None:
+            wanted.append(Fetch(anchor.zone, RRType.DNSKEY))
+        if start is None or start.status is Status.SECURE:
+            for below in names_below:
+                wanted.append(Fetch(below, RRType.DS))
+                wanted.append(Fetch(below, RRType.DNSKEY))
+        yield from self._need(wanted)
+        if start is None:
+            entry = self._anchor_entry(anchor)
+            self._remember(entry)
+        else:
+            entry = start
+            self._record(entry)
+        if entry.status is not Status.SECURE:
+            return entry
+        for below in names_below:
+            step = self._ds_step(entry, below)
+            kind = step[0]
+            if kind == "nocut":
+                continue
+            if kind == "cut":
+                ds_rrset = step[1]
+                assert isinstance(ds_rrset, RRset)
+                entry = self._dnskey_entry(below, ds_rrset, entry)
+                self._remember(entry)
+                if entry.status is not Status.SECURE:
+                    return entry
+                continue
+            if kind == "insecure":
+                reason = step[1]
+                assert isinstance(reason, Reason)
+                insecure = KeyEntry(
+                    below,
+                    Status.INSECURE,
+                    reason=reason,
+                    link=ChainLink(below, Status.INSECURE, proof=reason.text),
+                    ttl=entry.ttl,
+                )
+                self._remember(insecure)
+                return insecure
+            reason = step[1]
+            assert isinstance(reason, Reason)
+            bogus = KeyEntry(
+                below,
+                Status.BOGUS,
+                reason=reason,
+                link=ChainLink(below, Status.BOGUS, proof=reason.text),
+            )
+            self._remember(bogus)
+            return bogus
+        return entry
+
+    def _record(self, entry: KeyEntry) -> None:
+        if entry.link is not None and entry.zone not in self._chain:
+            self._chain[entry.zone] = entry.link
+
+    def _remember(self, entry: KeyEntry) -> None:
+        self._record(entry)
+        ttl = self.limits.bogus_ttl if entry.status is Status.BOGUS else entry.ttl
+        self.validator.key_cache.put(entry, self.now, ttl)
+
+    def _result(self, fetch: Fetch) -> FetchResult:
+        return self.results.get(fetch) or FetchFailed("not fetched")
+
+    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason]:
+        """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
+        ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
+        result = self._result(Fetch(name, RRType.DS))
+        if isinstance(result, FetchFailed):
+            return "bogus", reasons.bogus(
+                result.ede,
+                f"DS lookup for {name.to_text()} failed: {result.reason}",
+                name,
+                RRType.DS,
+            )
+        if result.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+            return "bogus", reasons.bogus(
+                EDE.NO_REACHABLE_AUTHORITY,
+                f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
+                name,
+                RRType.DS,
+            )
+        ds_rrset = result.get_answer(name, RRType.DS)
+        if ds_rrset is not None:
+            check = self._check(ds_rrset, parent)
+            if not check.ok:
+                return "bogus", check.reason or reasons.rrsigs_missing(name, RRType.DS, parent.zone)
+            return "cut", ds_rrset.with_ttl(
+                min(ds_rrset.ttl, check.expires_in, check.sig.original_ttl if check.sig else 0)
+            )
+        cname = result.get_answer(name, RRType.CNAME)
+        if cname is not None:
+            check = self._check(cname, parent)
+            if not check.ok:
+                return "bogus", check.reason or reasons.rrsigs_missing(
+                    name, RRType.CNAME, parent.zone
+                )
+            return "nocut", name
+        signer = _negative_signer(result, name)
+        if signer is not None and signer != parent.zone:
+            if signer.is_strict_subdomain(parent.zone) and signer == name:
+                # The child zone answered (a resolver that asked the wrong side):
+                # the name is a cut, but its DS cannot be judged from this.
+                return "bogus", reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"DS denial for {name.to_text()} came from the child zone",
+                    name,
+                    RRType.DS,
+                )
+            if not signer.is_subdomain(parent.zone):
+                return "bogus", reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"DS denial for {name.to_text()} is signed by "
+                    f"{signer.to_text()}, outside {parent.zone.to_text()}",
+                    name,
+                    RRType.DS,
+                )
+        nsecs, nsec3s, problem = self._validated_proofs(result, parent)
+        if problem is not None:
+            return "bogus", problem
+        proof: nsec_proofs.Proof
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, parent.zone)
+            proof = nsec_proofs.prove_no_ds(records, name, parent.zone)
+        elif nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, parent.zone, self.limits, self.budget)
+            if not ns3:
+                if ns3.unknown_hash:
+                    return "insecure", reasons.bogus(
+                        EDE.OTHER,
+                        f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
+                        name,
+                        RRType.DS,
+                    )
+                return "bogus", reasons.bogus(
+                    EDE.NSEC_MISSING,
+                    f"no usable NSEC3 proves DS absence at {name}",
+                    name,
+                    RRType.DS,
+                )
+            if ns3.iterations > self.limits.max_nsec3_iterations:
+                return "insecure", reasons.nsec3_iterations(
+                    parent.zone, ns3.iterations, self.limits.max_nsec3_iterations
+                )
+            try:
+                proof = nsec3_proofs.prove_no_ds(ns3, name)
+            except nsec3_proofs.LimitExceeded:
+                return "bogus", reasons.limit_hit(
+                    "too many NSEC3 hash computations",
+                    self.limits.max_nsec3_hashes,
+                    name,
+                    RRType.DS,
+                )
+        else:
+            unsigned = not any(r.sigs for r in result.authority)
+            return "bogus", reasons.bogus(
+                EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
+                f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
+                f"in {parent.zone.to_text()}",
+                name,
+                RRType.DS,
+            )
+        if not proof.ok:
+            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, RRType.DS)
+        if proof.kind == "no-ds":
+            return "insecure", reasons.insecure_delegation(name, proof.text)
+        return "nocut", name
+
+    def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
+        usable = [
+            ds
+            for ds in ds_set
+            if is_supported_digest(ds.digest_type) and is_supported(ds.algorithm, self.policy)
+        ]
+        if not usable:
+            algs = {ds.algorithm for ds in ds_set if not is_supported(ds.algorithm, self.policy)}
+            if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
+                return [], reasons.unsupported_algorithms(zone, algs)
+            return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
+        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
+        strong = [ds for ds in usable if ds.digest_type != 1]
+        return (strong or usable), None
+
+    def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
+        ds_set = tuple(rd for rd in ds_rrset.rdatas if isinstance(rd, DS))
+        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in ds_set)
+        usable, reason = self._usable_ds(zone, ds_set)
+        if not usable:
+            assert reason is not None
+            return KeyEntry(
+                zone,
+                Status.INSECURE,
+                reason=reason,
+                link=ChainLink(zone, Status.INSECURE, ds=ds_refs, proof=reason.text),
+                ttl=ds_rrset.ttl,
+            )
+        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
+
+    def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
+        zone = anchor.zone
+        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in anchor.ds)
+        usable: list[DS] = []
+        if anchor.ds:
+            usable, reason = self._usable_ds(zone, anchor.ds)
+            if not usable and not anchor.dnskeys:
+                assert reason is not None
+                return KeyEntry(
+                    zone,
+                    Status.INSECURE,
+                    reason=reason,
+                    link=ChainLink(zone, Status.INSECURE, ds=ds_refs, proof=reason.text),
+                    ttl=3600,
+                )
+        keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
+        if anchor.dnskeys and not keys and not usable:
+            reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
+            return KeyEntry(
+                zone,
+                Status.INSECURE,
+                reason=reason,
+                link=ChainLink(zone, Status.INSECURE, proof=reason.text),
+                ttl=3600,
+            )
+        entry = self._keys_from_trust(zone, usable, keys, ds_refs, 1 << 31, anchor=True)
+        return entry
+
+    def _keys_from_trust(
+        self,
+        zone: Name,
+        ds_list: list[DS],
+        anchor_keys: tuple[DNSKEY, ...],
+        ds_refs: tuple[KeyRef, ...],
+        ds_ttl: int,
+        anchor: bool = False,
+    ) -> KeyEntry:
+        """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
+
+        def bogus(reason: Reason) -> KeyEntry:
+            if anchor and reason.ede in (EDE.SIGNATURE_EXPIRED, EDE.SIGNATURE_NOT_YET_VALID):
+                reason = Reason(
+                    reason.ede,
+                    f"{reason.text}; every signature of the trust anchor "
+                    f"zone looks out of date, the system clock ({reasons.when(self.now)})"
+                    " looks wrong",
+                    reason.name,
+                    reason.rrtype,
+                )
+            return KeyEntry(
+                zone,
+                Status.BOGUS,
+                reason=reason,
+                link=ChainLink(zone, Status.BOGUS, ds=ds_refs, proof=reason.text),
+            )
+
+        result = self._result(Fetch(zone, RRType.DNSKEY))
+        if isinstance(result, FetchFailed):
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
+                    zone,
+                    RRType.DNSKEY,
+                )
+            )
+        dnskey_rrset = result.get_answer(zone, RRType.DNSKEY)
+        if dnskey_rrset is None:
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
+                    zone,
+                    RRType.DNSKEY,
+                )
+            )
+        all_keys = tuple(rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY))
+        key_refs = tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys)
+        trusted: list[DNSKEY] = []
+        mismatches = 0
+        zone_wire = zone.canonical_wire()
+        unsupported_key_algs: set[int] = set()
+        for ds in ds_list:
+            for key in all_keys:
+                if key.key_tag != ds.key_tag or key.algorithm != ds.algorithm:
+                    continue
+                if not is_supported_key(key.algorithm, key.key, self.policy):
+                    unsupported_key_algs.add(key.algorithm)
+                    continue
+                digest = ds_digest(ds.digest_type, zone_wire, key.to_wire())
+                if digest == ds.digest:
+                    if key not in trusted:
+                        trusted.append(key)
+                else:
+                    mismatches += 1
+                    if mismatches > self.limits.max_ds_mismatches:
+                        return bogus(
+                            reasons.limit_hit(
+                                f"too many DS digest mismatches for {zone.to_text()}",
+                                self.limits.max_ds_mismatches,
+                                zone,
+                                RRType.DS,
+                            )
+                        )
+        for key in anchor_keys:
+            if key in all_keys and key not in trusted:
+                trusted.append(key)
+        if not trusted:
+            if unsupported_key_algs and not any(
+                is_supported_key(k.algorithm, k.key, self.policy)
+                for k in all_keys
+                if any(k.key_tag == d.key_tag for d in ds_list)
+            ):
+                reason = reasons.unsupported_algorithms(zone, unsupported_key_algs)
+                return KeyEntry(
+                    zone,
+                    Status.INSECURE,
+                    reason=reason,
+                    link=ChainLink(
+                        zone, Status.INSECURE, ds=ds_refs, dnskeys=key_refs, proof=reason.text
+                    ),
+                    ttl=ds_ttl,
+                )
+            what = "DS record" if ds_list else "trust anchor"
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"no DNSKEY of {zone.to_text()} "
+                    f"matches its {what}s "
+                    f"({', '.join(str(r) for r in ds_refs) or 'keys'})",
+                    zone,
+                    RRType.DNSKEY,
+                )
+            )
+        zone_keys = [k for k in trusted if k.is_zone_key]
+        if not zone_keys:
+            return bogus(
+                reasons.bogus(
+                    EDE.NO_ZONE_KEY_BIT_SET,
+                    f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
+                    zone,
+                    RRType.DNSKEY,
+                )
+            )
+        entry = KeyEntry(zone, Status.SECURE, keys=tuple(zone_keys))
+        check = self._check(dnskey_rrset, entry)
+        if not check.ok:
+            assert check.reason is not None
+            return bogus(check.reason)
+        assert check.sig is not None
+        ttl = min(dnskey_rrset.ttl, check.sig.original_ttl, check.expires_in, ds_ttl)
+        usable_keys = tuple(k for k in all_keys if k.is_zone_key and not k.is_revoked)
+        link = ChainLink(
+            zone,
+            Status.SECURE,
+            ds=ds_refs,
+            dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys),
+        )
+        return KeyEntry(zone, Status.SECURE, keys=usable_keys, link=link, ttl=max(ttl, 0))
+
+
+# -- helpers on messages ------------------------------------------------------------
+
+
+def _min_ttl(rrsets: tuple[RRset, ...]) -> int:
+    return min((r.ttl for r in rrsets), default=0)
+
+
+def _neg_ttl(response: Message) -> int:
+    for rrset in response.authority:
+        if rrset.rrtype == RRType.SOA:
+            for rd in rrset.rdatas:
+                minimum = getattr(rd, "minimum", None)
+                if isinstance(minimum, int):
+                    return min(rrset.ttl, minimum)
+    return 0
+
+
+def _proof_rrsets(response: Message) -> list[RRset]:
+    return [r for r in response.authority if r.rrtype in (RRType.NSEC, RRType.NSEC3, RRType.SOA)]
+
+
+def _cname_target(rrset: RRset) -> Name | None:
+    for rd in rrset.rdatas:
+        if isinstance(rd, CNAME):
+            return rd.target
+    return None
+
+
+def _find_dname(response: Message, name: Name) -> RRset | None:
+    best: RRset | None = None
+    for rrset in response.answer:
+        if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
+            if best is None or len(rrset.name) > len(best.name):
+                best = rrset
+    return best
+
+
+def _synthesise(dname: RRset, name: Name) -> Name | None:
+    target = next((rd.target for rd in dname.rdatas if isinstance(rd, DNAME)), None)
+    if target is None:
+        return None
+    prefix = name.labels[: len(name) - len(dname.name)]
+    try:
+        return Name.from_labels(prefix + target.labels)
+    except ValueError:
+        return None
+
+
+def _negative_signer(response: Message, name: Name) -> Name | None:
+    """The zone that signed the denial: signer of the SOA/NSEC/NSEC3 records
+    in the authority section that is an ancestor of ``name``."""
+    best: Name | None = None
+    for rrset in response.authority:
+        if rrset.rrtype not in (RRType.SOA, RRType.NSEC, RRType.NSEC3):
+            continue
+        for sig in rrset.sigs:
+            if name.is_subdomain(sig.signer) and rrset.name.is_subdomain(sig.signer):
+                if best is None or len(sig.signer) > len(best):
+                    best = sig.signer
+    return best
+
+
+__all__ = [
+    "Fetch",
+    "FetchFailed",
+    "FetchResult",
+    "KeyCache",
+    "KeyEntry",
+    "ValidationJob",
+    "Validator",
+]

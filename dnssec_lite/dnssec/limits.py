@@ -1,0 +1,47 @@
+"""Bounds on the work one resolution may cause (KeyTrap CVE-2023-50387,
+NSEC3 CVE-2023-50868, CNAME loops, oversized RRsets).
+
+Every limit is counted per resolution, so that retries cannot reset it, and
+hitting one produces a :class:`~dnssec_lite.dnssec.status.Reason`.  Defaults
+sit in the range the mature validators chose (Unbound, BIND, Knot, PowerDNS).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Named, documented, overridable limits (``dataclasses.replace`` them)."""
+
+    #: Key x signature verification attempts for one RRset (Unbound: 8).
+    max_verifications_per_rrset: int = 8
+    #: Signature verifications in one whole resolution (Knot: 32 per packet).
+    max_verifications: int = 32
+    #: DS records whose digest did not match a DNSKEY, per zone (BIND: 1 failure).
+    max_ds_mismatches: int = 4
+    #: NSEC3 records considered for one denial proof.
+    max_nsec3_per_proof: int = 10
+    #: NSEC3 hash computations in one resolution (Unbound: 150 per query).
+    max_nsec3_hashes: int = 150
+    #: NSEC3 iterations above this make the proof INSECURE with EDE 27
+    #: (RFC 9276 section 3.2; BIND, Knot and PowerDNS use 50).
+    max_nsec3_iterations: int = 50
+    #: CNAME/DNAME links followed in one answer (BIND and Unbound: 11).
+    max_chain_links: int = 11
+    #: Records in one RRset (BIND max-records-per-type: 100).
+    max_rrset_size: int = 100
+    #: Zone cuts walked from a trust anchor to a name.
+    max_delegation_depth: int = 30
+    #: Fetches one validation may ask for (upstream queries).
+    max_fetches: int = 64
+    #: Clock-skew allowance: 10 % of the signature validity, clamped to
+    #: [min, max] seconds (Unbound val-sig-skew-min/max).
+    skew_min: int = 3600
+    skew_max: int = 86400
+    #: How long a BOGUS key entry is remembered (Unbound val-bogus-ttl).
+    bogus_ttl: int = 60
+
+
+DEFAULT_LIMITS = Limits()

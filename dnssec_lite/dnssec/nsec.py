@@ -1,0 +1,211 @@
+"""Denial of existence with NSEC (RFC 4034 section 4, RFC 4035 section 5.4).
+
+Every function takes NSEC RRsets that have already been validated as signed
+by ``zone`` and returns a :class:`Proof`; none of them touches signatures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..wire.name import Name
+from ..wire.rdata.dnssec import NSEC
+from ..wire.rrset import RRset
+from ..wire.types import RRType
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """What a set of NSEC/NSEC3 records established about a name.
+
+    ``kind``: "nxdomain", "nodata", "wildcard-nodata", "ent-nodata",
+    "wildcard-answer", "no-ds", "optout", "not-a-cut", "ds-exists" or
+    "failed".  ``text`` says which records proved it or what was missing.
+    """
+
+    ok: bool
+    kind: str
+    text: str
+    insecure: bool = False
+
+
+def _first(rrset: RRset) -> NSEC | None:
+    for rdata in rrset.rdatas:
+        if isinstance(rdata, NSEC):
+            return rdata
+    return None
+
+
+def nsec_records(rrsets: list[RRset], zone: Name) -> list[tuple[Name, NSEC]]:
+    """(owner, NSEC) pairs usable as proofs in ``zone``.
+
+    An NSEC whose next name lies outside the zone is dropped (a known
+    validator bug was to let it cover names beyond the zone).
+    """
+    out = []
+    for rrset in rrsets:
+        nsec = _first(rrset)
+        if nsec is None or not rrset.name.is_subdomain(zone):
+            continue
+        if not nsec.next.is_subdomain(zone):
+            continue
+        out.append((rrset.name, nsec))
+    return out
+
+
+def covers(owner: Name, nxt: Name, name: Name, zone: Name) -> bool:
+    """True when ``owner < name < next`` in canonical order, the last NSEC
+    of the zone (next is the apex) covering everything after its owner."""
+    if not name.is_subdomain(zone) or name == owner:
+        return False
+    if owner < nxt:
+        return owner < name < nxt
+    # Wrap-around: next is at or before owner (the apex ends the chain).
+    return owner < name
+
+
+def _is_delegation(nsec: NSEC) -> bool:
+    return RRType.NS in nsec.types and RRType.SOA not in nsec.types
+
+
+def matching(records: list[tuple[Name, NSEC]], name: Name) -> NSEC | None:
+    for owner, nsec in records:
+        if owner == name:
+            return nsec
+    return None
+
+
+def covering(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> tuple[Name, NSEC] | None:
+    """An NSEC covering ``name`` (not one from the parent side of a cut
+    above ``name``, which cannot speak for the child zone)."""
+    for owner, nsec in records:
+        if covers(owner, nsec.next, name, zone):
+            if _is_delegation(nsec) and name.is_strict_subdomain(owner):
+                continue
+            return owner, nsec
+    return None
+
+
+def closest_encloser(name: Name, owner: Name, nxt: Name) -> Name:
+    """The closest existing ancestor of ``name`` implied by a covering NSEC."""
+    a = name.common_ancestor(owner)
+    b = name.common_ancestor(nxt)
+    return a if len(a) >= len(b) else b
+
+
+def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone: Name) -> Proof:
+    """NOERROR/NODATA: the name exists but has no ``qtype`` (nor CNAME)."""
+    nsec = matching(records, name)
+    if nsec is not None:
+        if qtype in nsec.types or RRType.CNAME in nsec.types:
+            return Proof(False, "failed", f"NSEC at {name.to_text()} lists the type asked for")
+        if qtype == RRType.DS:
+            if RRType.SOA in nsec.types and not name.is_root():
+                return Proof(
+                    False,
+                    "failed",
+                    f"NSEC at {name.to_text()} is the child zone's apex; it cannot deny DS",
+                )
+        elif _is_delegation(nsec):
+            return Proof(
+                False,
+                "failed",
+                f"NSEC at {name.to_text()} is the parent side of a delegation; "
+                "it cannot deny data in the child zone",
+            )
+        return Proof(True, "nodata", f"NSEC at {name.to_text()} shows no {RRType.to_text(qtype)}")
+    cover = covering(records, name, zone)
+    if cover is None:
+        return Proof(False, "failed", f"no NSEC matches or covers {name.to_text()}")
+    owner, covering_nsec = cover
+    if covering_nsec.next.is_strict_subdomain(name):
+        return Proof(
+            True,
+            "ent-nodata",
+            f"{name.to_text()} is an empty non-terminal "
+            f"(NSEC {owner.to_text()} -> {covering_nsec.next.to_text()})",
+        )
+    # Wildcard NODATA: the name does not exist, the wildcard does, without qtype.
+    ce = closest_encloser(name, owner, covering_nsec.next)
+    wild = ce.wildcard()
+    wnsec = matching(records, wild)
+    if wnsec is None:
+        return Proof(
+            False,
+            "failed",
+            f"NSEC covers {name.to_text()} but the answer is NODATA "
+            f"and no NSEC matches the wildcard {wild.to_text()}",
+        )
+    if qtype in wnsec.types or RRType.CNAME in wnsec.types:
+        return Proof(False, "failed", f"NSEC at {wild.to_text()} lists the type asked for")
+    return Proof(
+        True, "wildcard-nodata", f"wildcard {wild.to_text()} has no {RRType.to_text(qtype)}"
+    )
+
+
+def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
+    """NXDOMAIN: an NSEC covers the name and one covers the wildcard at its
+    closest encloser (RFC 4035 5.4)."""
+    if matching(records, name) is not None:
+        return Proof(False, "failed", f"an NSEC shows that {name.to_text()} exists")
+    cover = covering(records, name, zone)
+    if cover is None:
+        return Proof(False, "failed", f"no NSEC covers {name.to_text()}")
+    owner, nsec = cover
+    if nsec.next.is_strict_subdomain(name):
+        return Proof(False, "failed", f"{name.to_text()} is an empty non-terminal, not NXDOMAIN")
+    ce = closest_encloser(name, owner, nsec.next)
+    if not ce.is_subdomain(zone):
+        return Proof(
+            False, "failed", f"closest encloser {ce.to_text()} is outside {zone.to_text()}"
+        )
+    # A DNAME at the closest encloser would have redirected the query.
+    ce_nsec = matching(records, ce)
+    if ce_nsec is not None and RRType.DNAME in ce_nsec.types:
+        return Proof(False, "failed", f"{ce.to_text()} has a DNAME; the name should be redirected")
+    wild = ce.wildcard()
+    if matching(records, wild) is not None:
+        return Proof(False, "failed", f"the wildcard {wild.to_text()} exists")
+    if covering(records, wild, zone) is None:
+        return Proof(False, "failed", f"no NSEC denies the wildcard {wild.to_text()}")
+    return Proof(
+        True,
+        "nxdomain",
+        f"NSEC {owner.to_text()} -> {nsec.next.to_text()} covers "
+        f"{name.to_text()}; wildcard {wild.to_text()} denied",
+    )
+
+
+def prove_wildcard_answer(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
+    """A wildcard-expanded answer: the exact name must not exist."""
+    if covering(records, name, zone) is None:
+        return Proof(
+            False,
+            "failed",
+            f"no NSEC shows that {name.to_text()} does not exist, "
+            "yet the answer was synthesised from a wildcard",
+        )
+    return Proof(True, "wildcard-answer", f"NSEC shows {name.to_text()} does not exist")
+
+
+def prove_no_ds(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
+    """What the parent's NSEC records say about DS at ``name``.
+
+    "no-ds" (insecure delegation), "not-a-cut" (the name exists without NS,
+    or does not exist at all), or failure.
+    """
+    nsec = matching(records, name)
+    if nsec is not None:
+        if RRType.DS in nsec.types:
+            return Proof(False, "ds-exists", f"NSEC at {name.to_text()} lists DS")
+        if RRType.SOA in nsec.types:
+            return Proof(False, "failed", f"NSEC at {name.to_text()} comes from the child apex")
+        if RRType.NS in nsec.types:
+            return Proof(
+                True, "no-ds", f"NSEC at {name.to_text()} shows NS without DS", insecure=True
+            )
+        return Proof(True, "not-a-cut", f"NSEC at {name.to_text()} shows no delegation")
+    cover = covering(records, name, zone)
+    if cover is not None:
+        return Proof(True, "not-a-cut", f"NSEC shows {name.to_text()} is not a delegation")
+    return Proof(False, "failed", f"no NSEC matches or covers {name.to_text()}")

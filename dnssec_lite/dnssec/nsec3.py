@@ -1,0 +1,222 @@
+"""Denial of existence with NSEC3 (RFC 5155 section 8), with bounded work.
+
+The records given have already been validated as signed by ``zone``.  Only
+NSEC3 records whose owner is directly below the zone apex are used (a child
+zone's NSEC3 cannot prove anything in the parent), with SHA-1 and the
+parameters of the first record; hash computations are counted against the
+resolution's budget (CVE-2023-50868).
+"""
+
+from __future__ import annotations
+
+from ..wire.name import Name
+from ..wire.rdata.base import b32hex_decode
+from ..wire.rdata.dnssec import NSEC3
+from ..wire.rrset import RRset
+from ..wire.types import RRType
+from .digest import nsec3_hash
+from .limits import Limits
+from .nsec import Proof
+from .rrsig import Budget
+
+
+class LimitExceeded(Exception):
+    """Raised inside this module when the hash budget runs out."""
+
+
+class NSEC3Set:
+    """The usable NSEC3 records of one zone, indexed by hash."""
+
+    def __init__(self, rrsets: list[RRset], zone: Name, limits: Limits, budget: Budget) -> None:
+        self.zone = zone
+        self.limits = limits
+        self.budget = budget
+        self.records: list[tuple[bytes, NSEC3]] = []
+        self.params: tuple[int, bytes] | None = None
+        self.unknown_hash = False
+        self.iterations = 0
+        for rrset in rrsets:
+            if rrset.rrtype != RRType.NSEC3 or len(rrset.name) != len(zone) + 1:
+                continue
+            if not rrset.name.is_subdomain(zone):
+                continue
+            for rdata in rrset.rdatas:
+                if not isinstance(rdata, NSEC3):
+                    continue
+                if rdata.hash_algorithm != 1:
+                    self.unknown_hash = True
+                    continue
+                if self.params is None:
+                    self.params = (rdata.iterations, rdata.salt)
+                    self.iterations = rdata.iterations
+                elif self.params != (rdata.iterations, rdata.salt):
+                    continue
+                try:
+                    owner_hash = b32hex_decode(rrset.name.labels[0].decode("ascii"))
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                if len(self.records) >= limits.max_nsec3_per_proof:
+                    continue
+                self.records.append((owner_hash, rdata))
+        self._cache: dict[Name, bytes] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.records)
+
+    def hash(self, name: Name) -> bytes:
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
+        assert self.params is not None
+        self.budget.nsec3_hashes += 1
+        if self.budget.nsec3_hashes > self.limits.max_nsec3_hashes:
+            raise LimitExceeded
+        digest = nsec3_hash(name.canonical_wire(), self.params[1], self.params[0])
+        self._cache[name] = digest
+        return digest
+
+    def match(self, name: Name) -> NSEC3 | None:
+        h = self.hash(name)
+        for owner_hash, rdata in self.records:
+            if owner_hash == h:
+                return rdata
+        return None
+
+    def cover(self, name: Name) -> NSEC3 | None:
+        h = self.hash(name)
+        for owner_hash, rdata in self.records:
+            nxt = rdata.next_hashed
+            if owner_hash < nxt:
+                if owner_hash < h < nxt:
+                    return rdata
+            elif h > owner_hash or h < nxt:  # last record wraps around
+                return rdata
+        return None
+
+    def closest_encloser(self, name: Name) -> tuple[Name, Name, NSEC3 | None] | None:
+        """RFC 5155 8.3: the deepest ancestor that matches, the next closer
+        name, and the NSEC3 covering the next closer name (if any)."""
+        for depth in range(len(name) - 1, len(self.zone) - 1, -1):
+            candidate = name.suffix(depth)
+            matched = self.match(candidate)
+            if matched is None:
+                continue
+            if RRType.DNAME in matched.types:
+                return None
+            if RRType.NS in matched.types and RRType.SOA not in matched.types:
+                # A delegation point cannot be the closest encloser of names below it.
+                return None
+            next_closer = name.suffix(depth + 1)
+            return candidate, next_closer, self.cover(next_closer)
+        return None
+
+
+def _text(name: Name) -> str:
+    return name.to_text()
+
+
+def prove_nxdomain(ns3: NSEC3Set, name: Name) -> Proof:
+    ce_info = ns3.closest_encloser(name)
+    if ce_info is None:
+        return Proof(False, "failed", f"no NSEC3 closest-encloser proof for {_text(name)}")
+    ce, next_closer, nc_cover = ce_info
+    if nc_cover is None:
+        return Proof(False, "failed", f"no NSEC3 covers the next closer name {_text(next_closer)}")
+    wild = ce.wildcard()
+    if ns3.match(wild) is not None:
+        return Proof(False, "failed", f"the wildcard {_text(wild)} exists")
+    if ns3.cover(wild) is None:
+        return Proof(False, "failed", f"no NSEC3 denies the wildcard {_text(wild)}")
+    if nc_cover.opt_out:
+        return Proof(
+            True,
+            "optout",
+            f"NSEC3 opt-out covers {_text(next_closer)}: the name may be an unsigned delegation",
+            insecure=True,
+        )
+    return Proof(
+        True,
+        "nxdomain",
+        f"NSEC3 closest encloser {_text(ce)}, next closer "
+        f"{_text(next_closer)} covered, wildcard denied",
+    )
+
+
+def prove_nodata(ns3: NSEC3Set, name: Name, qtype: int) -> Proof:
+    matched = ns3.match(name)
+    if matched is not None:
+        if qtype in matched.types or RRType.CNAME in matched.types:
+            return Proof(False, "failed", f"NSEC3 for {_text(name)} lists the type asked for")
+        if qtype == RRType.DS:
+            if RRType.SOA in matched.types and not name.is_root():
+                return Proof(False, "failed", f"NSEC3 for {_text(name)} is the child apex")
+        elif RRType.NS in matched.types and RRType.SOA not in matched.types:
+            return Proof(
+                False,
+                "failed",
+                f"NSEC3 for {_text(name)} is the parent side of a "
+                "delegation; it cannot deny data in the child zone",
+            )
+        return Proof(True, "nodata", f"NSEC3 for {_text(name)} shows no {RRType.to_text(qtype)}")
+    ce_info = ns3.closest_encloser(name)
+    if ce_info is None:
+        return Proof(False, "failed", f"no NSEC3 matches {_text(name)} and no closest encloser")
+    ce, next_closer, nc_cover = ce_info
+    if nc_cover is None:
+        return Proof(False, "failed", f"no NSEC3 covers the next closer name {_text(next_closer)}")
+    if qtype == RRType.DS and nc_cover.opt_out:
+        # RFC 5155 8.6: opt-out covering the next closer name: insecure delegation.
+        return Proof(True, "optout", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
+    wild = ce.wildcard()
+    wmatch = ns3.match(wild)
+    if wmatch is not None:
+        if qtype in wmatch.types or RRType.CNAME in wmatch.types:
+            return Proof(False, "failed", f"NSEC3 for {_text(wild)} lists the type asked for")
+        if nc_cover.opt_out:
+            return Proof(
+                True,
+                "optout",
+                f"wildcard NODATA under opt-out at {_text(next_closer)}",
+                insecure=True,
+            )
+        return Proof(
+            True, "wildcard-nodata", f"wildcard {_text(wild)} has no {RRType.to_text(qtype)}"
+        )
+    return Proof(False, "failed", f"no NSEC3 matches {_text(name)} for a NODATA answer")
+
+
+def prove_wildcard_answer(ns3: NSEC3Set, name: Name, labels: int) -> Proof:
+    """The RRSIG labels field says the source was ``*.<suffix(labels)>``;
+    the next closer name below that closest encloser must be covered."""
+    next_closer = name.suffix(labels + 1)
+    cover = ns3.cover(next_closer)
+    if cover is None:
+        return Proof(
+            False, "failed", f"no NSEC3 covers {_text(next_closer)} for the wildcard answer"
+        )
+    if cover.opt_out:
+        return Proof(True, "optout", f"opt-out NSEC3 covers {_text(next_closer)}", insecure=True)
+    return Proof(True, "wildcard-answer", f"NSEC3 covers {_text(next_closer)}")
+
+
+def prove_no_ds(ns3: NSEC3Set, name: Name) -> Proof:
+    matched = ns3.match(name)
+    if matched is not None:
+        if RRType.DS in matched.types:
+            return Proof(False, "ds-exists", f"NSEC3 for {_text(name)} lists DS")
+        if RRType.SOA in matched.types:
+            return Proof(False, "failed", f"NSEC3 for {_text(name)} is from the child apex")
+        if RRType.NS in matched.types:
+            return Proof(
+                True, "no-ds", f"NSEC3 for {_text(name)} shows NS without DS", insecure=True
+            )
+        return Proof(True, "not-a-cut", f"NSEC3 shows {_text(name)} is not a delegation")
+    ce_info = ns3.closest_encloser(name)
+    if ce_info is None:
+        return Proof(False, "failed", f"no NSEC3 proof about {_text(name)}")
+    _ce, next_closer, nc_cover = ce_info
+    if nc_cover is None:
+        return Proof(False, "failed", f"no NSEC3 covers {_text(next_closer)}")
+    if nc_cover.opt_out:
+        return Proof(True, "no-ds", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
+    return Proof(True, "not-a-cut", f"NSEC3 shows {_text(name)} does not exist")

@@ -1,0 +1,270 @@
+"""Checking the RRSIGs of one RRset against a validated DNSKEY set.
+
+RFC 4035 section 5.3.1 lists the checks; each failure is kept with the
+signature it concerns so that the final reason names the real problem
+(an expired signature is reported as expired, not as "no valid signature").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..wire.name import Name
+from ..wire.rdata.dnssec import DNSKEY, RRSIG
+from ..wire.rrset import RRset
+from ..wire.types import EDE
+from . import reasons
+from .algorithms import AlgorithmPolicy, load_public_key, verify
+from .canonical import signed_data
+from .limits import Limits
+from .status import Reason
+
+_HALF = 1 << 31
+
+
+def serial_lt(a: int, b: int) -> bool:
+    """RFC 1982 serial-number ``a < b`` for 32-bit values."""
+    return a != b and ((b - a) & 0xFFFFFFFF) < _HALF
+
+
+def skew(sig: RRSIG, limits: Limits) -> int:
+    """Unbound's rule: 10 % of the validity period, clamped to [min, max]."""
+    period = (sig.expiration - sig.inception) & 0xFFFFFFFF
+    return max(limits.skew_min, min(limits.skew_max, period // 10))
+
+
+class Budget:
+    """Counters shared by one whole resolution (limits cannot be reset by
+    retrying: the job owns one budget)."""
+
+    __slots__ = ("fetches", "nsec3_hashes", "verifications")
+
+    def __init__(self) -> None:
+        self.verifications = 0
+        self.nsec3_hashes = 0
+        self.fetches = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SigCheck:
+    """Outcome of checking an RRset: the signature that validated, or why none did."""
+
+    ok: bool
+    sig: RRSIG | None = None
+    reason: Reason | None = None
+    #: Seconds until the validating signature expires (caps the TTL).
+    expires_in: int = 0
+
+    @property
+    def wildcard_labels(self) -> int | None:
+        """The RRSIG labels value when the RRset was wildcard-expanded."""
+        return None if self.sig is None else self.sig.labels
+
+
+def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | None:
+    if serial_lt(sig.expiration, sig.inception):
+        return reasons.bogus(
+            EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
+            f"{reasons.sig_label(name, sig)} expires ({reasons.when(sig.expiration)}) "
+            f"before its inception ({reasons.when(sig.inception)})",
+            name,
+            sig.type_covered,
+        )
+    allowance = skew(sig, limits)
+    now32 = now & 0xFFFFFFFF
+    if serial_lt((sig.expiration + allowance) & 0xFFFFFFFF, now32):
+        return reasons.bogus(
+            EDE.SIGNATURE_EXPIRED,
+            f"{reasons.sig_label(name, sig)} expired at {reasons.when(sig.expiration)}",
+            name,
+            sig.type_covered,
+        )
+    if serial_lt(now32, (sig.inception - allowance) & 0xFFFFFFFF):
+        return reasons.bogus(
+            EDE.SIGNATURE_NOT_YET_VALID,
+            f"{reasons.sig_label(name, sig)} is not valid before {reasons.when(sig.inception)}",
+            name,
+            sig.type_covered,
+        )
+    return None
+
+
+def check_rrset(
+    rrset: RRset,
+    zone: Name,
+    keys: tuple[DNSKEY, ...],
+    now: int,
+    limits: Limits,
+    policy: AlgorithmPolicy,
+    budget: Budget,
+    *,
+    ignore_time: bool = False,
+) -> SigCheck:
+    """Find one RRSIG of ``rrset`` by ``zone`` that verifies with ``keys``.
+
+    ``keys`` is the validated DNSKEY set of ``zone`` (or, for a DNSKEY RRset
+    being bootstrapped, the keys a DS or anchor vouches for).
+    """
+    name = rrset.name
+    if not rrset.sigs:
+        return SigCheck(False, reason=reasons.rrsigs_missing(name, rrset.rrtype, zone))
+    if len(rrset.rdatas) > limits.max_rrset_size:
+        return SigCheck(
+            False,
+            reason=reasons.limit_hit(
+                f"{reasons.rrset_label(name, rrset.rrtype)} has {len(rrset.rdatas)} records",
+                limits.max_rrset_size,
+                name,
+                rrset.rrtype,
+            ),
+        )
+    failures: list[Reason] = []
+    attempts = 0
+    owner_labels = name.label_count()
+    for sig in rrset.sigs:
+        label = reasons.sig_label(name, sig)
+        # RFC 4035 5.3.1: the RRSIG must cover this type ...
+        if sig.type_covered != rrset.rrtype:
+            failures.append(reasons.bogus(EDE.DNSSEC_BOGUS, f"{label} covers another type"))
+            continue
+        # ... its signer must be the zone whose keys we hold, and the owner
+        # must be in that zone ...
+        if sig.signer != zone or not name.is_subdomain(zone):
+            failures.append(
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"{label}: signer is not the zone {zone.to_text()} containing the data",
+                    name,
+                    rrset.rrtype,
+                )
+            )
+            continue
+        # ... the labels field may not exceed the owner's labels, nor drop
+        # below the signer's (a wildcard above the zone apex is impossible).
+        if sig.labels > owner_labels or sig.labels < zone.label_count():
+            failures.append(
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"{label} has labels field {sig.labels}, impossible for an owner of "
+                    f"{owner_labels} labels in zone {zone.to_text()}",
+                    name,
+                    rrset.rrtype,
+                )
+            )
+            continue
+        if not ignore_time:
+            problem = _time_check(sig, name, now, limits)
+            if problem is not None:
+                failures.append(problem)
+                continue
+        candidates = [
+            key for key in keys if key.key_tag == sig.key_tag and key.algorithm == sig.algorithm
+        ]
+        if not candidates:
+            failures.append(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"{label}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
+                    f"and algorithm {sig.algorithm}",
+                    name,
+                    rrset.rrtype,
+                )
+            )
+            continue
+        data: bytes | None = None
+        for key in candidates:
+            if not key.is_zone_key or key.protocol != 3:
+                failures.append(
+                    reasons.bogus(
+                        EDE.NO_ZONE_KEY_BIT_SET,
+                        f"{label}: DNSKEY {key.key_tag} lacks the zone flag or protocol 3",
+                        name,
+                        rrset.rrtype,
+                    )
+                )
+                continue
+            if key.is_revoked:
+                failures.append(
+                    reasons.bogus(
+                        EDE.DNSSEC_BOGUS,
+                        f"{label}: DNSKEY {key.key_tag} is revoked (RFC 5011)",
+                        name,
+                        rrset.rrtype,
+                    )
+                )
+                continue
+            public = load_public_key(key.algorithm, key.key, policy)
+            if public is None:
+                failures.append(
+                    reasons.bogus(
+                        EDE.DNSSEC_BOGUS,
+                        f"{label}: DNSKEY {key.key_tag} is unusable (malformed or refused key)",
+                        name,
+                        rrset.rrtype,
+                    )
+                )
+                continue
+            attempts += 1
+            budget.verifications += 1
+            if attempts > limits.max_verifications_per_rrset:
+                return SigCheck(
+                    False,
+                    reason=reasons.limit_hit(
+                        f"too many signature checks for {reasons.rrset_label(name, rrset.rrtype)}",
+                        limits.max_verifications_per_rrset,
+                        name,
+                        rrset.rrtype,
+                    ),
+                )
+            if budget.verifications > limits.max_verifications:
+                return SigCheck(
+                    False,
+                    reason=reasons.limit_hit(
+                        "too many signature checks in this resolution",
+                        limits.max_verifications,
+                        name,
+                        rrset.rrtype,
+                    ),
+                )
+            if data is None:
+                data = signed_data(rrset, sig)
+            if verify(sig.algorithm, public, sig.signature, data):
+                expires = ((sig.expiration - now) & 0xFFFFFFFF) if not ignore_time else 1 << 30
+                if expires >= _HALF:
+                    expires = 0
+                return SigCheck(True, sig=sig, expires_in=expires)
+            failures.append(
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"{label}: signature does not verify with DNSKEY {key.key_tag}",
+                    name,
+                    rrset.rrtype,
+                )
+            )
+    return SigCheck(False, reason=_pick(failures, name, rrset.rrtype))
+
+
+_PREFERENCE = (
+    EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
+    EDE.SIGNATURE_EXPIRED,
+    EDE.SIGNATURE_NOT_YET_VALID,
+    EDE.DNSSEC_BOGUS,
+    EDE.NO_ZONE_KEY_BIT_SET,
+    EDE.DNSKEY_MISSING,
+)
+
+
+def _pick(failures: list[Reason], name: Name, rrtype: int) -> Reason:
+    """The most telling failure: a concrete problem beats a missing key."""
+    if not failures:
+        return reasons.bogus(
+            EDE.DNSSEC_BOGUS,
+            f"no usable RRSIG for {reasons.rrset_label(name, rrtype)}",
+            name,
+            rrtype,
+        )
+    for code in _PREFERENCE:
+        for failure in failures:
+            if failure.ede == code:
+                return failure
+    return failures[0]
