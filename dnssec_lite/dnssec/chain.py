@@ -543,8 +543,9 @@ class ValidationJob:
                     EDE.NSEC_MISSING
                     if any(r.sigs for r in response.authority)
                     else EDE.RRSIGS_MISSING,
-                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for {reasons.rrset_label(name, qtype)} "
-                    f"comes without signed NSEC/NSEC3 records although {entry.zone.to_text()} is signed",
+                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+                    f"{reasons.rrset_label(name, qtype)} comes without signed NSEC/NSEC3 "
+                    f"records although {entry.zone.to_text()} is signed",
                     name,
                     qtype,
                 ),
@@ -768,7 +769,7 @@ class ValidationJob:
     def _result(self, fetch: Fetch) -> FetchResult:
         return self.results.get(fetch) or FetchFailed("not fetched")
 
-    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason]:
+    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
         """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
         ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
         result = self._result(Fetch(name, RRType.DS))
@@ -801,7 +802,7 @@ class ValidationJob:
                 return "bogus", check.reason or reasons.rrsigs_missing(
                     name, RRType.CNAME, parent.zone
                 )
-            return "nocut", name
+            return "nocut", None
         signer = _negative_signer(result, name)
         if signer is not None and signer != parent.zone:
             if signer.is_strict_subdomain(parent.zone) and signer == name:
@@ -870,7 +871,7 @@ class ValidationJob:
             return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, RRType.DS)
         if proof.kind == "no-ds":
             return "insecure", reasons.insecure_delegation(name, proof.text)
-        return "nocut", name
+        return "nocut", None
 
     def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
         usable = [
