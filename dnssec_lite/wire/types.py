@@ -72,18 +72,24 @@ class RRType(_OpenEnum):
     ISDN = 20
     RT = 21
     NSAP = 22
+    NSAP_PTR = 23
     SIG = 24
     KEY = 25
     PX = 26
+    GPOS = 27
     AAAA = 28
     LOC = 29
     NXT = 30
+    EID = 31
+    NIMLOC = 32
     SRV = 33
+    ATMA = 34
     NAPTR = 35
     KX = 36
     CERT = 37
     A6 = 38
     DNAME = 39
+    SINK = 40
     OPT = 41
     APL = 42
     DS = 43
@@ -98,6 +104,9 @@ class RRType(_OpenEnum):
     TLSA = 52
     SMIMEA = 53
     HIP = 55
+    NINFO = 56
+    RKEY = 57
+    TALINK = 58
     CDS = 59
     CDNSKEY = 60
     OPENPGPKEY = 61
@@ -106,6 +115,16 @@ class RRType(_OpenEnum):
     SVCB = 64
     HTTPS = 65
     SPF = 99
+    UINFO = 100
+    UID = 101
+    GID = 102
+    UNSPEC = 103
+    NID = 104
+    L32 = 105
+    L64 = 106
+    LP = 107
+    EUI48 = 108
+    EUI64 = 109
     NXNAME = 128
     TKEY = 249
     TSIG = 250
@@ -116,12 +135,25 @@ class RRType(_OpenEnum):
     ANY = 255
     URI = 256
     CAA = 257
+    DOA = 259
+    AMTRELAY = 260
+    RESINFO = 261
+    WALLET = 262
     TA = 32768
     DLV = 32769
 
     @classmethod
     def _prefix(cls) -> str:
         return "TYPE"
+
+    # The registry spells type 23 "NSAP-PTR", which is no Python identifier.
+    @classmethod
+    def to_text(cls, value: int) -> str:
+        return cls(value).name.replace("_", "-")
+
+    @classmethod
+    def from_text(cls, text: str) -> int:
+        return super().from_text(text.replace("-", "_"))
 
 
 class RRClass(_OpenEnum):
