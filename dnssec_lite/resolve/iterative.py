@@ -1,0 +1,489 @@
+"""An iterative resolution engine: resolves from the root, no recursive
+resolver needed, over a pluggable transport.
+
+:meth:`IterativeEngine.lookup` returns a message shaped like what a
+recursive resolver answers to a ``DO=1 CD=1`` query: the question as asked,
+the CNAME/DNAME chain concatenated into the answer section (signatures
+attached), the authority section of the last response (denial proofs),
+``RA``/``RD``/``CD`` set.  It never validates: that is the validator's job.
+
+What the engine does:
+
+* follows referrals from the root servers given, using glue when present and
+  resolving the addresses of glueless name servers itself (with a loop
+  guard and a depth limit);
+* skips lame servers (errors, timeouts, SERVFAIL/REFUSED, upward or
+  sideways referrals) and tries the next one; retries over TCP when an
+  answer comes back truncated;
+* follows CNAME and DNAME chains across zones (at most
+  :data:`MAX_CHAIN` links); an in-answer chain is walked first and irrelevant
+  records are dropped;
+* sends DS queries to the *parent* side of the zone cut, and answers them
+  from the DS records (or the NSEC/NSEC3 denial) seen in referrals when the
+  parent has no answer of its own;
+* keeps per-engine caches: zone cut -> name servers and addresses
+  (delegation cache), and zone cut -> DS/denial from referrals.
+
+Every query is logged at DEBUG level on ``dnssec_lite.resolve.iterative``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..dnssec.chain import FetchFailed
+from ..errors import TransportError
+from ..wire.edns import EDNS_DO, Edns
+from ..wire.message import Message, Question
+from ..wire.name import ROOT, Name
+from ..wire.rdata.address import AAAA, A
+from ..wire.rdata.names import CNAME, DNAME, NS
+from ..wire.rrset import RRset
+from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
+
+__all__ = ["MAX_CHAIN", "IterativeEngine", "QueryTransport", "Server"]
+
+log = logging.getLogger("dnssec_lite.resolve.iterative")
+
+#: A server address: (IP address text, port).
+Server = tuple[str, int]
+
+#: CNAME/DNAME links followed for one lookup.
+MAX_CHAIN = 12
+#: Nesting of name-server address resolutions (glueless delegations).
+MAX_NS_DEPTH = 4
+
+_DENIAL_TYPES = frozenset({RRType.NSEC, RRType.NSEC3})
+
+
+class QueryTransport(Protocol):
+    """Sends one query to one server and returns the response.
+
+    Raises :class:`~dnssec_lite.errors.TransportError` (or its subclass
+    :class:`~dnssec_lite.errors.QueryTimeout`) when there is no usable answer.
+    """
+
+    def query(self, server: Server, message: Message, *, tcp: bool = False) -> Message: ...
+
+
+class _Failure(Exception):
+    """Resolution of one question failed; the text says why."""
+
+
+class _LimitHit(_Failure):
+    """A work limit of the whole lookup was reached: stop everything."""
+
+
+@dataclass
+class _Cut:
+    """A zone cut: the zone's name servers and the addresses known for them."""
+
+    zone: Name
+    ns_names: list[Name] = field(default_factory=list)
+    addresses: list[Server] = field(default_factory=list)
+    resolved: set[Name] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class _Referral:
+    """What a referral to a zone said about its DS: the DS RRset or a denial."""
+
+    ds: RRset | None
+    denial: tuple[RRset, ...]
+
+
+class _Budget:
+    """Work limits of one lookup (nested name-server lookups included)."""
+
+    def __init__(self, max_queries: int, max_referrals: int, timeout: float) -> None:
+        self.queries = max_queries
+        self.referrals = max_referrals
+        self.deadline = time.monotonic() + timeout
+
+    def query(self) -> None:
+        if self.queries <= 0:
+            raise _LimitHit("query limit reached")
+        if time.monotonic() > self.deadline:
+            raise _LimitHit("lookup timed out")
+        self.queries -= 1
+
+    def referral(self) -> None:
+        if self.referrals <= 0:
+            raise _LimitHit("referral limit reached")
+        self.referrals -= 1
+
+
+_ANSWER, _REFERRAL, _LAME = "answer", "referral", "lame"
+
+
+def _server(spec: str | tuple[str, int]) -> Server:
+    if isinstance(spec, tuple):
+        return (spec[0], int(spec[1]))
+    return (spec, 53)
+
+
+class IterativeEngine:
+    """Resolve names iteratively from the root servers given.
+
+    ``max_referrals`` and ``max_queries`` bound one :meth:`lookup` (the
+    lookups of glueless name-server addresses included); ``timeout`` is the
+    wall-clock budget of one lookup in seconds.  ``prime`` asks the root
+    servers for ``. NS`` once and adds the addresses found to the list.
+    """
+
+    def __init__(
+        self,
+        transport: QueryTransport,
+        root_servers: Sequence[str | tuple[str, int]],
+        *,
+        max_referrals: int = 30,
+        max_queries: int = 100,
+        timeout: float = 30.0,
+        prime: bool = True,
+    ) -> None:
+        self.transport = transport
+        self.max_referrals = max_referrals
+        self.max_queries = max_queries
+        self.timeout = timeout
+        self._prime_pending = prime
+        roots = [_server(s) for s in root_servers]
+        self._cuts: dict[Name, _Cut] = {ROOT: _Cut(ROOT, addresses=roots)}
+        self._referrals: dict[Name, _Referral] = {}
+        self._resolving: set[Name] = set()
+        self.queries_sent = 0
+
+    # -- public -------------------------------------------------------------
+    def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
+        """The answer to (``name``, ``rrtype``), or why there is none."""
+        budget = _Budget(self.max_queries, self.max_referrals, self.timeout)
+        try:
+            if self._prime_pending:
+                self._prime_pending = False
+                self._prime(budget)
+            return self._lookup(name, rrtype, budget, 0)
+        except _Failure as exc:
+            log.debug("lookup %s %s failed: %s", name, RRType.to_text(rrtype), exc)
+            return FetchFailed(str(exc))
+
+    def zone_cuts(self) -> list[Name]:
+        """Zone cuts learnt so far (the delegation cache), root first."""
+        return sorted(self._cuts, key=len)
+
+    def servers_for(self, zone: Name) -> list[Server]:
+        """Addresses known for a zone cut (empty if unknown)."""
+        cut = self._cuts.get(zone)
+        return list(cut.addresses) if cut else []
+
+    def referral_ds(self, zone: Name) -> RRset | None:
+        """The DS RRset seen in a referral to ``zone``, if any."""
+        ref = self._referrals.get(zone)
+        return ref.ds if ref else None
+
+    # -- chain following ----------------------------------------------------
+    def _lookup(self, name: Name, rrtype: int, budget: _Budget, depth: int) -> Message:
+        chain: list[RRset] = []
+        denials: list[RRset] = []
+        seen: set[Name] = {name}
+        qname = name
+        final: Message | None = None
+        for _ in range(MAX_CHAIN):
+            try:
+                resp = self._resolve(qname, rrtype, budget, depth)
+            except _Failure:
+                if final is None:
+                    raise
+                break  # keep what the previous link gave
+            links, nxt = _walk_answer(resp, qname, rrtype, seen)
+            for rrset in links:
+                if not any(r is rrset or _same(r, rrset) for r in chain):
+                    chain.append(rrset)
+            if final is not None:
+                denials += [r for r in final.authority if r.rrtype in _DENIAL_TYPES]
+            final = resp
+            if nxt is None or resp.rcode == Rcode.NXDOMAIN:
+                break
+            qname = nxt
+        assert final is not None
+        authority = list(final.authority)
+        for rrset in denials:
+            if not any(_same(r, rrset) for r in authority):
+                authority.append(rrset)
+        return _response(name, rrtype, final.rcode, chain, authority)
+
+    # -- one question, iteratively -----------------------------------------
+    def _resolve(self, qname: Name, qtype: int, budget: _Budget, depth: int) -> Message:
+        is_ds = qtype == RRType.DS and not qname.is_root()
+        if is_ds:
+            ref = self._referrals.get(qname)
+            if ref is not None and ref.ds is not None:
+                log.debug("DS %s answered from a cached referral", qname)
+                return _response(qname, qtype, Rcode.NOERROR, [ref.ds], [])
+            zone = self._closest_cut(qname.parent())
+        else:
+            zone = self._closest_cut(qname)
+        try:
+            for _ in range(self.max_referrals + 1):
+                budget.referral()
+                resp, kind, child = self._ask_zone(zone, qname, qtype, budget, depth)
+                if kind == _ANSWER:
+                    return resp
+                assert child is not None
+                self._learn_referral(resp, child)
+                if is_ds and child == qname:
+                    return self._ds_from_referral(qname)
+                zone = child
+            raise _Failure("referral limit reached")
+        except _Failure:
+            if is_ds and qname in self._referrals:
+                return self._ds_from_referral(qname)
+            raise
+
+    def _ds_from_referral(self, qname: Name) -> Message:
+        ref = self._referrals[qname]
+        if ref.ds is not None:
+            return _response(qname, RRType.DS, Rcode.NOERROR, [ref.ds], [])
+        log.debug("DS %s: no DS in the referral, answering with its denial", qname)
+        return _response(qname, RRType.DS, Rcode.NOERROR, [], list(ref.denial))
+
+    def _closest_cut(self, name: Name) -> Name:
+        for count in range(len(name.labels), -1, -1):
+            zone = name.suffix(count)
+            if zone in self._cuts:
+                return zone
+        return ROOT
+
+    def _ask_zone(
+        self, zone: Name, qname: Name, qtype: int, budget: _Budget, depth: int
+    ) -> tuple[Message, str, Name | None]:
+        cut = self._cuts[zone]
+        tried: set[Server] = set()
+        problem = "no server address"
+        for server in self._servers(cut, budget, depth):
+            if server in tried:
+                continue
+            tried.add(server)
+            try:
+                resp = self._send(server, qname, qtype, budget)
+            except TransportError as exc:
+                problem = str(exc)
+                continue
+            if resp.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+                problem = f"{server[0]}: {Rcode.to_text(resp.rcode)}"
+                continue
+            kind, child = _classify(resp, zone, qname, qtype)
+            if kind == _LAME:
+                problem = f"{server[0]}: lame for {zone.to_text()}"
+                continue
+            return resp, kind, child
+        raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
+
+    def _servers(self, cut: _Cut, budget: _Budget, depth: int) -> Iterator[Server]:
+        index = 0
+        while True:
+            while index < len(cut.addresses):
+                yield cut.addresses[index]
+                index += 1
+            pending = [n for n in cut.ns_names if n not in cut.resolved]
+            if not pending or depth >= MAX_NS_DEPTH:
+                return
+            ns_name = pending[0]
+            cut.resolved.add(ns_name)
+            if ns_name in self._resolving:
+                continue
+            for address in self._ns_addresses(ns_name, budget, depth):
+                if address not in cut.addresses:
+                    cut.addresses.append(address)
+
+    def _ns_addresses(self, ns_name: Name, budget: _Budget, depth: int) -> list[Server]:
+        self._resolving.add(ns_name)
+        try:
+            found: list[Server] = []
+            for rrtype in (RRType.A, RRType.AAAA):
+                try:
+                    resp = self._lookup(ns_name, rrtype, budget, depth + 1)
+                except _LimitHit:
+                    raise
+                except _Failure as exc:
+                    log.debug("address of %s (%s): %s", ns_name, RRType.to_text(rrtype), exc)
+                    continue
+                found += _addresses(resp.answer)
+                if found:
+                    break
+            return found
+        finally:
+            self._resolving.discard(ns_name)
+
+    def _send(self, server: Server, qname: Name, qtype: int, budget: _Budget) -> Message:
+        budget.query()
+        self.queries_sent += 1
+        query = Message.make_query(qname, qtype, do=True, cd=True, rd=False)
+        log.debug("query %s %s to %s#%d", qname, RRType.to_text(qtype), server[0], server[1])
+        resp = self.transport.query(server, query)
+        if resp.tc:
+            log.debug("truncated answer from %s, retrying over TCP", server[0])
+            budget.query()
+            self.queries_sent += 1
+            resp = self.transport.query(server, query, tcp=True)
+        if resp.question and resp.question[0] != Question(qname, qtype):
+            raise TransportError(server[0], "answer to another question")
+        return resp
+
+    def _learn_referral(self, resp: Message, child: Name) -> None:
+        ns_rrset = resp.find(resp.authority, child, RRType.NS)
+        names = [rd.target for rd in ns_rrset.rdatas if isinstance(rd, NS)] if ns_rrset else []
+        glue: list[Server] = []
+        for rrset in resp.additional:
+            if rrset.name in names:
+                glue += _addresses([rrset])
+        cut = self._cuts.get(child)
+        if cut is None:
+            cut = self._cuts[child] = _Cut(child)
+        for ns_name in names:
+            if ns_name not in cut.ns_names:
+                cut.ns_names.append(ns_name)
+        for address in glue:
+            if address not in cut.addresses:
+                cut.addresses.append(address)
+        ds = resp.find(resp.authority, child, RRType.DS)
+        denial = tuple(r for r in resp.authority if r.rrtype in _DENIAL_TYPES)
+        self._referrals[child] = _Referral(ds, denial)
+        log.debug(
+            "referral to %s: %d NS, %d glue, DS %s",
+            child,
+            len(names),
+            len(glue),
+            "yes" if ds else "no",
+        )
+
+    def _prime(self, budget: _Budget) -> None:
+        root = self._cuts[ROOT]
+        for server in list(root.addresses):
+            try:
+                resp = self._send(server, ROOT, RRType.NS, budget)
+            except TransportError:
+                continue
+            ns_rrset = resp.get_answer(ROOT, RRType.NS)
+            if resp.rcode != Rcode.NOERROR or ns_rrset is None:
+                continue
+            names = [rd.target for rd in ns_rrset.rdatas if isinstance(rd, NS)]
+            for ns_name in names:
+                if ns_name not in root.ns_names:
+                    root.ns_names.append(ns_name)
+            for rrset in resp.additional:
+                if rrset.name in names:
+                    for address in _addresses([rrset]):
+                        if address not in root.addresses:
+                            root.addresses.append(address)
+            return
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _same(a: RRset, b: RRset) -> bool:
+    return a.same_data(b)
+
+
+def _addresses(rrsets: Sequence[RRset]) -> list[Server]:
+    out: list[Server] = []
+    for rrset in rrsets:
+        for rd in rrset.rdatas:
+            if isinstance(rd, A | AAAA):
+                out.append((rd.to_text(), 53))
+    return out
+
+
+def _response(
+    qname: Name, qtype: int, rcode: int, answer: Sequence[RRset], authority: Sequence[RRset]
+) -> Message:
+    return Message(
+        id=0,
+        flags=FLAG_QR | FLAG_RD | FLAG_RA | FLAG_CD,
+        rcode=rcode,
+        question=(Question(qname, qtype),),
+        answer=answer,
+        authority=authority,
+        edns=Edns(flags=EDNS_DO),
+    )
+
+
+def _classify(resp: Message, zone: Name, qname: Name, qtype: int) -> tuple[str, Name | None]:
+    """Answer (final for this question), referral (to the zone returned) or lame."""
+    if resp.answer or resp.rcode == Rcode.NXDOMAIN:
+        return _ANSWER, None
+    if any(r.rrtype == RRType.SOA for r in resp.authority):
+        return _ANSWER, None
+    best: Name | None = None
+    has_ns = False
+    for rrset in resp.authority:
+        if rrset.rrtype != RRType.NS:
+            continue
+        has_ns = True
+        owner = rrset.name
+        if qname.is_subdomain(owner) and owner.is_strict_subdomain(zone):
+            if best is None or len(owner) > len(best):
+                best = owner
+    if best is not None:
+        return _REFERRAL, best
+    if has_ns and not resp.aa:
+        return _LAME, None
+    return _ANSWER, None
+
+
+def _walk_answer(
+    resp: Message, qname: Name, qtype: int, seen: set[Name]
+) -> tuple[list[RRset], Name | None]:
+    """The answer RRsets on the chain from ``qname``, and the name to ask
+    next when the chain leaves this answer without reaching data (else None).
+    """
+    out: list[RRset] = []
+    cur = qname
+    while True:
+        if qtype == RRType.ANY:
+            here = [r for r in resp.answer if r.name == cur]
+            if here:
+                return out + here, None
+        else:
+            match = resp.find(resp.answer, cur, qtype)
+            if match is not None:
+                out.append(match)
+                return out, None
+        cname = resp.find(resp.answer, cur, RRType.CNAME)
+        dname = _covering_dname(resp, cur)
+        if dname is not None:
+            out.append(dname)
+            if cname is None:
+                cname = _synthesize(dname, cur)
+        if cname is None:
+            return out, (cur if out else None)
+        out.append(cname)
+        targets = [rd.target for rd in cname.rdatas if isinstance(rd, CNAME)]
+        if not targets or targets[0] in seen:
+            return out, None  # broken or looping chain: the validator judges it
+        cur = targets[0]
+        seen.add(cur)
+
+
+def _covering_dname(resp: Message, name: Name) -> RRset | None:
+    best: RRset | None = None
+    for rrset in resp.answer:
+        if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
+            if best is None or len(rrset.name) > len(best.name):
+                best = rrset
+    return best
+
+
+def _synthesize(dname: RRset, name: Name) -> RRset | None:
+    targets = [rd.target for rd in dname.rdatas if isinstance(rd, DNAME)]
+    if not targets:
+        return None
+    keep = name.labels[: len(name.labels) - len(dname.name.labels)]
+    try:
+        target = Name.from_labels((*keep, *targets[0].labels))
+    except Exception:
+        return None
+    return RRset(name, RRType.CNAME, dname.rrclass, dname.ttl, [CNAME(target)])

@@ -1,0 +1,349 @@
+"""IterativeEngine against a fake transport made of canned zones."""
+
+from __future__ import annotations
+
+from dnssec_lite.dnssec.chain import FetchFailed
+from dnssec_lite.errors import QueryTimeout
+from dnssec_lite.resolve.iterative import IterativeEngine, Server
+from dnssec_lite.wire.message import Message
+from dnssec_lite.wire.name import Name
+from dnssec_lite.wire.rrset import RRset
+from dnssec_lite.wire.types import FLAG_AA, FLAG_QR, FLAG_TC, Rcode, RRType
+from dnssec_lite.wire.zonefile import parse_rrsets
+
+ROOT_IP = "198.41.0.4"
+
+
+def n(text: str) -> Name:
+    return Name.from_text(text)
+
+
+class Zone:
+    """A tiny authoritative server for one or more zones (no wildcards)."""
+
+    def __init__(self, origin: str, text: str) -> None:
+        self.origin = n(origin)
+        self.rrsets = parse_rrsets(text, origin)
+
+    def answer(self, query: Message) -> Message:
+        q = query.question[0]
+        resp = Message(id=query.id, flags=FLAG_QR, question=query.question, edns=query.edns)
+        # Delegations below the origin (DS is answered by the parent).
+        cuts = [
+            r
+            for r in self.rrsets
+            if r.rrtype == RRType.NS and r.name != self.origin and q.name.is_subdomain(r.name)
+        ]
+        if cuts and not (q.rrtype == RRType.DS and q.name == cuts[0].name):
+            cut = cuts[0]
+            glue = [
+                r
+                for r in self.rrsets
+                if r.rrtype in (RRType.A, RRType.AAAA)
+                and any(r.name == rd.target for rd in cut.rdatas)  # type: ignore[attr-defined]
+            ]
+            ds = [r for r in self.rrsets if r.rrtype == RRType.DS and r.name == cut.name]
+            return resp.replace(authority=[cut, *ds], additional=glue)
+        here = [r for r in self.rrsets if r.name == q.name]
+        soa = [r for r in self.rrsets if r.rrtype == RRType.SOA]
+        match = [r for r in here if r.rrtype == q.rrtype]
+        if match:
+            return resp.replace(flags=FLAG_QR | FLAG_AA, answer=match)
+        cname = [r for r in here if r.rrtype == RRType.CNAME]
+        if cname:
+            return resp.replace(flags=FLAG_QR | FLAG_AA, answer=cname)
+        exists = any(r.name.is_subdomain(q.name) for r in self.rrsets)
+        return resp.replace(
+            flags=FLAG_QR | FLAG_AA,
+            rcode=Rcode.NOERROR if exists else Rcode.NXDOMAIN,
+            authority=soa,
+        )
+
+
+class FakeTransport:
+    def __init__(self, servers: dict[str, Zone]) -> None:
+        self.servers = servers
+        self.log: list[tuple[str, str, int, bool]] = []
+        self.truncate: set[str] = set()
+        self.lame: dict[str, Message | None] = {}
+
+    def query(self, server: Server, message: Message, *, tcp: bool = False) -> Message:
+        q = message.question[0]
+        self.log.append((server[0], q.name.to_text(), q.rrtype, tcp))
+        if server[0] in self.lame:
+            canned = self.lame[server[0]]
+            if canned is None:
+                raise QueryTimeout(server[0], "no answer")
+            return canned.replace(id=message.id, question=message.question)
+        zone = self.servers.get(server[0])
+        if zone is None:
+            raise QueryTimeout(server[0], "no answer")
+        resp = zone.answer(message)
+        if server[0] in self.truncate and not tcp:
+            return Message(id=message.id, flags=FLAG_QR | FLAG_TC, question=message.question)
+        return resp
+
+
+ROOT_ZONE = """
+. 86400 IN SOA a.root. nstld. 1 2 3 4 5
+. IN NS a.root.
+a.root. IN A 198.41.0.4
+com. IN NS a.gtld.com.
+com. IN NS b.gtld.com.
+a.gtld.com. IN A 192.0.2.1
+b.gtld.com. IN A 192.0.2.2
+net. IN NS ns.net.
+ns.net. IN A 192.0.2.9
+com. IN DS 12345 8 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+"""
+
+COM_ZONE = """
+com. IN SOA a.gtld.com. h. 1 2 3 4 5
+com. IN NS a.gtld.com.
+example.com. IN NS ns1.example.com.
+ns1.example.com. IN A 192.0.2.10
+glueless.com. IN NS ns.hoster.net.
+example.com. IN DS 2854 8 2 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+"""
+
+NET_ZONE = """
+net. IN SOA ns.net. h. 1 2 3 4 5
+net. IN NS ns.net.
+hoster.net. IN NS ns.hoster.net.
+ns.hoster.net. IN A 192.0.2.20
+other.net. IN NS ns.other.net.
+ns.other.net. IN A 192.0.2.30
+"""
+
+EXAMPLE_ZONE = """
+example.com. IN SOA ns1.example.com. h. 1 2 3 4 5
+example.com. IN NS ns1.example.com.
+ns1.example.com. IN A 192.0.2.10
+www.example.com. IN A 10.0.0.1
+alias.example.com. IN CNAME www.other.net.
+inzone.example.com. IN CNAME www.example.com.
+"""
+
+HOSTER_ZONE = """
+hoster.net. IN SOA ns.hoster.net. h. 1 2 3 4 5
+hoster.net. IN NS ns.hoster.net.
+ns.hoster.net. IN A 192.0.2.20
+"""
+
+GLUELESS_ZONE = """
+glueless.com. IN SOA ns.hoster.net. h. 1 2 3 4 5
+glueless.com. IN NS ns.hoster.net.
+www.glueless.com. IN A 10.0.0.2
+"""
+
+OTHER_ZONE = """
+other.net. IN SOA ns.other.net. h. 1 2 3 4 5
+other.net. IN NS ns.other.net.
+www.other.net. IN A 10.0.0.3
+"""
+
+
+class MultiZone:
+    def __init__(self, *zones: Zone) -> None:
+        self.zones = zones
+
+    def answer(self, query: Message) -> Message:
+        q = query.question[0]
+        best = max(
+            (z for z in self.zones if q.name.is_subdomain(z.origin)),
+            key=lambda z: len(z.origin),
+        )
+        return best.answer(query)
+
+
+def make_world() -> FakeTransport:
+    servers: dict[str, Zone] = {
+        ROOT_IP: Zone(".", ROOT_ZONE),
+        "192.0.2.1": Zone("com.", COM_ZONE),
+        "192.0.2.2": Zone("com.", COM_ZONE),
+        "192.0.2.9": Zone("net.", NET_ZONE),
+        "192.0.2.10": Zone("example.com.", EXAMPLE_ZONE),
+        "192.0.2.30": Zone("other.net.", OTHER_ZONE),
+    }
+    transport = FakeTransport(servers)
+    transport.servers["192.0.2.20"] = MultiZone(  # type: ignore[assignment]
+        Zone("hoster.net.", HOSTER_ZONE), Zone("glueless.com.", GLUELESS_ZONE)
+    )
+    return transport
+
+
+def answer_of(result: Message | FetchFailed, rrtype: int) -> RRset:
+    assert isinstance(result, Message), result
+    found = [r for r in result.answer if r.rrtype == rrtype]
+    assert found, result.to_text()
+    return found[0]
+
+
+def test_referrals_with_glue() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("www.example.com."), RRType.A)
+    rrset = answer_of(result, RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    assert isinstance(result, Message)
+    assert result.cd and result.ra and result.dnssec_ok
+    assert result.question[0].name == n("www.example.com.")
+    assert n("example.com.") in engine.zone_cuts()
+    assert engine.servers_for(n("example.com.")) == [("192.0.2.10", 53)]
+    # The delegation cache sends the next query straight to the zone.
+    transport.log.clear()
+    engine.lookup(n("ns1.example.com."), RRType.A)
+    assert [entry[0] for entry in transport.log] == ["192.0.2.10"]
+
+
+def test_glueless_delegation() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    rrset = answer_of(engine.lookup(n("www.glueless.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.2"
+    asked = {(entry[1], entry[2]) for entry in transport.log}
+    assert ("ns.hoster.net.", RRType.A) in asked
+
+
+def test_glueless_loop_fails_cleanly() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.1"] = Zone("com.", COM_ZONE + "loop.com. IN NS ns.loop.com.\n")
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("www.loop.com."), RRType.A)
+    assert isinstance(result, FetchFailed)
+    assert len(transport.log) < 40
+
+
+def test_lame_and_unreachable_servers_are_skipped() -> None:
+    transport = make_world()
+    # a.gtld answers with an upward referral (lame); the root's first address is dead.
+    transport.lame["192.0.2.1"] = Message(
+        flags=FLAG_QR, authority=parse_rrsets(". IN NS a.root.\n")
+    )
+    engine = IterativeEngine(transport, ["203.0.113.99", ROOT_IP])
+    rrset = answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    servers = [entry[0] for entry in transport.log]
+    assert "192.0.2.1" in servers and "192.0.2.2" in servers
+
+
+def test_servfail_everywhere_is_a_fetch_failure() -> None:
+    transport = make_world()
+    transport.lame["192.0.2.10"] = Message(flags=FLAG_QR, rcode=Rcode.SERVFAIL)
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("www.example.com."), RRType.A)
+    assert isinstance(result, FetchFailed)
+    assert "example.com" in result.reason
+
+
+def test_tcp_fallback_on_truncation() -> None:
+    transport = make_world()
+    transport.truncate.add("192.0.2.10")
+    engine = IterativeEngine(transport, [ROOT_IP])
+    rrset = answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    assert ("192.0.2.10", "www.example.com.", RRType.A, True) in transport.log
+
+
+def test_cname_across_zones() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("alias.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    types = [(r.name.to_text(), r.rrtype) for r in result.answer]
+    assert types == [("alias.example.com.", RRType.CNAME), ("www.other.net.", RRType.A)]
+    assert result.question[0].name == n("alias.example.com.")
+    assert result.rcode == Rcode.NOERROR
+
+
+def test_cname_to_nxdomain_keeps_final_authority() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone(
+        "example.com.", EXAMPLE_ZONE + "dangling.example.com. IN CNAME nope.other.net.\n"
+    )
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("dangling.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert result.rcode == Rcode.NXDOMAIN
+    assert [r.rrtype for r in result.answer] == [RRType.CNAME]
+    assert [r.name for r in result.authority if r.rrtype == RRType.SOA] == [n("other.net.")]
+
+
+def test_in_zone_cname_is_followed() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("inzone.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert [r.rrtype for r in result.answer] == [RRType.CNAME, RRType.A]
+
+
+def test_cname_loop_stops() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone(
+        "example.com.",
+        EXAMPLE_ZONE + "l1.example.com. IN CNAME l2.example.com.\n"
+        "l2.example.com. IN CNAME l1.example.com.\n",
+    )
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("l1.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert [r.name.to_text() for r in result.answer] == ["l1.example.com.", "l2.example.com."]
+
+
+def test_dname_is_followed() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone(
+        "example.com.", EXAMPLE_ZONE + "d.example.com. IN DNAME other.net.\n"
+    )
+    original = transport.servers["192.0.2.10"].answer
+
+    def answer(query: Message) -> Message:
+        q = query.question[0]
+        if q.name.is_strict_subdomain(n("d.example.com.")):
+            dname = parse_rrsets("d.example.com. IN DNAME other.net.\n")
+            return Message(
+                id=query.id, flags=FLAG_QR | FLAG_AA, question=query.question, answer=dname
+            )
+        return original(query)
+
+    transport.servers["192.0.2.10"].answer = answer  # type: ignore[method-assign]
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("www.d.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert [r.rrtype for r in result.answer] == [RRType.DNAME, RRType.CNAME, RRType.A]
+    assert result.answer[2].name == n("www.other.net.")
+
+
+def test_ds_is_asked_at_the_parent() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    # Not known yet: the query must go to com.'s servers, never example.com.'s.
+    engine2 = IterativeEngine(transport, [ROOT_IP])
+    result = engine2.lookup(n("example.com."), RRType.DS)
+    ds = answer_of(result, RRType.DS)
+    assert ds.name == n("example.com.")
+    assert all(entry[0] != "192.0.2.10" for entry in transport.log if entry[2] == RRType.DS)
+    # After a referral the DS comes from the referral cache.
+    engine.lookup(n("www.example.com."), RRType.A)
+    assert engine.referral_ds(n("example.com.")) is not None
+    transport.log.clear()
+    answer_of(engine.lookup(n("example.com."), RRType.DS), RRType.DS)
+    assert transport.log == []
+
+
+def test_unsigned_delegation_ds_denial_from_referral() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    engine.lookup(n("www.other.net."), RRType.A)
+    result = engine.lookup(n("other.net."), RRType.DS)
+    assert isinstance(result, Message)
+    assert result.answer == ()
+    assert result.rcode == Rcode.NOERROR
+
+
+def test_query_limit() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP], max_queries=2, prime=False)
+    result = engine.lookup(n("www.glueless.com."), RRType.A)
+    assert isinstance(result, FetchFailed)
+    assert "limit" in result.reason
