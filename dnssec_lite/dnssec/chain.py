@@ -207,7 +207,8 @@ class ValidationJob:
                 self.results[fetch] = FetchFailed(
                     f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
                 )
-            log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
             yield todo[:room]
 
     def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:

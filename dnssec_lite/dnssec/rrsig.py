@@ -33,6 +33,19 @@ def skew(sig: RRSIG, limits: Limits) -> int:
     return max(limits.skew_min, min(limits.skew_max, period // 10))
 
 
+class _LazyLabel:
+    """The text naming a signature, built only if a failure is reported."""
+
+    __slots__ = ("name", "sig")
+
+    def __init__(self, name: Name, sig: RRSIG) -> None:
+        self.name = name
+        self.sig = sig
+
+    def __format__(self, spec: str) -> str:
+        return reasons.sig_label(self.name, self.sig)
+
+
 class Budget:
     """Counters shared by one whole resolution (limits cannot be reset by
     retrying: the job owns one budget)."""
@@ -122,7 +135,7 @@ def check_rrset(
     attempts = 0
     owner_labels = name.label_count()
     for sig in rrset.sigs:
-        label = reasons.sig_label(name, sig)
+        label = _LazyLabel(name, sig)
         # RFC 4035 5.3.1: the RRSIG must cover this type ...
         if sig.type_covered != rrset.rrtype:
             failures.append(reasons.bogus(EDE.DNSSEC_BOGUS, f"{label} covers another type"))

@@ -126,11 +126,9 @@ def _key_tag(rdata: bytes, algorithm: int) -> int:
         if len(rdata) < 4:
             return 0
         return (rdata[-3] << 8) | rdata[-2]
-    acc = 0
-    for i in range(0, len(rdata) - 1, 2):
-        acc += (rdata[i] << 8) | rdata[i + 1]
     if len(rdata) % 2:
-        acc += rdata[-1] << 8
+        rdata += b"\x00"
+    acc = sum(struct.unpack(f"!{len(rdata) // 2}H", rdata))
     acc += (acc >> 16) & 0xFFFF
     return acc & 0xFFFF
 
