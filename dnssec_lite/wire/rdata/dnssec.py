@@ -128,7 +128,7 @@ def _key_tag(rdata: bytes, algorithm: int) -> int:
         return (rdata[-3] << 8) | rdata[-2]
     if len(rdata) % 2:
         rdata += b"\x00"
-    acc = sum(struct.unpack(f"!{len(rdata) // 2}H", rdata))
+    acc: int = sum(struct.unpack(f"!{len(rdata) // 2}H", rdata))
     acc += (acc >> 16) & 0xFFFF
     return acc & 0xFFFF
 
