@@ -169,6 +169,14 @@ class IterativeEngine:
             log.debug("lookup %s %s failed: %s", name, RRType.to_text(rrtype), exc)
             return FetchFailed(str(exc))
 
+    def add_stub(self, zone: Name, servers: Sequence[str | tuple[str, int]]) -> None:
+        """Send queries for ``zone`` (and below) to ``servers`` (a stub zone)."""
+        cut = self._cuts.setdefault(zone, _Cut(zone))
+        for spec in servers:
+            address = _server(spec)
+            if address not in cut.addresses:
+                cut.addresses.append(address)
+
     def zone_cuts(self) -> list[Name]:
         """Zone cuts learnt so far (the delegation cache), root first."""
         return sorted(self._cuts, key=len)
