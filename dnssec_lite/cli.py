@@ -1,0 +1,213 @@
+"""The ``dnssec-lite`` command line.
+
+Exit codes (every subcommand):
+
+* 0 -- a validated answer: SECURE, or INSECURE (provably unsigned);
+* 1 -- BOGUS: the answer failed validation;
+* 2 -- failure to resolve, or INDETERMINATE (no answer, no trust anchor,
+  every upstream strips DNSSEC);
+* 64 -- usage error (bad arguments, unreadable anchor file), as EX_USAGE.
+
+The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command`; it is
+registered when that module is installed (it is optional, so only its
+absence -- ImportError -- is tolerated).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from .dnssec.status import Answer, Status
+from .errors import DnssecLiteError
+from .wire.types import RRType
+
+EXIT_OK = 0
+EXIT_BOGUS = 1
+EXIT_FAIL = 2
+EXIT_USAGE = 64
+
+_EXIT_BY_STATUS = {
+    Status.SECURE: EXIT_OK,
+    Status.INSECURE: EXIT_OK,
+    Status.BOGUS: EXIT_BOGUS,
+    Status.INDETERMINATE: EXIT_FAIL,
+}
+
+
+class UsageError(Exception):
+    """Bad arguments: printed as one line, exit code 64."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="dnssec-lite",
+        description="DNSSEC-validating stub resolver.",
+        epilog="exit codes: 0 secure or insecure, 1 bogus, 2 failure/indeterminate, 64 usage",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    q = sub.add_parser(
+        "query",
+        help="resolve and validate one name (like delv)",
+        description="Resolve NAME/TYPE and validate it with DNSSEC.",
+    )
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("type", metavar="TYPE", nargs="?", default="A")
+    q.add_argument(
+        "--server",
+        "-s",
+        action="append",
+        metavar="ADDR[:PORT]",
+        help="upstream resolver (repeat for failover order); default: /etc/resolv.conf",
+    )
+    q.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
+    q.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
+    q.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
+    q.add_argument("--json", action="store_true", help="print one JSON object")
+    q.add_argument("--trace", action="store_true", help="show the chain and every query")
+    q.add_argument("--timeout", type=float, default=2.0, metavar="S", help="per-try timeout")
+    q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
+    q.set_defaults(func=cmd_query)
+    _add_optional_commands(sub)
+    return parser
+
+
+def _add_optional_commands(sub: Any) -> None:
+    try:
+        from .replay import command as replay_command
+    except ImportError:
+        return  # the replay subcommand is not installed
+    replay_command.add_parser(sub)
+
+
+def answer_to_json(answer: Answer) -> dict[str, object]:
+    q = answer.question
+    reason = None
+    if answer.reason is not None:
+        reason = {"ede": answer.reason.ede, "text": answer.reason.text}
+    return {
+        "name": q.name.to_text(),
+        "type": RRType.to_text(q.rrtype),
+        "status": answer.status.value,
+        "rcode": answer.rcode_text,
+        "records": [rr.to_text() for rrset in answer.rrsets for rr in rrset.rrs()],
+        "reason": reason,
+        "chain": [
+            {
+                "zone": link.zone.to_text(),
+                "status": link.status.value,
+                "ds": [str(k) for k in link.ds],
+                "dnskeys": [str(k) for k in link.dnskeys],
+                "proof": link.proof,
+            }
+            for link in answer.chain
+        ],
+        "queries": answer.queries,
+    }
+
+
+def status_line(answer: Answer) -> str:
+    if answer.status is Status.SECURE:
+        return "; fully validated"
+    if answer.status is Status.INSECURE:
+        line = "; unsigned answer"
+        return line + (f" ({answer.reason.text})" if answer.reason else "")
+    if answer.status is Status.BOGUS:
+        return f"; validation failed: {answer.reason}"
+    return f"; resolution failed: {answer.reason}"
+
+
+def render_text(answer: Answer, trace: bool) -> str:
+    lines: list[str] = []
+    if trace:
+        lines.append(f";; question: {answer.question.to_text()}")
+        trace_lines = answer.extra.get("trace")
+        if isinstance(trace_lines, list):
+            lines += [f";; query {line}" for line in trace_lines]
+        for link in answer.chain:
+            lines.append(f";; chain {link.to_text()}")
+        lines.append(f";; {answer.queries} queries, ttl {answer.ttl}")
+    lines.append(status_line(answer))
+    if answer.rcode_text != "NOERROR":
+        lines.append(f";; rcode {answer.rcode_text}")
+    for rrset in answer.rrsets:
+        lines += [rr.to_text() for rr in rrset.rrs()]
+    if trace:
+        for rrset in answer.denial:
+            lines += [f";; denial {rr.to_text()}" for rr in rrset.rrs()]
+    return "\n".join(lines)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from .anchors.formats import load_anchors
+    from .resolve.resolver import Resolver
+    from .wire.name import Name
+
+    try:
+        Name.from_text(args.name)
+    except DnssecLiteError as exc:
+        raise UsageError(f"bad name {args.name!r}: {exc}") from None
+    try:
+        RRType.from_text(args.type)
+    except ValueError:
+        raise UsageError(f"unknown record type {args.type!r}") from None
+    if args.timeout <= 0:
+        raise UsageError("--timeout must be positive")
+    if args.root_hints and not args.recursive:
+        raise UsageError("--root-hints needs --recursive")
+    anchors = None
+    if args.anchors:
+        try:
+            anchors = load_anchors(args.anchors)
+        except DnssecLiteError as exc:
+            raise UsageError(f"--anchors: {exc}") from None
+    try:
+        resolver = Resolver(
+            servers=args.server,
+            anchors=anchors,
+            mode="iterative" if args.recursive else "stub",
+            timeout=args.timeout,
+            root_hints=args.root_hints,
+        )
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    answer = resolver.resolve(args.name, args.type)
+    if args.json:
+        print(json.dumps(answer_to_json(answer)))
+    else:
+        print(render_text(answer, args.trace))
+    return _EXIT_BY_STATUS[answer.status]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_usage(sys.stderr)
+            return EXIT_USAGE
+        if getattr(args, "verbose", False):
+            logging.basicConfig(level=logging.DEBUG, format="%(levelname)s: %(name)s: %(message)s")
+        code = args.func(args)
+        return int(code)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DnssecLiteError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
