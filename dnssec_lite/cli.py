@@ -16,6 +16,7 @@ absence -- ImportError -- is tolerated).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
@@ -82,11 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_optional_commands(sub: Any) -> None:
+    name = "dnssec_lite.replay.command"
     try:
-        from .replay import command as replay_command
-    except ImportError:
-        return  # the replay subcommand is not installed
-    replay_command.add_parser(sub)
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return  # the replay subcommand is not installed: nothing to register
+        raise
+    module.add_parser(sub)
 
 
 def answer_to_json(answer: Answer) -> dict[str, object]:
