@@ -21,6 +21,7 @@ AUTHORITY/ADDITIONAL contents are resolver-specific and not compared.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from ..dnssec.algorithms import (
     is_supported_key,
 )
 from ..dnssec.chain import FetchFailed, Validator
+from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, TransportError
@@ -41,7 +43,7 @@ from ..resolve.iterative import IterativeEngine, Server
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import Name
-from ..wire.rdata.dnssec import DNSKEY, RRSIG
+from ..wire.rdata.dnssec import DNSKEY, DS, RRSIG
 from ..wire.rrset import RR, RRset, group_rrs
 from ..wire.types import FLAG_NAMES, Opcode, Rcode, RRClass, RRType
 from ..wire.zonefile import ZoneParser, parse_question
@@ -62,6 +64,15 @@ __all__ = [
 ]
 
 AUTOTRUST_SKIP = "RFC 5011 scenarios belong to the trust-anchor work"
+HARDEN_ALGO_SKIP = (
+    "needs Unbound's harden-algo-downgrade (every DS algorithm must sign), "
+    "stricter than RFC 6840 section 5.11"
+)
+
+#: Limits for replay: as the defaults, but NSEC3 iterations up to 150 count
+#: as a usable proof, as in the Unbound and Knot Resolver versions that
+#: recorded the scenarios (RFC 9276 lets a validator choose its limit).
+REPLAY_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_nsec3_iterations=150)
 
 _FLAGS = dict(FLAG_NAMES)
 _DSA_ALGS = frozenset({3, 6})
@@ -338,6 +349,20 @@ def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> boo
         for rr in ZoneParser(None, None, scenario.path, strict=False).records(line.text):
             if isinstance(rr.rdata, DNSKEY):
                 keys.append(rr.rdata)
+    for entry in iter_entries(scenario):
+        if entry.raw_hex is not None:
+            continue
+        msg = transport.message(entry)
+        for section in (msg.answer, msg.authority, msg.additional):
+            for rrset in section:
+                if any(sig.algorithm in _DSA_ALGS for sig in rrset.sigs):
+                    return True
+                if any(isinstance(rd, DS) and rd.algorithm in _DSA_ALGS for rd in rrset.rdatas):
+                    return True
+    for line in scenario.config.trust_anchors:
+        for rr in ZoneParser(None, None, scenario.path, strict=False).records(line.text):
+            if isinstance(rr.rdata, DS) and rr.rdata.algorithm in _DSA_ALGS:
+                return True
     for key in keys:
         if key.algorithm in _DSA_ALGS:
             return True
@@ -355,7 +380,12 @@ def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> boo
 Fetcher = Callable[[Name, int], "Message | FetchFailed"]
 
 
-def _make_fetcher(scenario: Scenario, transport: ScenarioTransport) -> Fetcher:
+def _make_fetcher(
+    scenario: Scenario, transport: ScenarioTransport, signed: Sequence[Name] = ()
+) -> Fetcher:
+    """Resolution as the recorded recursive resolver did it: iterative from the
+    stub zones (or through a forwarder), with a cache of earlier answers that
+    is used when the servers no longer answer (a resolver's cache)."""
     config = scenario.config
     roots: list[str] = []
     stubs: list[tuple[Name, tuple[str, ...]]] = []
@@ -364,7 +394,8 @@ def _make_fetcher(scenario: Scenario, transport: ScenarioTransport) -> Fetcher:
             roots += [_addr(a) for a in addrs]
         else:
             stubs.append((Name.from_text(zone), tuple(_addr(a) for a in addrs)))
-    engine = IterativeEngine(transport, roots)
+    engine = IterativeEngine(transport, roots, signed_zones=signed)
+    cache: dict[tuple[Name, int], Message] = {}
     for zone_name, addrs in stubs:
         engine.add_stub(zone_name, addrs)
     forwards = [
@@ -373,6 +404,14 @@ def _make_fetcher(scenario: Scenario, transport: ScenarioTransport) -> Fetcher:
     ]
 
     def fetch(name: Name, rrtype: int) -> Message | FetchFailed:
+        result = resolve(name, rrtype)
+        key = (name, rrtype)
+        if isinstance(result, Message):
+            cache[key] = result
+            return result
+        return cache.get(key, result)
+
+    def resolve(name: Name, rrtype: int) -> Message | FetchFailed:
         best: tuple[Name, list[Server]] | None = None
         for zone, servers in forwards:
             if name.is_subdomain(zone) and (best is None or len(zone) > len(best[0])):
@@ -407,6 +446,7 @@ class _Outcome:
     answer: tuple[RRset, ...]
     do: bool
     reason: str = ""
+    sentinel: bool = False
 
 
 @dataclass
@@ -434,6 +474,11 @@ def _compare(
     step: int, expected: str, outcome: _Outcome, entry: Entry, entry_msg: Message
 ) -> StepResult:
     got = "unvalidated" if outcome.status is None else outcome.status.value
+    if outcome.sentinel:
+        got = "sentinel-servfail"
+        ok = expected in ("bogus", "cd")
+        why = "" if ok else f"expected {expected}, got a key-sentinel SERVFAIL"
+        return StepResult(step, expected, got, "SERVFAIL", ok, why)
     rcode_text = Rcode.to_text(outcome.rcode)
     problems: list[str] = []
     status = outcome.status
@@ -475,6 +520,7 @@ def _run_query(
     fetch: Fetcher,
     validator: Validator,
     now: int,
+    sentinel_tags: frozenset[int] | None = None,
 ) -> _Outcome:
     if not msg.question:
         raise DnssecLiteError("QUERY step without a question")
@@ -497,7 +543,36 @@ def _run_query(
     reason = str(answer.reason) if answer.reason else ""
     if answer.status is Status.BOGUS:
         return _Outcome(answer.status, Rcode.SERVFAIL, (), do, reason)
+    if sentinel_tags is not None and answer.status is Status.SECURE:
+        refusal = _sentinel(question, sentinel_tags)
+        if refusal:
+            return _Outcome(None, Rcode.SERVFAIL, (), do, refusal, sentinel=True)
     return _Outcome(answer.status, answer.rcode, answer.rrsets, do, reason)
+
+
+_SENTINEL_RE = re.compile(rb"root-key-sentinel-(is|not)-ta-(\d{5})", re.IGNORECASE)
+
+
+def _root_anchor_tags(anchors: TrustAnchors) -> frozenset[int]:
+    anchor = anchors.anchors.get(Name.from_text("."))
+    if anchor is None:
+        return frozenset()
+    tags = {ds.key_tag for ds in anchor.ds} | {key.key_tag for key in anchor.dnskeys}
+    return frozenset(tags)
+
+
+def _sentinel(question: Question, root_tags: frozenset[int]) -> str:
+    """RFC 8509 key-sentinel: the SERVFAIL reason, or "" to answer normally."""
+    if question.rrtype not in (RRType.A, RRType.AAAA) or not question.name.labels:
+        return ""
+    found = _SENTINEL_RE.fullmatch(question.name.labels[0])
+    if found is None:
+        return ""
+    tag = int(found.group(2))
+    is_ta = found.group(1).lower() == b"is"
+    if is_ta != (tag in root_tags):
+        return f"RFC 8509 key sentinel: key tag {tag} {'not ' if is_ta else ''}in the root anchors"
+    return ""
 
 
 def run_scenario(scenario: Scenario) -> ScenarioResult:
@@ -513,13 +588,29 @@ def run_scenario(scenario: Scenario) -> ScenarioResult:
 
 def _run(scenario: Scenario) -> ScenarioResult:
     config = scenario.config
+    if config.harden_algo_downgrade:
+        return ScenarioResult(scenario.path, "SKIP", HARDEN_ALGO_SKIP)
     transport = ScenarioTransport(scenario)
     legacy = needs_legacy_policy(scenario, transport)
     policy: AlgorithmPolicy = LEGACY_TEST_POLICY if legacy else DEFAULT_POLICY
+    anchors = trust_anchors(scenario)
     validator = Validator(
-        trust_anchors(scenario), policy=policy, ignore_time=config.ignore_signature_times
+        anchors,
+        policy=policy,
+        limits=REPLAY_LIMITS,
+        ignore_time=config.ignore_signature_times,
     )
-    fetch = _make_fetcher(scenario, transport)
+    fetch = _make_fetcher(scenario, transport, list(anchors.anchors))
+    sentinel_tags = (
+        _root_anchor_tags(anchors)
+        if config.flag("root-key-sentinel")
+        or any(
+            "root-key-sentinel" in (e.question.text if e.question else "")
+            for e in (s.entry for s in scenario.steps if s.kind == "QUERY")
+            if e is not None
+        )
+        else None
+    )
     expected = expected_outcomes(scenario)
     if not expected:
         return ScenarioResult(scenario.path, "SKIP", "no CHECK_ANSWER step")
@@ -532,7 +623,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
             transport.step = step.number
             now = config.val_override_date if config.val_override_date is not None else state.clock
             msg = transport.message(step.entry)
-            outcome = _run_query(step.entry, msg, fetch, validator, now)
+            outcome = _run_query(step.entry, msg, fetch, validator, now, sentinel_tags)
         elif step.kind == "CHECK_ANSWER" and step.entry is not None:
             verdict = expected[checks]
             checks += 1

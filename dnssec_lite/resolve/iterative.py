@@ -58,6 +58,8 @@ MAX_CHAIN = 12
 MAX_NS_DEPTH = 4
 
 _DENIAL_TYPES = frozenset({RRType.NSEC, RRType.NSEC3})
+#: Rcodes that are answers (anything else: try another server).
+_ANSWER_RCODES = frozenset({Rcode.NOERROR, Rcode.NXDOMAIN, Rcode.YXDOMAIN})
 
 
 class QueryTransport(Protocol):
@@ -133,6 +135,10 @@ class IterativeEngine:
     lookups of glueless name-server addresses included); ``timeout`` is the
     wall-clock budget of one lookup in seconds.  ``prime`` asks the root
     servers for ``. NS`` once and adds the addresses found to the list.
+    ``signed_zones`` are zones known to be signed (trust-anchor points); with
+    the zones whose referral carried a DS they enable DNSSEC-lame detection:
+    an answer without any RRSIG from such a zone makes the engine try the
+    other servers first (and use that answer only if none does better).
     """
 
     def __init__(
@@ -144,6 +150,7 @@ class IterativeEngine:
         max_queries: int = 100,
         timeout: float = 30.0,
         prime: bool = True,
+        signed_zones: Sequence[Name] = (),
     ) -> None:
         self.transport = transport
         self.max_referrals = max_referrals
@@ -155,6 +162,9 @@ class IterativeEngine:
         self._referrals: dict[Name, _Referral] = {}
         self._resolving: set[Name] = set()
         self.queries_sent = 0
+        #: Zones known to be signed (e.g. trust-anchor points): an answer from
+        #: them without any RRSIG comes from a DNSSEC-lame server.
+        self.signed_zones: set[Name] = set(signed_zones)
 
     # -- public -------------------------------------------------------------
     def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
@@ -212,7 +222,7 @@ class IterativeEngine:
             if final is not None:
                 denials += [r for r in final.authority if r.rrtype in _DENIAL_TYPES]
             final = resp
-            if nxt is None or resp.rcode == Rcode.NXDOMAIN:
+            if nxt is None or resp.rcode != Rcode.NOERROR:
                 break
             qname = nxt
         assert final is not None
@@ -269,6 +279,7 @@ class IterativeEngine:
     ) -> tuple[Message, str, Name | None]:
         cut = self._cuts[zone]
         tried: set[Server] = set()
+        fallback: Message | None = None
         problem = "no server address"
         for server in self._servers(cut, budget, depth):
             if server in tried:
@@ -279,15 +290,31 @@ class IterativeEngine:
             except TransportError as exc:
                 problem = str(exc)
                 continue
-            if resp.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+            if resp.rcode not in _ANSWER_RCODES:
                 problem = f"{server[0]}: {Rcode.to_text(resp.rcode)}"
                 continue
             kind, child = _classify(resp, zone, qname, qtype)
             if kind == _LAME:
                 problem = f"{server[0]}: lame for {zone.to_text()}"
                 continue
+            if kind == _ANSWER and self._dnssec_lame(zone, resp):
+                log.debug("%s is DNSSEC-lame for %s, trying another server", server[0], zone)
+                if fallback is None:
+                    fallback = resp
+                continue
             return resp, kind, child
+        if fallback is not None:
+            return fallback, _ANSWER, None
         raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
+
+    def _dnssec_lame(self, zone: Name, resp: Message) -> bool:
+        """A zone known to be signed answered without any signature."""
+        ref = self._referrals.get(zone)
+        signed = zone in self.signed_zones or (ref is not None and ref.ds is not None)
+        if not signed:
+            return False
+        sections = (*resp.answer, *resp.authority)
+        return bool(sections) and not any(r.sigs or r.rrtype == RRType.RRSIG for r in sections)
 
     def _servers(self, cut: _Cut, budget: _Budget, depth: int) -> Iterator[Server]:
         index = 0
@@ -421,7 +448,7 @@ def _response(
 
 def _classify(resp: Message, zone: Name, qname: Name, qtype: int) -> tuple[str, Name | None]:
     """Answer (final for this question), referral (to the zone returned) or lame."""
-    if resp.answer or resp.rcode == Rcode.NXDOMAIN:
+    if resp.answer or resp.rcode != Rcode.NOERROR:
         return _ANSWER, None
     if any(r.rrtype == RRType.SOA for r in resp.authority):
         return _ANSWER, None
