@@ -160,6 +160,7 @@ class IterativeEngine:
         roots = [_server(s) for s in root_servers]
         self._cuts: dict[Name, _Cut] = {ROOT: _Cut(ROOT, addresses=roots)}
         self._referrals: dict[Name, _Referral] = {}
+        self._nsec: dict[Name, RRset] = {}
         self._resolving: set[Name] = set()
         self.queries_sent = 0
         #: Zones known to be signed (e.g. trust-anchor points): an answer from
@@ -216,11 +217,13 @@ class IterativeEngine:
                     raise
                 break  # keep what the previous link gave
             links, nxt = _walk_answer(resp, qname, rrtype, seen)
+            self._remember_denials(resp)
+            if any(_expanded(r) for r in links):
+                # Keep the wildcard proof of an expanded link that is not the last.
+                denials += [r for r in resp.authority if r.rrtype in _DENIAL_TYPES]
             for rrset in links:
                 if not any(r is rrset or _same(r, rrset) for r in chain):
                     chain.append(rrset)
-            if final is not None:
-                denials += [r for r in final.authority if r.rrtype in _DENIAL_TYPES]
             final = resp
             if nxt is None or resp.rcode != Rcode.NOERROR:
                 break
@@ -258,7 +261,15 @@ class IterativeEngine:
         except _Failure:
             if is_ds and qname in self._referrals:
                 return self._ds_from_referral(qname)
+            if is_ds and qname in self._nsec:
+                log.debug("DS %s: answered with an NSEC seen earlier", qname)
+                return _response(qname, qtype, Rcode.NOERROR, [], [self._nsec[qname]])
             raise
+
+    def _remember_denials(self, resp: Message) -> None:
+        for rrset in resp.authority:
+            if rrset.rrtype == RRType.NSEC and rrset.sigs:
+                self._nsec[rrset.name] = rrset
 
     def _ds_from_referral(self, qname: Name) -> Message:
         ref = self._referrals[qname]
@@ -417,6 +428,11 @@ class IterativeEngine:
 
 
 # -- helpers -----------------------------------------------------------------
+
+
+def _expanded(rrset: RRset) -> bool:
+    """Whether a signature shows the RRset was synthesised from a wildcard."""
+    return any(sig.labels < rrset.name.label_count() for sig in rrset.sigs)
 
 
 def _same(a: RRset, b: RRset) -> bool:
