@@ -78,7 +78,7 @@ class _Base:
         root_hints: str | Sequence[str | Server] | None = None,
         *,
         cache_size: int = 4096,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
         resolv_conf: str | None = None,
     ) -> None:
         if mode not in ("stub", "iterative"):
@@ -94,7 +94,7 @@ class _Base:
             self.anchors, limits=limits, policy=policy, key_cache=self.key_cache
         )
         self.cache = AnswerCache(cache_size, bogus_ttl=limits.bogus_ttl)
-        self.clock = clock
+        self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
         self.upstreams: Upstreams | None = None
         self.root_servers: list[Server] = []

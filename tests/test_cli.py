@@ -1,0 +1,138 @@
+"""dnssec-lite query: output forms and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dnssec_lite import cli
+from dnssec_lite.anchors.formats import parse_anchor_text
+from tests.helpers.zonesigner import NOW, Hierarchy
+from tests.resolve.dnsserver import Faults, serving
+
+
+def _hierarchy() -> Hierarchy:
+    h = Hierarchy()
+    h["example.test."].add("mx 3600 IN MX 10 mail.example.test.")
+    return h.sign()
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("dnssec_lite.resolve.resolver.time.time", lambda: float(NOW))
+
+
+def _anchor_file(tmp_path: object, h: Hierarchy) -> str:
+    from pathlib import Path
+
+    path = Path(str(tmp_path)) / "anchors.zone"
+    path.write_text("\n".join(rr.to_text() for rr in h.root_ds()) + "\n")
+    parse_anchor_text(path.read_text())
+    return str(path)
+
+
+def test_query_secure_text_and_json(
+    tmp_path: object, fixed_clock: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = _hierarchy()
+    anchors = _anchor_file(tmp_path, h)
+    with serving(h) as srv:
+        code = cli.main(
+            [
+                "query",
+                "mx.example.test",
+                "MX",
+                "--server",
+                str(srv.server),
+                "--anchors",
+                anchors,
+                "--trace",
+            ]
+        )
+        out = capsys.readouterr().out
+        assert code == 0
+        assert "; fully validated" in out and "MX\t10 mail.example.test." in out
+        assert ";; chain example.test. secure" in out and ";; query " in out
+        code = cli.main(
+            [
+                "query",
+                "mx.example.test",
+                "MX",
+                "--server",
+                str(srv.server),
+                "--anchors",
+                anchors,
+                "--json",
+            ]
+        )
+        data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["status"] == "secure" and data["rcode"] == "NOERROR" and data["reason"] is None
+    assert data["type"] == "MX" and data["queries"] >= 1 and len(data["chain"]) == 3
+
+
+def test_query_bogus_exit_1(
+    tmp_path: object, fixed_clock: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = _hierarchy()
+    h["example.test."].strip_sigs("mx.example.test.", 15)
+    with serving(h) as srv:
+        code = cli.main(
+            [
+                "query",
+                "mx.example.test",
+                "MX",
+                "-s",
+                str(srv.server),
+                "--anchors",
+                _anchor_file(tmp_path, h),
+            ]
+        )
+    assert code == 1
+    assert "; validation failed:" in capsys.readouterr().out
+
+
+def test_every_upstream_strips_exit_2(
+    tmp_path: object, fixed_clock: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    h = _hierarchy()
+    with serving(h, Faults(strip_sigs=True)) as srv:
+        code = cli.main(
+            [
+                "query",
+                "mx.example.test",
+                "MX",
+                "-s",
+                str(srv.server),
+                "--anchors",
+                _anchor_file(tmp_path, h),
+                "--json",
+            ]
+        )
+    data = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert data["status"] == "indeterminate"
+    assert data["reason"]["text"].startswith(f"every upstream ({srv.server}) strips DNSSEC")
+    assert data["reason"]["ede"] == 10
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["query"],
+        ["query", "a..b"],
+        ["query", "example.org", "NOSUCHTYPE"],
+        ["query", "example.org", "--server", "not-an-ip"],
+        ["query", "example.org", "--timeout", "0"],
+        ["query", "example.org", "--anchors", "/nonexistent/anchors"],
+        ["query", "example.org", "--root-hints", "x"],
+        ["frobnicate"],
+        [],
+    ],
+)
+def test_usage_errors_exit_64_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(argv) == 64
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("error")]) <= 1
