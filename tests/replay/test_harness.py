@@ -1,0 +1,196 @@
+"""The replay harness on small hand-written scenarios."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from dnssec_lite.errors import QueryTimeout
+from dnssec_lite.replay import command
+from dnssec_lite.replay.harness import (
+    AUTOTRUST_SKIP,
+    ScenarioTransport,
+    build_message,
+    run_scenario,
+    trust_anchors,
+)
+from dnssec_lite.replay.rpl import parse_text
+from dnssec_lite.wire.message import Message
+from dnssec_lite.wire.name import Name
+from dnssec_lite.wire.types import Rcode, RRType
+
+UNSIGNED = """server:
+	val-override-date: "20200101000000"
+	domain-insecure: "example.net"
+	trust-anchor: "example.org. IN DS 1 8 2 00112233445566778899aabbccddeeff0011223344556677"
+stub-zone:
+	name: "."
+	stub-addr: 192.0.2.1
+CONFIG_END
+SCENARIO_BEGIN hand-written: unsigned answers through a referral
+RANGE_BEGIN 0 100
+	ADDRESS 192.0.2.1
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR NOERROR
+SECTION QUESTION
+. IN NS
+SECTION ANSWER
+. IN NS a.root.
+SECTION ADDITIONAL
+a.root. IN A 192.0.2.1
+ENTRY_END
+ENTRY_BEGIN
+MATCH opcode subdomain
+ADJUST copy_id copy_query
+REPLY QR NOERROR
+SECTION QUESTION
+example.net. IN A
+SECTION AUTHORITY
+example.net. IN NS ns.example.net.
+SECTION ADDITIONAL
+ns.example.net. IN A 192.0.2.2
+ENTRY_END
+RANGE_END
+RANGE_BEGIN 0 100
+	ADDRESS 192.0.2.2
+ENTRY_BEGIN
+MATCH opcode qtype qname
+ADJUST copy_id
+REPLY QR AA NOERROR
+SECTION QUESTION
+www.example.net. IN A
+SECTION ANSWER
+www.example.net. IN A 10.0.0.1
+ENTRY_END
+ENTRY_BEGIN
+MATCH opcode qname
+ADJUST copy_id
+REPLY QR AA NXDOMAIN
+SECTION QUESTION
+nope.example.net. IN A
+SECTION AUTHORITY
+example.net. IN SOA ns.example.net. h. 1 2 3 4 5
+ENTRY_END
+RANGE_END
+STEP 1 QUERY
+ENTRY_BEGIN
+REPLY RD DO
+SECTION QUESTION
+www.example.net. IN A
+ENTRY_END
+STEP 2 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all
+REPLY QR RD RA DO NOERROR
+SECTION QUESTION
+www.example.net. IN A
+SECTION ANSWER
+www.example.net. IN A 10.0.0.1
+ENTRY_END
+STEP 3 QUERY
+ENTRY_BEGIN
+REPLY RD DO
+SECTION QUESTION
+nope.example.net. IN A
+ENTRY_END
+STEP 4 CHECK_ANSWER
+ENTRY_BEGIN
+MATCH all
+REPLY QR RD RA DO NXDOMAIN
+SECTION QUESTION
+nope.example.net. IN A
+ENTRY_END
+SCENARIO_END
+"""
+
+
+def test_unsigned_scenario_passes() -> None:
+    result = run_scenario(parse_text(UNSIGNED, "hand.rpl"))
+    assert result.outcome == "PASS", result.reason
+    assert [s.expected for s in result.steps] == ["insecure", "insecure"]
+    assert [s.rcode for s in result.steps] == ["NOERROR", "NXDOMAIN"]
+    assert result.policy == "default"
+
+
+def test_wrong_expected_answer_fails() -> None:
+    text = UNSIGNED.replace(
+        "SECTION ANSWER\nwww.example.net. IN A 10.0.0.1\nENTRY_END\nSTEP 3",
+        "SECTION ANSWER\nwww.example.net. IN A 10.0.0.9\nENTRY_END\nSTEP 3",
+    )
+    result = run_scenario(parse_text(text, "hand.rpl"))
+    assert result.outcome == "FAIL"
+    assert "answer differs" in result.reason
+    assert not result.false_secures
+
+
+def test_expected_secure_without_anchor_fails() -> None:
+    text = UNSIGNED.replace("REPLY QR RD RA DO NOERROR", "REPLY QR RD RA AD DO NOERROR")
+    result = run_scenario(parse_text(text, "hand.rpl"))
+    assert result.outcome == "FAIL"
+    assert "expected secure" in result.reason
+
+
+def test_transport_matching_and_adjust() -> None:
+    scenario = parse_text(UNSIGNED, "hand.rpl")
+    transport = ScenarioTransport(scenario)
+    query = Message.make_query("WWW.Example.NET.", "A", id=4242, rd=False)
+    # The root range refers (subdomain match, copy_query keeps the query's case).
+    resp = transport.query(("192.0.2.1", 53), query)
+    assert resp.id == 4242
+    assert resp.question[0].name.to_text() == "WWW.Example.NET."
+    assert resp.authority[0].rrtype == RRType.NS
+    resp = transport.query(("192.0.2.2", 53), query)
+    assert resp.answer[0].rdatas[0].to_text() == "10.0.0.1"
+    with pytest.raises(QueryTimeout):
+        transport.query(("192.0.2.3", 53), query)
+    transport.step = 101  # outside every range
+    with pytest.raises(QueryTimeout):
+        transport.query(("192.0.2.2", 53), query)
+
+
+def test_build_message_attaches_signatures_from_other_sections() -> None:
+    text = UNSIGNED.replace(
+        "SECTION ANSWER\nwww.example.net. IN A 10.0.0.1\nENTRY_END\nENTRY_BEGIN",
+        "SECTION ANSWER\nwww.example.net. IN A 10.0.0.1\nSECTION ADDITIONAL\n"
+        "www.example.net. 3600 IN RRSIG A 8 3 3600 20300101000000 20000101000000 1 "
+        "example.net. AAAA\nENTRY_END\nENTRY_BEGIN",
+    )
+    scenario = parse_text(text, "hand.rpl")
+    entry = scenario.ranges[1].entries[0]
+    msg = build_message(entry)
+    assert msg.answer[0].sigs and msg.additional == ()
+    assert msg.rcode == Rcode.NOERROR and msg.aa
+
+
+def test_trust_anchors_and_negative_anchors() -> None:
+    anchors = trust_anchors(parse_text(UNSIGNED, "hand.rpl"))
+    assert Name.from_text("example.org.") in anchors.anchors
+    assert anchors.negative_for(Name.from_text("www.example.net.")) == Name.from_text(
+        "example.net."
+    )
+
+
+def test_autotrust_scenarios_are_skipped() -> None:
+    result = run_scenario(parse_text(UNSIGNED, "dir/autotrust_x.rpl"))
+    assert result.outcome == "SKIP"
+    assert result.reason == AUTOTRUST_SKIP
+
+
+def test_command_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.rpl"
+    good.write_text(UNSIGNED)
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\n")
+    status = command.run(argparse.Namespace(files=[str(good), str(junk)], json=False))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("PASS good.rpl: ")
+    assert out[1].startswith("FAIL junk.txt: unknown vector format")
+    assert out[-1] == "1 passed, 1 failed, 0 skipped"
+    assert status == 1
+    status = command.run(argparse.Namespace(files=[str(good)], json=True))
+    assert '"outcome": "PASS"' in capsys.readouterr().out
+    assert status == 0
