@@ -22,6 +22,19 @@ def signed_owner(owner: Name, labels: int) -> Name:
     return owner
 
 
+def rrsig_header(sig: RRSIG) -> bytes:
+    """The RRSIG RDATA without the signature, signer name lower-cased
+    (RFC 4034 3.1.8.1 and 6.2).
+
+    Cut from the record's uncompressed wire form, which is its fixed 18
+    octets, the signer name and the signature.  Lower-casing the wire name
+    as a whole is safe: its length octets are at most 63, never a letter.
+    """
+    wire = sig.to_wire()
+    end = len(wire) - len(sig.signature)
+    return wire[:18] + wire[18:end].lower()
+
+
 def signed_data(rrset: RRset, sig: RRSIG) -> bytes:
     """RRSIG RDATA (minus signature) followed by the canonical RRset.
 
@@ -30,8 +43,12 @@ def signed_data(rrset: RRset, sig: RRSIG) -> bytes:
     """
     owner = signed_owner(rrset.name, sig.labels).canonical_wire()
     head = owner + _HHI.pack(rrset.rrtype, rrset.rrclass, sig.original_ttl)
-    parts = [sig.header_wire()]
-    for rdata in sorted({rd.canonical() for rd in rrset.rdatas}):
+    rdatas = rrset.rdatas
+    if len(rdatas) == 1:  # the common case: nothing to sort or deduplicate
+        rdata = rdatas[0].canonical()
+        return b"".join((rrsig_header(sig), head, _H.pack(len(rdata)), rdata))
+    parts = [rrsig_header(sig)]
+    for rdata in sorted({rd.canonical() for rd in rdatas}):
         parts.append(head)
         parts.append(_H.pack(len(rdata)))
         parts.append(rdata)

@@ -7,7 +7,7 @@ signature it concerns so that the final reason names the real problem
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, RRSIG
@@ -20,6 +20,7 @@ from .limits import Limits
 from .status import Reason
 
 _HALF = 1 << 31
+_QUARTER = 1 << 30
 
 
 def serial_lt(a: int, b: int) -> bool:
@@ -58,9 +59,12 @@ class Budget:
         self.fetches = 0
 
 
-@dataclass(frozen=True, slots=True)
-class SigCheck:
-    """Outcome of checking an RRset: the signature that validated, or why none did."""
+class SigCheck(NamedTuple):
+    """Outcome of checking an RRset: the signature that validated, or why none did.
+
+    A named tuple rather than a frozen dataclass: one is built per RRset
+    checked, and a tuple is built in a third of the time.
+    """
 
     ok: bool
     sig: RRSIG | None = None
@@ -75,6 +79,14 @@ class SigCheck:
 
 
 def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | None:
+    now32 = now & 0xFFFFFFFF
+    inception = sig.inception
+    expiration = sig.expiration
+    # Fast path: ``inception <= now <= expiration`` without wrap-around and a
+    # validity period under 2**30 seconds; the serial-number comparisons
+    # below cannot disagree with it then, whatever the skew allowance.
+    if inception <= now32 <= expiration and expiration - inception < _QUARTER:
+        return None
     if serial_lt(sig.expiration, sig.inception):
         return reasons.bogus(
             EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
@@ -84,7 +96,6 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
             sig.type_covered,
         )
     allowance = skew(sig, limits)
-    now32 = now & 0xFFFFFFFF
     if serial_lt((sig.expiration + allowance) & 0xFFFFFFFF, now32):
         return reasons.bogus(
             EDE.SIGNATURE_EXPIRED,
