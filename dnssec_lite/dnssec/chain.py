@@ -327,7 +327,13 @@ class ValidationJob:
                     denial.extend(_proof_rrsets(response))
                 break
             cname = response.get_answer(name, RRType.CNAME)
-            if cname is not None and q.rrtype != RRType.CNAME:
+            # A CNAME below a DNAME is the synthesised (unsigned) one: the
+            # DNAME branch checks it against the substitution.
+            if (
+                cname is not None
+                and q.rrtype != RRType.CNAME
+                and _find_dname(response, name) is None
+            ):
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
                 out.append(cname)

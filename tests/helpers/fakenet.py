@@ -86,7 +86,10 @@ class FakeNetwork:
             if zone is None:
                 rcode = Rcode.SERVFAIL
                 break
-            rcode, ans, authority, nxt = zone_answer(zone, name, rrtype)
+            rcode, ans, auth, nxt = zone_answer(zone, name, rrtype)
+            for rrset in auth:
+                if not any(rrset.name == a.name and rrset.rrtype == a.rrtype for a in authority):
+                    authority.append(rrset)
             for rrset in ans:
                 if not any(rrset.name == a.name and rrset.rrtype == a.rrtype for a in answer):
                     answer.append(rrset)
@@ -295,4 +298,27 @@ def _cname_target(rrset: RRset) -> Name | None:
     return None
 
 
-__all__ = ["FakeNetwork", "closest_encloser", "resolve", "run_job", "zone_answer"]
+def validate_in(
+    hierarchy: object,
+    qname: str | Name,
+    rrtype: int | str,
+    now: int = NOW,
+    *,
+    anchors: object = None,
+    net: FakeNetwork | None = None,
+    **validator_kwargs: object,
+) -> Answer:
+    """Sign nothing, just ask: a fresh Validator over ``hierarchy`` (a
+    zonesigner.Hierarchy) with its root anchor unless ``anchors`` is given."""
+    from .zonesigner import Hierarchy
+
+    assert isinstance(hierarchy, Hierarchy)
+    validator = Validator(
+        anchors if anchors is not None else hierarchy.anchors(),  # type: ignore[arg-type]
+        **validator_kwargs,  # type: ignore[arg-type]
+    )
+    network = net if net is not None else hierarchy.network()
+    return network.resolve(validator, qname, rrtype, now)
+
+
+__all__ = ["FakeNetwork", "closest_encloser", "resolve", "run_job", "validate_in", "zone_answer"]
