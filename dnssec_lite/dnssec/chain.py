@@ -279,6 +279,22 @@ class ValidationJob:
                 [],
                 0,
             )
+        if q.rrtype == RRType.RRSIG:
+            # RFC 4035 5.3.1 never covers RRSIG RRsets; like Unbound, hand
+            # them over as unvalidated.
+            return self._finish(
+                Status.INSECURE,
+                Reason(
+                    None,
+                    "RRSIG records are not signed themselves; returned unvalidated",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                list(response.answer),
+                [],
+                _min_ttl(response.answer),
+            )
         nta = self.validator.anchors.negative_for(q.name)
         if nta is not None:
             return self._finish(
@@ -345,6 +361,20 @@ class ValidationJob:
             dname = _find_dname(response, name)
             if dname is not None:
                 link = yield from self._validate_positive(dname, response)
+                if link.status is Status.SECURE and any(
+                    sig.labels < dname.name.label_count() for sig in dname.sigs
+                ):
+                    # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
+                    link = _Link(
+                        Status.BOGUS,
+                        reasons.bogus(
+                            EDE.DNSSEC_BOGUS,
+                            f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
+                            dname.name,
+                            RRType.DNAME,
+                        ),
+                        0,
+                    )
                 links.append(link)
                 out.append(dname)
                 synth = _synthesise(dname, name)
@@ -532,6 +562,10 @@ class ValidationJob:
             check = self._check(rrset, entry)
             if not check.ok:
                 return [], [], check.reason
+            if check.sig is not None and check.sig.labels < rrset.name.label_count():
+                # Synthesised from a wildcard: such a record says nothing
+                # about the names it seems to cover (CVE-2017-15105).
+                continue
             (nsecs if rrset.rrtype == RRType.NSEC else nsec3s).append(rrset)
         return nsecs, nsec3s, None
 
@@ -659,6 +693,12 @@ class ValidationJob:
                 0,
             )
         if not proof.ok:
+            if len(name) > len(entry.zone) + 1 or (qtype != RRType.DS and name != entry.zone):
+                # The name may lie below an unsigned delegation inside the
+                # signer's zone (the denial then comes from the parent side).
+                below = yield from self._zone_of(name)
+                if below.status is Status.INSECURE:
+                    return _Link(Status.INSECURE, below.reason, _neg_ttl(response))
             return _Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
         if proof.insecure:

@@ -153,7 +153,14 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
         return Proof(False, "failed", f"no NSEC covers {name.to_text()}")
     owner, nsec = cover
     if nsec.next.is_strict_subdomain(name):
-        return Proof(False, "failed", f"{name.to_text()} is an empty non-terminal, not NXDOMAIN")
+        # An empty non-terminal answered NXDOMAIN (old servers do): the
+        # proof is a valid NODATA proof; the name exists but holds nothing.
+        return Proof(
+            True,
+            "ent-nodata",
+            f"{name.to_text()} is an empty non-terminal "
+            f"(NSEC {owner.to_text()} -> {nsec.next.to_text()})",
+        )
     ce = closest_encloser(name, owner, nsec.next)
     if not ce.is_subdomain(zone):
         return Proof(
