@@ -692,6 +692,40 @@ class ValidationJob:
                 ),
                 0,
             )
+        if not proof.ok and nsecs:
+            # The denial may come from the parent side of an unsigned
+            # delegation at or above the name: that proves insecurity.
+            for owner, rd in nsec_proofs.nsec_records(nsecs, entry.zone):
+                if (
+                    name.is_subdomain(owner)
+                    and owner != entry.zone
+                    and RRType.NS in rd.types
+                    and RRType.DS not in rd.types
+                    and RRType.SOA not in rd.types
+                    and qtype != RRType.DS
+                ):
+                    reason = reasons.insecure_delegation(
+                        owner, f"NSEC at {owner.to_text()} shows NS without DS"
+                    )
+                    return _Link(Status.INSECURE, reason, _neg_ttl(response))
+        if not proof.ok and nsec3s and qtype != RRType.DS:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            try:
+                for depth in range(len(name), len(entry.zone), -1):
+                    cut = name.suffix(depth)
+                    rd3 = ns3.match(cut) if ns3 else None
+                    if (
+                        rd3 is not None
+                        and RRType.NS in rd3.types
+                        and RRType.DS not in rd3.types
+                        and RRType.SOA not in rd3.types
+                    ):
+                        reason = reasons.insecure_delegation(
+                            cut, f"NSEC3 for {cut.to_text()} shows NS without DS"
+                        )
+                        return _Link(Status.INSECURE, reason, _neg_ttl(response))
+            except nsec3_proofs.LimitExceeded:
+                pass
         if not proof.ok:
             if len(name) > len(entry.zone) + 1 or (qtype != RRType.DS and name != entry.zone):
                 # The name may lie below an unsigned delegation inside the
