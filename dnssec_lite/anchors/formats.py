@@ -10,6 +10,7 @@ and what is wrong with it.  Reading is separated from parsing: the
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
@@ -37,23 +38,66 @@ ROOT_HINTS_FILE = "named.root"
 #: TTL given to DS records built from the IANA XML (the root DS TTL).
 _XML_TTL = 172800
 
+#: Digest lengths of the DS digest types whose size is known (RFC 4509, 5933, 6605).
+_DIGEST_SIZES = {1: 20, 2: 32, 3: 32, 4: 48}
+
+#: Unbound auto-trust states whose keys are trusted (VALID, MISSING); START,
+#: ADDPEND (hold-down not over), REVOKED and REMOVED keys are not anchors.
+_TRUSTED_STATES = frozenset({2, 3})
+_STATE = re.compile(r";;state=(\d+)")
+
+
+def _check_digest(source: str, owner: str, ds: DS) -> None:
+    size = _DIGEST_SIZES.get(ds.digest_type)
+    if size is not None and len(ds.digest) != size:
+        raise AnchorError(
+            source,
+            f"{owner} DS {ds.key_tag}: digest type {ds.digest_type} needs {size} octets, "
+            f"got {len(ds.digest)}",
+        )
+
+
+def _untrusted_states_commented(text: str) -> tuple[str, int]:
+    """Unbound state-file lines for keys not (or no longer) trusted become
+    comments; returns the text and how many lines were dropped."""
+    lines = text.split("\n")
+    dropped = 0
+    for i, line in enumerate(lines):
+        match = _STATE.search(line)
+        if match is not None and int(match.group(1)) not in _TRUSTED_STATES:
+            lines[i] = ";" + line
+            dropped += 1
+    return "\n".join(lines), dropped
+
 
 def parse_anchor_text(text: str, source: str = "<text>") -> TrustAnchors:
     """DS and DNSKEY records in zone-file form (an Unbound state file's
     ``;;`` comments and ``;;state=`` annotations are comments too).
 
     Other record types are ignored; a file with no DS or DNSKEY is an error.
+    Keys an Unbound state file marks as not trusted (``;;state=`` other than
+    2 VALID or 3 MISSING) are left out.
     """
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise AnchorError(source, "file is empty")
+    text, dropped = _untrusted_states_commented(text)
     try:
         rrs = parse_zone(text, source=source)
     except TextFormatError as exc:
         raise AnchorError(source, f"not a zone-file anchor list: {exc}") from None
     wanted = [rr for rr in rrs if rr.rrtype in (RRType.DS, RRType.DNSKEY)]
     if not wanted:
+        if dropped:
+            raise AnchorError(
+                source, f"no DS or DNSKEY records in a trusted state ({dropped} not trusted)"
+            )
         raise AnchorError(source, "no DS or DNSKEY records found")
     for rr in wanted:
         if rr.rrclass != RRClass.IN:
             raise AnchorError(source, f"{rr.name.to_text()}: anchor class is not IN")
+        if isinstance(rr.rdata, DS):
+            _check_digest(source, rr.name.to_text(), rr.rdata)
     return TrustAnchors.from_rrs(wanted)
 
 
@@ -67,6 +111,13 @@ def _xml_time(text: str | None, source: str, what: str) -> int | None:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=dt.UTC)
     return int(stamp.timestamp())
+
+
+def _xml_int(kd: ET.Element, tag: str, top: int, source: str, ident: str) -> int:
+    text = (kd.findtext(tag) or "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > top:
+        raise AnchorError(source, f"KeyDigest {ident}: <{tag}> {text!r} is not a number 0-{top}")
+    return int(text)
 
 
 def parse_root_anchors_xml(text: str | bytes, now: int, source: str = "<xml>") -> TrustAnchors:
@@ -96,18 +147,19 @@ def parse_root_anchors_xml(text: str | bytes, now: int, source: str = "<xml>") -
         until = _xml_time(kd.get("validUntil"), source, f"KeyDigest {ident} validUntil")
         if (until is not None and until <= now) or (start is not None and start > now):
             continue
+        tag = _xml_int(kd, "KeyTag", 0xFFFF, source, ident)
+        alg = _xml_int(kd, "Algorithm", 255, source, ident)
+        dtype = _xml_int(kd, "DigestType", 255, source, ident)
+        digest_text = (kd.findtext("Digest") or "").strip()
         try:
-            tag = int(kd.findtext("KeyTag") or "")
-            alg = int(kd.findtext("Algorithm") or "")
-            dtype = int(kd.findtext("DigestType") or "")
-            digest = bytes.fromhex((kd.findtext("Digest") or "").strip())
+            digest = bytes.fromhex(digest_text)
         except ValueError:
-            raise AnchorError(
-                source, f"KeyDigest {ident}: KeyTag, Algorithm, DigestType or Digest malformed"
-            ) from None
-        if not (0 <= tag <= 0xFFFF and 0 <= alg <= 255 and 0 <= dtype <= 255) or not digest:
-            raise AnchorError(source, f"KeyDigest {ident}: values out of range")
-        rrs.append(RR(zone, RRType.DS, RRClass.IN, _XML_TTL, DS(tag, alg, dtype, digest)))
+            digest = b""
+        if not digest:
+            raise AnchorError(source, f"KeyDigest {ident}: Digest {digest_text!r} is not hex")
+        ds = DS(tag, alg, dtype, digest)
+        _check_digest(source, f"KeyDigest {ident}", ds)
+        rrs.append(RR(zone, RRType.DS, RRClass.IN, _XML_TTL, ds))
     if not rrs:
         raise AnchorError(source, "every KeyDigest is expired or not yet valid")
     return TrustAnchors.from_rrs(rrs)
@@ -125,8 +177,8 @@ def load_anchors(path: str, now: int | None = None) -> TrustAnchors:
             data = f.read()
     except OSError as exc:
         raise AnchorError(path, exc.strerror or str(exc)) from None
-    stripped = data.lstrip()
-    if stripped.startswith(b"<"):
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    if data.lstrip().startswith(b"<"):
         if now is None:
             import time
 
