@@ -24,8 +24,9 @@ the answer verifications, plus the NSEC3 hashes in the ``nx`` variant).
 
 Timing: each sample runs one implementation ``--inner`` times with the
 garbage collector off; implementations alternate within each round (order
-reversed every other round); the table shows per-validation medians and
-best samples over ``--rounds`` rounds.  Run from the repository root::
+reversed every other round); the table shows per-validation medians over
+``--rounds`` rounds, and the ratios as medians of the per-round ratios
+(``(best)``: the ratio of the best samples).  Run from the repository root::
 
     python -m benchmarks.bench_validate            # the full table
     python -m benchmarks.bench_validate --quick    # fewer rounds
@@ -346,6 +347,13 @@ class FloorRunner:
 class Timing:
     best: float
     median: float
+    samples: list[float]
+
+
+def paired_ratio(num: Timing, den: Timing) -> float:
+    """Median over rounds of the per-round ratio: both ran in the same round,
+    close in time, so a slow spell of the machine cancels out."""
+    return statistics.median(n / d for n, d in zip(num.samples, den.samples, strict=True))
 
 
 def measure(runs: dict[str, Run], rounds: int, inner: int) -> dict[str, Timing]:
@@ -366,7 +374,7 @@ def measure(runs: dict[str, Run], rounds: int, inner: int) -> dict[str, Timing]:
             finally:
                 gc.enable()
             samples[name].append(elapsed / inner)
-    return {name: Timing(min(s), statistics.median(s)) for name, s in samples.items()}
+    return {name: Timing(min(s), statistics.median(s), s) for name, s in samples.items()}
 
 
 @dataclass
@@ -381,7 +389,7 @@ class Row:
 
     @property
     def ratio(self) -> float:
-        return self.lite.median / self.floor.median
+        return paired_ratio(self.lite, self.floor)
 
     @property
     def ratio_best(self) -> float:
@@ -389,7 +397,7 @@ class Row:
 
     @property
     def speedup(self) -> float:
-        return self.dnspython.median / self.lite.median
+        return paired_ratio(self.dnspython, self.lite)
 
 
 def _us(seconds: float) -> str:
