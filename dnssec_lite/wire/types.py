@@ -114,6 +114,9 @@ class RRType(_OpenEnum):
     ZONEMD = 63
     SVCB = 64
     HTTPS = 65
+    DSYNC = 66
+    HHIT = 67
+    BRID = 68
     SPF = 99
     UINFO = 100
     UID = 101
@@ -135,6 +138,7 @@ class RRType(_OpenEnum):
     ANY = 255
     URI = 256
     CAA = 257
+    AVC = 258
     DOA = 259
     AMTRELAY = 260
     RESINFO = 261

@@ -120,6 +120,24 @@ _bitmap_types = st.frozensets(
     st.one_of(st.integers(1, 300), st.sampled_from([32768, 32769, 65534])), max_size=12
 )
 
+#: DS digests of the registered lengths or of unassigned types (other
+#: libraries refuse reserved type 0 and wrong lengths).
+_DS_DIGESTS = st.sampled_from([(1, 20), (2, 32), (4, 48), (5, 7), (200, 1)]).flatmap(
+    lambda tl: st.tuples(st.just(tl[0]), st.binary(min_size=tl[1], max_size=tl[1]))
+)
+
+#: TLSA/SMIMEA matching types 1 and 2 carry SHA-256 / SHA-512 digests.
+_ASSOCIATIONS = u8().flatmap(
+    lambda m: st.tuples(
+        st.just(m),
+        st.binary(min_size=32, max_size=32)
+        if m == 1
+        else st.binary(min_size=64, max_size=64)
+        if m == 2
+        else st.binary(min_size=1, max_size=64),
+    )
+)
+
 RDATA_STRATEGIES: dict[int, st.SearchStrategy[Rdata]] = {
     RRType.A: st.binary(min_size=4, max_size=4).map(A),
     RRType.AAAA: st.binary(min_size=16, max_size=16).map(AAAA),
@@ -136,8 +154,8 @@ RDATA_STRATEGIES: dict[int, st.SearchStrategy[Rdata]] = {
         NAPTR, u16(), u16(), char_string(), char_string(), char_string(), names()
     ),
     RRType.SRV: st.builds(SRV, u16(), u16(), u16(), names()),
-    RRType.DS: st.builds(DS, u16(), u8(), u8(), st.binary(min_size=1, max_size=48)),
-    RRType.CDS: st.builds(CDS, u16(), u8(), u8(), st.binary(min_size=1, max_size=48)),
+    RRType.DS: st.builds(lambda t, a, d: DS(t, a, *d), u16(), u8(), _DS_DIGESTS),
+    RRType.CDS: st.builds(lambda t, a, d: CDS(t, a, *d), u16(), u8(), _DS_DIGESTS),
     RRType.DNSKEY: st.builds(DNSKEY, u16(), u8(), u8(), st.binary(min_size=1, max_size=80)),
     RRType.CDNSKEY: st.builds(CDNSKEY, u16(), u8(), u8(), st.binary(min_size=1, max_size=80)),
     RRType.RRSIG: st.builds(
@@ -163,8 +181,8 @@ RDATA_STRATEGIES: dict[int, st.SearchStrategy[Rdata]] = {
         _bitmap_types,
     ),
     RRType.NSEC3PARAM: st.builds(NSEC3PARAM, u8(), u8(), u16(), st.binary(max_size=16)),
-    RRType.TLSA: st.builds(TLSA, u8(), u8(), u8(), st.binary(min_size=1, max_size=64)),
-    RRType.SMIMEA: st.builds(SMIMEA, u8(), u8(), u8(), st.binary(min_size=1, max_size=64)),
+    RRType.TLSA: st.builds(lambda u, s, a: TLSA(u, s, *a), u8(), u8(), _ASSOCIATIONS),
+    RRType.SMIMEA: st.builds(lambda u, s, a: SMIMEA(u, s, *a), u8(), u8(), _ASSOCIATIONS),
     RRType.OPT: st.lists(st.tuples(u16(), st.binary(max_size=20)), max_size=3).map(
         lambda x: OPT(tuple(x))
     ),
@@ -191,8 +209,11 @@ def any_rdata() -> st.SearchStrategy[Rdata]:
 _SECTION_TYPES = [t for t in RDATA_STRATEGIES if t not in (RRType.OPT, RRType.RRSIG)]
 
 
+_SINGLETONS = frozenset({RRType.SOA, RRType.CNAME, RRType.DNAME, RRType.NSEC})
+
+
 @st.composite
-def rrsets(draw: st.DrawFn, owners: list[Name]) -> RRset:
+def rrsets(draw: st.DrawFn, owners: list[Name], in_only: bool = False) -> RRset:
     rrtype = draw(st.sampled_from([*_SECTION_TYPES, 65534]))
     strategy = RDATA_STRATEGIES.get(rrtype)
     if strategy is None:
@@ -200,7 +221,9 @@ def rrsets(draw: st.DrawFn, owners: list[Name]) -> RRset:
             st.lists(st.binary(max_size=20).map(lambda b: GenericRdata(65534, b)), min_size=1)
         )
     else:
-        items = draw(st.lists(strategy, min_size=1, max_size=3))
+        # other libraries keep one record of "singleton" types per RRset
+        single = in_only and rrtype in _SINGLETONS
+        items = draw(st.lists(strategy, min_size=1, max_size=1 if single else 3))
     sigs = []
     for _ in range(draw(st.integers(0, 2))):
         sig = draw(RDATA_STRATEGIES[RRType.RRSIG])
@@ -222,7 +245,9 @@ def rrsets(draw: st.DrawFn, owners: list[Name]) -> RRset:
     return RRset(
         draw(st.sampled_from(owners)),
         rrtype,
-        draw(st.sampled_from([RRClass.IN, RRClass.IN, RRClass.CH, 4711])),
+        RRClass.IN
+        if in_only
+        else draw(st.sampled_from([RRClass.IN, RRClass.IN, RRClass.CH, 4711])),
         ttl,
         items,
         sigs,
@@ -243,7 +268,9 @@ def _unique(section: list[RRset]) -> list[RRset]:
 
 
 @st.composite
-def messages(draw: st.DrawFn) -> Message:
+def messages(draw: st.DrawFn, in_only: bool = False) -> Message:
+    """Random messages; ``in_only`` keeps to class IN and opcode QUERY (other
+    libraries give other classes and opcodes their own meanings)."""
     owners = draw(st.lists(names(max_labels=4), min_size=1, max_size=4))
     edns = None
     if draw(st.booleans()):
@@ -257,16 +284,19 @@ def messages(draw: st.DrawFn) -> Message:
     return Message(
         id=draw(u16()),
         flags=draw(u16()) & 0x87F0,
-        opcode=draw(st.integers(0, 15)),
+        opcode=0 if in_only else draw(st.integers(0, 15)),
         rcode=rcode,
         question=[
             Question(n, t, c)
             for n, t, c in draw(
-                st.lists(st.tuples(st.sampled_from(owners), u16(), u16()), max_size=2)
+                st.lists(
+                    st.tuples(st.sampled_from(owners), u16(), st.just(1) if in_only else u16()),
+                    max_size=2,
+                )
             )
         ],
-        answer=_unique(draw(st.lists(rrsets(owners), max_size=3))),
-        authority=_unique(draw(st.lists(rrsets(owners), max_size=3))),
-        additional=_unique(draw(st.lists(rrsets(owners), max_size=2))),
+        answer=_unique(draw(st.lists(rrsets(owners, in_only), max_size=3))),
+        authority=_unique(draw(st.lists(rrsets(owners, in_only), max_size=3))),
+        additional=_unique(draw(st.lists(rrsets(owners, in_only), max_size=2))),
         edns=edns,
     )

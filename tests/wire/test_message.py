@@ -212,7 +212,7 @@ def test_no_compression_inside_non_rfc1035_rdata() -> None:
 
 
 def test_truncation_with_max_size() -> None:
-    rrsets = parse_rrsets("".join(f"a. 60 IN TXT \"{'x' * 200}{i}\"\n" for i in range(10)))
+    rrsets = parse_rrsets("".join(f'a. 60 IN TXT "{"x" * 200}{i}"\n' for i in range(10)))
     msg = Message(id=9, flags=FLAG_QR | FLAG_RD, answer=rrsets, edns=Edns())
     wire = msg.to_wire(max_size=512)
     back = Message.from_wire(wire)

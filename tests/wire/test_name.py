@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from dnssec_lite.errors import TextFormatError, WireFormatError
@@ -70,7 +72,7 @@ def test_rfc4034_section_6_1_canonical_order() -> None:
     shuffled = [expected[i] for i in (5, 8, 0, 3, 7, 1, 6, 2, 4)]
     ordered = sorted(N(t) for t in shuffled)
     assert [n.to_text() for n in ordered] == expected
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         assert a < b and a <= b and b > a and b >= a
 
 

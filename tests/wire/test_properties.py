@@ -21,9 +21,7 @@ from .helpers import (
     rr_to_wire,
 )
 
-SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _tokens(text: str) -> list[str]:
