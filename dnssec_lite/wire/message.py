@@ -9,7 +9,7 @@ before any record is read).
 
 from __future__ import annotations
 
-import secrets
+import os
 import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -144,7 +144,7 @@ class Message:
         if use_edns or do:
             edns = Edns(payload=payload, flags=EDNS_DO if do else 0, options=tuple(options))
         return cls(
-            id=secrets.randbits(16) if id is None else id,
+            id=int.from_bytes(os.urandom(2), "big") if id is None else id,
             flags=flags,
             question=(Question(name, int(rrtype), int(rrclass)),),
             edns=edns,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from ...errors import TextFormatError, WireFormatError
 from ..name import Name
 from ..types import RRType
@@ -36,6 +34,8 @@ class A(Rdata):
     @classmethod
     def from_text(cls, tokens: list[str], origin: Name) -> A:
         text_count(tokens, 1, "A")
+        import ipaddress
+
         try:
             return cls(ipaddress.IPv4Address(tokens[0]).packed)
         except ValueError:
@@ -43,6 +43,8 @@ class A(Rdata):
 
     @classmethod
     def from_address(cls, address: str) -> A:
+        import ipaddress
+
         return cls(ipaddress.IPv4Address(address).packed)
 
     def to_text(self) -> str:
@@ -61,6 +63,8 @@ class AAAA(Rdata):
 
     @property
     def address(self) -> str:
+        import ipaddress  # imported on first use: it is slow to import
+
         return ipaddress.IPv6Address(self.packed).compressed
 
     @classmethod
@@ -75,6 +79,8 @@ class AAAA(Rdata):
     @classmethod
     def from_text(cls, tokens: list[str], origin: Name) -> AAAA:
         text_count(tokens, 1, "AAAA")
+        import ipaddress
+
         try:
             return cls(ipaddress.IPv6Address(tokens[0]).packed)
         except ValueError:
@@ -82,6 +88,8 @@ class AAAA(Rdata):
 
     @classmethod
     def from_address(cls, address: str) -> AAAA:
+        import ipaddress
+
         return cls(ipaddress.IPv6Address(address).packed)
 
     def to_text(self) -> str:

@@ -9,7 +9,6 @@ keeps parsing fast.  Equality and hashing use the canonical wire form
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Callable
 from typing import ClassVar, TypeVar
@@ -272,6 +271,8 @@ _FROM_HEX = bytes.maketrans(_B32_HEX, _B32_STD)
 
 def b32hex_encode(data: bytes) -> str:
     """RFC 4648 base32 with the extended-hex alphabet, no padding, lower case."""
+    import base64  # imported on first use: it is slow to import
+
     return base64.b32encode(data).translate(_TO_HEX).rstrip(b"=").decode("ascii").lower()
 
 
@@ -282,6 +283,8 @@ def b32hex_decode(text: str) -> bytes:
     if raw.translate(None, _B32_HEX):
         raise ValueError(f"bad base32hex text {text!r}")
     padded = raw + b"=" * (-len(raw) % 8)
+    import base64
+
     try:
         return base64.b32decode(padded.translate(_FROM_HEX))
     except binascii.Error:

@@ -8,7 +8,6 @@ otherwise change signed data.
 
 from __future__ import annotations
 
-import calendar
 import struct
 import time
 
@@ -109,14 +108,33 @@ def sigtime_to_text(value: int) -> str:
     return time.strftime("%Y%m%d%H%M%S", time.gmtime(value))
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's method)."""
+    year -= month <= 2
+    era = year // 400
+    yoe = year - era * 400
+    doy = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
 def sigtime_from_text(token: str) -> int:
+    """``YYYYMMDDHHmmSS`` (UTC) or a plain number of seconds, as RRSIG fields."""
     if len(token) == 14 and token.isdigit():
-        try:
-            stamp = time.strptime(token, "%Y%m%d%H%M%S")
-        except ValueError:
-            raise TextFormatError(f"bad signature time {token!r}") from None
+        year, month, day = int(token[:4]), int(token[4:6]), int(token[6:8])
+        hour, minute, second = int(token[8:10]), int(token[10:12]), int(token[12:14])
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        month_days = (
+            29 if month == 2 and leap else _MONTH_DAYS[month - 1] if 1 <= month <= 12 else 0
+        )
+        if not (1 <= day <= month_days and hour < 24 and minute < 60 and second <= 61):
+            raise TextFormatError(f"bad signature time {token!r}")
+        stamp = ((_days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60 + second
         # RFC 4034 3.2: the value is the time modulo 2**32 (serial arithmetic).
-        return calendar.timegm(stamp) % (1 << 32)
+        return stamp % (1 << 32)
     return text_int(token, 32, "signature time")
 
 
