@@ -107,13 +107,16 @@ def _env(cached_bytecode: bool) -> dict[str, str]:
 _PYCACHE = tempfile.mkdtemp(prefix="bench-pycache-")
 
 
-def _wall(code: str, runs: int, env: dict[str, str]) -> float:
-    """Best wall time (s) of a fresh interpreter running ``code``."""
-    best = float("inf")
-    for _ in range(runs + 1):  # the first run may write bytecode
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
-        best = min(best, time.perf_counter() - start)
+def _walls(codes: list[str], runs: int, env: dict[str, str]) -> list[float]:
+    """Best wall time (s) of a fresh interpreter running each of ``codes``,
+    interleaved round by round so that load changes hit all of them alike."""
+    best = [float("inf")] * len(codes)
+    for r in range(runs + 1):  # the first round may write bytecode
+        for i, code in enumerate(codes):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env=env)
+            if r:
+                best[i] = min(best[i], time.perf_counter() - start)
     return best
 
 
@@ -194,14 +197,14 @@ def main() -> None:
 
     for cached in (True, False):
         env = _env(cached)
-        bare = _wall("pass", runs, env)
+        bare, *walls = _walls(["pass", *IMPORTS.values()], runs, env)
         how = "bytecode cached" if cached else "repository modules compiled at each start"
         print(
             f"\nimport time added to a bare interpreter start ({bare * 1e3:.1f} ms), "
             f"best of {runs}, {how}:"
         )
-        for name, statement in IMPORTS.items():
-            extra = _wall(statement, runs, env) - bare
+        for (name, statement), wall in zip(IMPORTS.items(), walls, strict=True):
+            extra = wall - bare
             peak = _import_peak(statement) if cached else 0
             mem = f"   tracemalloc peak {peak / 1024:7.0f} KiB" if cached else ""
             print(f"  {name:42} {extra * 1e3:6.1f} ms{mem}")
