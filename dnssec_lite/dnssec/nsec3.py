@@ -182,6 +182,10 @@ def prove_nodata(ns3: NSEC3Set, name: Name, qtype: int) -> Proof:
         return Proof(
             True, "wildcard-nodata", f"wildcard {_text(wild)} has no {RRType.to_text(qtype)}"
         )
+    if nc_cover.opt_out:
+        # RFC 5155 8.7 (Unbound's case 5): data under an opt-out span may sit
+        # below an unsigned delegation; nothing is proven, nothing is forged.
+        return Proof(True, "optout", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
     return Proof(False, "failed", f"no NSEC3 matches {_text(name)} for a NODATA answer")
 
 
