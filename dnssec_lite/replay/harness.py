@@ -39,7 +39,7 @@ from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, TransportError
-from ..resolve.iterative import IterativeEngine, Server
+from ..resolve.iterative import IterativeEngine, Server, validate_with_restarts
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import Name
@@ -382,7 +382,7 @@ Fetcher = Callable[[Name, int], "Message | FetchFailed"]
 
 def _make_fetcher(
     scenario: Scenario, transport: ScenarioTransport, signed: Sequence[Name] = ()
-) -> Fetcher:
+) -> tuple[Fetcher, IterativeEngine]:
     """Resolution as the recorded recursive resolver did it: iterative from the
     stub zones (or through a forwarder), with a cache of earlier answers that
     is used when the servers no longer answer (a resolver's cache)."""
@@ -409,6 +409,8 @@ def _make_fetcher(
         if isinstance(result, Message):
             cache[key] = result
             return result
+        if engine.excluded:
+            return result  # restarting: the remembered answer may be the bogus one
         return cache.get(key, result)
 
     def resolve(name: Name, rrtype: int) -> Message | FetchFailed:
@@ -427,7 +429,7 @@ def _make_fetcher(
                 problem = str(exc)
         return FetchFailed(problem)
 
-    return fetch
+    return fetch, engine
 
 
 def _addr(spec: str) -> str:
@@ -518,6 +520,7 @@ def _run_query(
     entry: Entry,
     msg: Message,
     fetch: Fetcher,
+    engine: IterativeEngine,
     validator: Validator,
     now: int,
     sentinel_tags: frozenset[int] | None = None,
@@ -527,19 +530,14 @@ def _run_query(
     question = msg.question[0]
     asked = entry.reply
     do = "DO" in asked
-    response = fetch(question.name, question.rrtype)
     if "CD" in asked:
+        response = fetch(question.name, question.rrtype)
         if isinstance(response, FetchFailed):
             return _Outcome(None, Rcode.SERVFAIL, (), do, response.reason)
         return _Outcome(None, response.rcode, response.answer, do)
-    job = validator.start(Question(question.name, question.rrtype, RRClass.IN), response, now)
-    while job.answer is None:
-        pending = job.pending()
-        if not pending:
-            raise DnssecLiteError("validation job stalled with no pending fetch")
-        for item in pending:
-            job.feed(item, fetch(item.name, item.rrtype))
-    answer: Answer = job.answer
+    answer: Answer = validate_with_restarts(
+        validator, Question(question.name, question.rrtype, RRClass.IN), now, engine, fetch
+    )
     reason = str(answer.reason) if answer.reason else ""
     if answer.status is Status.BOGUS:
         return _Outcome(answer.status, Rcode.SERVFAIL, (), do, reason)
@@ -600,7 +598,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
         limits=REPLAY_LIMITS,
         ignore_time=config.ignore_signature_times,
     )
-    fetch = _make_fetcher(scenario, transport, list(anchors.anchors))
+    fetch, engine = _make_fetcher(scenario, transport, list(anchors.anchors))
     sentinel_tags = (
         _root_anchor_tags(anchors)
         if config.flag("root-key-sentinel")
@@ -623,7 +621,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
             transport.step = step.number
             now = config.val_override_date if config.val_override_date is not None else state.clock
             msg = transport.message(step.entry)
-            outcome = _run_query(step.entry, msg, fetch, validator, now, sentinel_tags)
+            outcome = _run_query(step.entry, msg, fetch, engine, validator, now, sentinel_tags)
         elif step.kind == "CHECK_ANSWER" and step.entry is not None:
             verdict = expected[checks]
             checks += 1

@@ -22,21 +22,28 @@ What the engine does:
   from the DS records (or the NSEC/NSEC3 denial) seen in referrals when the
   parent has no answer of its own;
 * keeps per-engine caches: zone cut -> name servers and addresses
-  (delegation cache), and zone cut -> DS/denial from referrals.
+  (delegation cache), and zone cut -> DS/denial from referrals;
+* records which server answered each lookup (:meth:`IterativeEngine.take_sources`)
+  and can be told to avoid servers for a zone (:meth:`IterativeEngine.exclude`):
+  :func:`validate_with_restarts` uses both to retry a validation that came out
+  bogus with the servers that supplied the bogus data left out (Unbound's
+  server blacklist and ``val-max-restart``).
 
 Every query is logged at DEBUG level on ``dnssec_lite.resolve.iterative``.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..dnssec.chain import FetchFailed
-from ..errors import TransportError
+from ..dnssec.chain import FetchFailed, KeyCache, KeyEntry, Validator
+from ..dnssec.status import Answer, Status
+from ..errors import DnssecLiteError, TransportError
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import ROOT, Name
@@ -45,17 +52,30 @@ from ..wire.rdata.names import CNAME, DNAME, NS
 from ..wire.rrset import RRset
 from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
 
-__all__ = ["MAX_CHAIN", "IterativeEngine", "QueryTransport", "Server"]
+__all__ = [
+    "MAX_CHAIN",
+    "MAX_RESTARTS",
+    "IterativeEngine",
+    "QueryTransport",
+    "Server",
+    "Source",
+    "validate_with_restarts",
+]
 
 log = logging.getLogger("dnssec_lite.resolve.iterative")
 
 #: A server address: (IP address text, port).
 Server = tuple[str, int]
+#: Who supplied a response: (zone cut asked, server address).
+Source = tuple[Name, Server]
 
 #: CNAME/DNAME links followed for one lookup.
 MAX_CHAIN = 12
 #: Nesting of name-server address resolutions (glueless delegations).
 MAX_NS_DEPTH = 4
+#: Validations re-run after a bogus result with the servers that supplied the
+#: bogus data left out (Unbound's ``val-max-restart`` default).
+MAX_RESTARTS = 5
 
 _DENIAL_TYPES = frozenset({RRType.NSEC, RRType.NSEC3})
 #: Rcodes that are answers (anything else: try another server).
@@ -96,6 +116,7 @@ class _Referral:
 
     ds: RRset | None
     denial: tuple[RRset, ...]
+    source: Source | None = None
 
 
 class _Budget:
@@ -160,12 +181,15 @@ class IterativeEngine:
         roots = [_server(s) for s in root_servers]
         self._cuts: dict[Name, _Cut] = {ROOT: _Cut(ROOT, addresses=roots)}
         self._referrals: dict[Name, _Referral] = {}
-        self._nsec: dict[Name, RRset] = {}
+        self._nsec: dict[Name, tuple[RRset, Source | None]] = {}
         self._resolving: set[Name] = set()
         self.queries_sent = 0
         #: Zones known to be signed (e.g. trust-anchor points): an answer from
         #: them without any RRSIG comes from a DNSSEC-lame server.
         self.signed_zones: set[Name] = set(signed_zones)
+        self._excluded: set[Source] = set()
+        self._sources: list[Source] = []
+        self._last: Source | None = None
 
     # -- public -------------------------------------------------------------
     def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
@@ -179,6 +203,25 @@ class IterativeEngine:
         except _Failure as exc:
             log.debug("lookup %s %s failed: %s", name, RRType.to_text(rrtype), exc)
             return FetchFailed(str(exc))
+
+    def exclude(self, zone: Name, server: Server) -> None:
+        """Do not ask ``server`` about ``zone`` (it supplied bogus data) until
+        :meth:`clear_exclusions`; referral data it gave is not reused."""
+        self._excluded.add((zone, server))
+
+    def clear_exclusions(self) -> None:
+        self._excluded.clear()
+
+    @property
+    def excluded(self) -> frozenset[Source]:
+        return frozenset(self._excluded)
+
+    def take_sources(self) -> list[Source]:
+        """The (zone, server) pairs whose responses made up the lookups since
+        the last call (one per CNAME/DNAME link; a DS answered from a
+        referral names the server of the referral); the record is cleared."""
+        out, self._sources = self._sources, []
+        return out
 
     def add_stub(self, zone: Name, servers: Sequence[str | tuple[str, int]]) -> None:
         """Send queries for ``zone`` (and below) to ``servers`` (a stub zone)."""
@@ -216,6 +259,8 @@ class IterativeEngine:
                 if final is None:
                     raise
                 break  # keep what the previous link gave
+            if depth == 0 and self._last is not None:
+                self._sources.append(self._last)
             links, nxt = _walk_answer(resp, qname, rrtype, seen)
             self._remember_denials(resp)
             if any(_expanded(r) for r in links):
@@ -237,11 +282,13 @@ class IterativeEngine:
 
     # -- one question, iteratively -----------------------------------------
     def _resolve(self, qname: Name, qtype: int, budget: _Budget, depth: int) -> Message:
+        self._last = None
         is_ds = qtype == RRType.DS and not qname.is_root()
         if is_ds:
-            ref = self._referrals.get(qname)
+            ref = self._usable_referral(qname)
             if ref is not None and ref.ds is not None:
                 log.debug("DS %s answered from a cached referral", qname)
+                self._last = ref.source
                 return _response(qname, qtype, Rcode.NOERROR, [ref.ds], [])
             zone = self._closest_cut(qname.parent())
         else:
@@ -253,26 +300,35 @@ class IterativeEngine:
                 if kind == _ANSWER:
                     return resp
                 assert child is not None
-                self._learn_referral(resp, child)
+                self._learn_referral(resp, child, self._last)
                 if is_ds and child == qname:
                     return self._ds_from_referral(qname)
                 zone = child
             raise _Failure("referral limit reached")
         except _Failure:
-            if is_ds and qname in self._referrals:
+            if is_ds and self._usable_referral(qname) is not None:
                 return self._ds_from_referral(qname)
-            if is_ds and qname in self._nsec:
+            seen = self._nsec.get(qname) if is_ds else None
+            if seen is not None and (seen[1] is None or seen[1] not in self._excluded):
                 log.debug("DS %s: answered with an NSEC seen earlier", qname)
-                return _response(qname, qtype, Rcode.NOERROR, [], [self._nsec[qname]])
+                self._last = seen[1]
+                return _response(qname, qtype, Rcode.NOERROR, [], [seen[0]])
             raise
 
     def _remember_denials(self, resp: Message) -> None:
         for rrset in resp.authority:
             if rrset.rrtype == RRType.NSEC and rrset.sigs:
-                self._nsec[rrset.name] = rrset
+                self._nsec[rrset.name] = (rrset, self._last)
+
+    def _usable_referral(self, zone: Name) -> _Referral | None:
+        ref = self._referrals.get(zone)
+        if ref is None or (ref.source is not None and ref.source in self._excluded):
+            return None
+        return ref
 
     def _ds_from_referral(self, qname: Name) -> Message:
         ref = self._referrals[qname]
+        self._last = ref.source
         if ref.ds is not None:
             return _response(qname, RRType.DS, Rcode.NOERROR, [ref.ds], [])
         log.debug("DS %s: no DS in the referral, answering with its denial", qname)
@@ -290,10 +346,10 @@ class IterativeEngine:
     ) -> tuple[Message, str, Name | None]:
         cut = self._cuts[zone]
         tried: set[Server] = set()
-        fallback: Message | None = None
+        fallback: tuple[Message, Server] | None = None
         problem = "no server address"
         for server in self._servers(cut, budget, depth):
-            if server in tried:
+            if server in tried or (zone, server) in self._excluded:
                 continue
             tried.add(server)
             try:
@@ -311,11 +367,13 @@ class IterativeEngine:
             if kind == _ANSWER and self._dnssec_lame(zone, resp):
                 log.debug("%s is DNSSEC-lame for %s, trying another server", server[0], zone)
                 if fallback is None:
-                    fallback = resp
+                    fallback = (resp, server)
                 continue
+            self._last = (zone, server)
             return resp, kind, child
         if fallback is not None:
-            return fallback, _ANSWER, None
+            self._last = (zone, fallback[1])
+            return fallback[0], _ANSWER, None
         raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
 
     def _dnssec_lame(self, zone: Name, resp: Message) -> bool:
@@ -378,7 +436,7 @@ class IterativeEngine:
             raise TransportError(server[0], "answer to another question")
         return resp
 
-    def _learn_referral(self, resp: Message, child: Name) -> None:
+    def _learn_referral(self, resp: Message, child: Name, source: Source | None) -> None:
         ns_rrset = resp.find(resp.authority, child, RRType.NS)
         names = [rd.target for rd in ns_rrset.rdatas if isinstance(rd, NS)] if ns_rrset else []
         glue: list[Server] = []
@@ -396,7 +454,7 @@ class IterativeEngine:
                 cut.addresses.append(address)
         ds = resp.find(resp.authority, child, RRType.DS)
         denial = tuple(r for r in resp.authority if r.rrtype in _DENIAL_TYPES)
-        self._referrals[child] = _Referral(ds, denial)
+        self._referrals[child] = _Referral(ds, denial, source)
         log.debug(
             "referral to %s: %d NS, %d glue, DS %s",
             child,
@@ -425,6 +483,119 @@ class IterativeEngine:
                         if address not in root.addresses:
                             root.addresses.append(address)
             return
+
+
+# -- validation with restarts -------------------------------------------------
+
+Lookup = Callable[[Name, int], "Message | FetchFailed"]
+
+
+class _RestartKeyCache(KeyCache):
+    """The key cache seen by a restarted validation: the shared cache without
+    its BOGUS entries (they may come from the servers now left out); new
+    entries go to the shared cache."""
+
+    def __init__(self, base: KeyCache) -> None:
+        super().__init__(base.max_entries)
+        self.base = base
+
+    def get(self, zone: Name, now: int) -> KeyEntry | None:
+        entry = self.base.get(zone, now)
+        return None if entry is None or entry.status is Status.BOGUS else entry
+
+    def put(self, entry: KeyEntry, now: int, ttl: int) -> None:
+        self.base.put(entry, now, ttl)
+
+    def clear(self) -> None:
+        self.base.clear()
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+
+def _validate_once(
+    validator: Validator, question: Question, now: int, engine: IterativeEngine, lookup: Lookup
+) -> tuple[Answer, list[tuple[Message, list[Source]]]]:
+    used: list[tuple[Message, list[Source]]] = []
+
+    def get(name: Name, rrtype: int) -> Message | FetchFailed:
+        engine.take_sources()
+        result = lookup(name, rrtype)
+        sources = engine.take_sources()
+        if isinstance(result, Message):
+            used.append((result, sources))
+        return result
+
+    job = validator.start(question, get(question.name, question.rrtype), now)
+    while job.answer is None:
+        pending = job.pending()
+        if not pending:
+            raise DnssecLiteError("validation job stalled with no pending fetch")
+        for item in pending:
+            job.feed(item, get(item.name, item.rrtype))
+    return job.answer, used
+
+
+def _culprits(answer: Answer, used: Sequence[tuple[Message, list[Source]]]) -> set[Source]:
+    """The servers whose responses held the record that failed validation."""
+    reason = answer.reason
+    if reason is None or reason.name is None:
+        return set()
+    out: set[Source] = set()
+    for msg, sources in used:
+        for rrset in (*msg.answer, *msg.authority):
+            if rrset.name != reason.name:
+                continue
+            if reason.rrtype is None or rrset.rrtype == reason.rrtype:
+                out.update(sources)
+                break
+    return out
+
+
+def validate_with_restarts(
+    validator: Validator,
+    question: Question,
+    now: int,
+    engine: IterativeEngine,
+    lookup: Lookup | None = None,
+    *,
+    max_restarts: int = MAX_RESTARTS,
+) -> Answer:
+    """Validate ``question``, resolving every fetch with ``lookup`` (default
+    ``engine.lookup``; a wrapper must resolve through ``engine``).
+
+    A BOGUS result makes the engine leave out, for this question, the servers
+    whose responses held the record that failed, and the validation is run
+    again (key entries found BOGUS are not reused), at most ``max_restarts``
+    times, as Unbound does (server blacklist, ``val-max-restart``).  A re-run
+    counts only if it is SECURE or INSECURE; otherwise the first BOGUS answer
+    is returned.
+    """
+    get = lookup if lookup is not None else engine.lookup
+    first: Answer | None = None
+    current = validator
+    try:
+        for _ in range(max_restarts + 1):
+            answer, used = _validate_once(current, question, now, engine, get)
+            if answer.status is not Status.BOGUS:
+                if first is None or answer.status in (Status.SECURE, Status.INSECURE):
+                    return answer
+                return first
+            if first is None:
+                first = answer
+            culprits = _culprits(answer, used) - engine.excluded
+            if not culprits:
+                break
+            for zone, server in sorted(culprits):
+                log.debug("bogus data from %s for %s: restarting without it", server[0], zone)
+                engine.exclude(zone, server)
+            if current is validator:
+                current = copy.copy(validator)
+                current.key_cache = _RestartKeyCache(validator.key_cache)
+        assert first is not None
+        return first
+    finally:
+        engine.clear_exclusions()
 
 
 # -- helpers -----------------------------------------------------------------

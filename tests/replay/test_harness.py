@@ -13,6 +13,7 @@ from dnssec_lite.replay.harness import (
     AUTOTRUST_SKIP,
     ScenarioTransport,
     build_message,
+    run_file,
     run_scenario,
     trust_anchors,
 )
@@ -194,3 +195,15 @@ def test_command_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     status = command.run(argparse.Namespace(files=[str(good)], json=True))
     assert '"outcome": "PASS"' in capsys.readouterr().out
     assert status == 0
+
+
+VECTORS = Path(__file__).resolve().parents[2] / "vectors" / "peer"
+
+
+def test_bogus_answer_is_retried_at_another_server() -> None:
+    # 1.2.3.4 serves broken signatures, 1.2.3.5 (glueless ns.blabla.com) good
+    # ones: the validation is re-run without the server that gave bogus data.
+    result = run_file(VECTORS / "deckard" / "black_data.rpl")
+    assert result.passed, result.reason
+    result = run_file(VECTORS / "unbound" / "black_dnskey.rpl")
+    assert result.passed, result.reason

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dnssec_lite.dnssec.chain import FetchFailed
+from dnssec_lite.dnssec.chain import FetchFailed, KeyCache
+from dnssec_lite.dnssec.status import Answer, Reason, Status
 from dnssec_lite.errors import QueryTimeout
-from dnssec_lite.resolve.iterative import IterativeEngine, Server
-from dnssec_lite.wire.message import Message
+from dnssec_lite.resolve.iterative import IterativeEngine, Server, validate_with_restarts
+from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import FLAG_AA, FLAG_QR, FLAG_TC, Rcode, RRType
@@ -347,3 +348,119 @@ def test_query_limit() -> None:
     result = engine.lookup(n("www.glueless.com."), RRType.A)
     assert isinstance(result, FetchFailed)
     assert "limit" in result.reason
+
+
+# -- server exclusion and validation restarts ----------------------------------
+
+TWO_SERVER_COM = """
+com. IN SOA a.gtld.com. h. 1 2 3 4 5
+com. IN NS a.gtld.com.
+example.com. IN NS ns1.example.com.
+example.com. IN NS ns2.example.com.
+ns1.example.com. IN A 192.0.2.10
+ns2.example.com. IN A 192.0.2.11
+"""
+
+BAD_EXAMPLE_ZONE = EXAMPLE_ZONE.replace("10.0.0.1", "10.6.6.6")
+
+
+def two_server_world() -> FakeTransport:
+    transport = make_world()
+    transport.servers["192.0.2.1"] = Zone("com.", TWO_SERVER_COM)
+    transport.servers["192.0.2.2"] = Zone("com.", TWO_SERVER_COM)
+    transport.servers["192.0.2.10"] = Zone("example.com.", BAD_EXAMPLE_ZONE)
+    transport.servers["192.0.2.11"] = Zone("example.com.", EXAMPLE_ZONE)
+    return transport
+
+
+def test_sources_name_the_server_of_each_link() -> None:
+    engine = IterativeEngine(make_world(), [ROOT_IP])
+    engine.lookup(n("alias.example.com."), RRType.A)
+    assert engine.take_sources() == [
+        (n("example.com."), ("192.0.2.10", 53)),
+        (n("other.net."), ("192.0.2.30", 53)),
+    ]
+    assert engine.take_sources() == []
+    # A DS answered from the referral names the server that gave the referral.
+    engine.lookup(n("example.com."), RRType.DS)
+    assert engine.take_sources() == [(n("com."), ("192.0.2.1", 53))]
+
+
+def test_excluded_server_is_not_asked_for_that_zone() -> None:
+    transport = two_server_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    assert answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A).rdatas[
+        0
+    ].to_text() == ("10.6.6.6")
+    engine.exclude(n("example.com."), ("192.0.2.10", 53))
+    transport.log.clear()
+    rrset = answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    assert "192.0.2.10" not in [entry[0] for entry in transport.log]
+    engine.clear_exclusions()
+    assert engine.excluded == frozenset()
+
+
+def test_all_servers_excluded_is_a_failure() -> None:
+    engine = IterativeEngine(make_world(), [ROOT_IP])
+    engine.lookup(n("www.example.com."), RRType.A)
+    engine.exclude(n("example.com."), ("192.0.2.10", 53))
+    assert isinstance(engine.lookup(n("www.example.com."), RRType.A), FetchFailed)
+
+
+def test_referral_ds_from_an_excluded_server_is_not_reused() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    engine.lookup(n("www.example.com."), RRType.A)
+    engine.exclude(n("com."), ("192.0.2.1", 53))
+    transport.log.clear()
+    result = engine.lookup(n("example.com."), RRType.DS)
+    answer_of(result, RRType.DS)
+    assert transport.log[0][:2] == ("192.0.2.2", "example.com.")
+    assert "192.0.2.1" not in [entry[0] for entry in transport.log]
+
+
+class _FakeJob:
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+
+
+class _FakeValidator:
+    """Calls an answer holding 10.6.6.6 bogus, anything else secure."""
+
+    def __init__(self) -> None:
+        self.key_cache = KeyCache()
+        self.started: list[Question] = []  # shared with copies
+
+    def start(self, question: Question, response: Message | FetchFailed, now: int) -> _FakeJob:
+        self.started.append(question)
+        if isinstance(response, FetchFailed):
+            reason = Reason(23, response.reason)
+            return _FakeJob(Answer(question, Rcode.SERVFAIL, Status.BOGUS, reason=reason))
+        rrset = response.answer[0]
+        if rrset.rdatas[0].to_text() == "10.6.6.6":
+            reason = Reason(6, "bad", rrset.name, rrset.rrtype)
+            return _FakeJob(Answer(question, Rcode.SERVFAIL, Status.BOGUS, reason=reason))
+        return _FakeJob(Answer(question, Rcode.NOERROR, Status.SECURE, (rrset,)))
+
+
+def test_bogus_answer_restarts_without_the_server() -> None:
+    engine = IterativeEngine(two_server_world(), [ROOT_IP])
+    validator = _FakeValidator()
+    question = Question(n("www.example.com."), RRType.A)
+    answer = validate_with_restarts(validator, question, 0, engine)  # type: ignore[arg-type]
+    assert answer.status is Status.SECURE
+    assert answer.rrsets[0].rdatas[0].to_text() == "10.0.0.1"
+    assert engine.excluded == frozenset()  # exclusions last one question
+
+
+def test_restarts_stop_when_no_other_server_is_left() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone("example.com.", BAD_EXAMPLE_ZONE)
+    engine = IterativeEngine(transport, [ROOT_IP])
+    validator = _FakeValidator()
+    question = Question(n("www.example.com."), RRType.A)
+    answer = validate_with_restarts(validator, question, 0, engine)  # type: ignore[arg-type]
+    assert answer.status is Status.BOGUS
+    assert answer.reason is not None and answer.reason.text == "bad"  # the first verdict
+    assert len(validator.started) == 2  # one retry, then nobody is left to blame
