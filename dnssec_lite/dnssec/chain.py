@@ -165,6 +165,7 @@ class ValidationJob:
         self.answer: Answer | None = None
         self._asked: list[Fetch] = []
         self._outstanding: set[Fetch] = set()
+        self._rcode: int | None = None
         self._chain: dict[Name, ChainLink] = {}
         self._gen = self._validate()
         self._resume()
@@ -446,6 +447,8 @@ class ValidationJob:
         ttl = min((link.ttl for link in links), default=0)
         if status is Status.BOGUS:
             ttl = min(ttl, self.limits.bogus_ttl)
+        if self._rcode is not None and status is Status.SECURE:
+            rcode = self._rcode
         return self._finish(status, reason, rcode, out, denial, ttl)
 
     # -- positive data ------------------------------------------------------------
@@ -453,7 +456,7 @@ class ValidationJob:
         self, rrset: RRset, response: Message
     ) -> Generator[list[Fetch], None, _Link]:
         if not rrset.sigs:
-            entry = yield from self._zone_of(rrset.name)
+            entry = yield from self._zone_of(rrset.name, rrset.rrtype)
             if entry.status is Status.SECURE:
                 return _Link(
                     Status.BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0
@@ -463,7 +466,7 @@ class ValidationJob:
             dict.fromkeys(s.signer for s in rrset.sigs if rrset.name.is_subdomain(s.signer))
         )
         if not signers:
-            entry = yield from self._zone_of(rrset.name)
+            entry = yield from self._zone_of(rrset.name, rrset.rrtype)
             if entry.status is not Status.SECURE:
                 return _Link(entry.status, entry.reason, rrset.ttl)
             return _Link(
@@ -583,7 +586,7 @@ class ValidationJob:
     ) -> Generator[list[Fetch], None, _Link]:
         signer = _negative_signer(response, name)
         if signer is None:
-            entry = yield from self._zone_of(name)
+            entry = yield from self._zone_of(name, qtype)
             if entry.status is not Status.SECURE:
                 return _Link(entry.status, entry.reason, _neg_ttl(response))
             return _Link(
@@ -743,6 +746,10 @@ class ValidationJob:
                     return _Link(Status.INSECURE, below.reason, _neg_ttl(response))
             return _Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
+        if nxdomain and proof.kind == "ent-nodata":
+            # The name exists (an empty non-terminal): the right answer is
+            # NOERROR/NODATA, whatever rcode the server sent.
+            self._rcode = Rcode.NOERROR
         if proof.insecure:
             return _Link(Status.INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
         return _Link(Status.SECURE, None, ttl)
@@ -753,8 +760,15 @@ class ValidationJob:
             self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
 
     # -- keys and zone cuts ----------------------------------------------------------
-    def _zone_of(self, name: Name) -> Generator[list[Fetch], None, KeyEntry]:
-        """The security of the zone holding ``name`` (walk down to it)."""
+    def _zone_of(
+        self, name: Name, rrtype: int = 0
+    ) -> Generator[list[Fetch], None, KeyEntry]:
+        """The security of the zone holding ``name``/``rrtype`` (walk down to it).
+
+        DS records live on the parent side of a cut (RFC 4035 2.4), so for
+        them the walk stops at the parent's zone."""
+        if rrtype == RRType.DS and not name.is_root():
+            name = name.parent()
         return (yield from self._keys_for(name))
 
     def _keys_for(self, target: Name) -> Generator[list[Fetch], None, KeyEntry]:
