@@ -760,9 +760,7 @@ class ValidationJob:
             self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
 
     # -- keys and zone cuts ----------------------------------------------------------
-    def _zone_of(
-        self, name: Name, rrtype: int = 0
-    ) -> Generator[list[Fetch], None, KeyEntry]:
+    def _zone_of(self, name: Name, rrtype: int = 0) -> Generator[list[Fetch], None, KeyEntry]:
         """The security of the zone holding ``name``/``rrtype`` (walk down to it).
 
         DS records live on the parent side of a cut (RFC 4035 2.4), so for
