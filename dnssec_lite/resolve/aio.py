@@ -63,12 +63,14 @@ def _os_error(server: Server, exc: OSError) -> TransportError:
 
 
 class AsyncTransport:
-    """Sends queries over asyncio; ``sent`` counts queries put on the wire."""
+    """Sends queries over asyncio; ``sent`` counts queries put on the wire,
+    ``tcp_sent`` those over TCP."""
 
     def __init__(self) -> None:
         self._idle: dict[Server, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
         self._prefer_tcp: set[Server] = set()
         self.sent = 0
+        self.tcp_sent = 0
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -134,6 +136,7 @@ class AsyncTransport:
         return result
 
     async def _tcp(self, server: Server, msg: Message) -> Message:
+        self.tcp_sent += 1
         idle = self._idle.get(server)
         if idle:
             reader, writer = idle.pop()

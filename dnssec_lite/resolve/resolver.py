@@ -17,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import FetchFailed, KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
-from ..dnssec.status import Answer
+from ..dnssec.status import Answer, Reason, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import TransportError
 from ..wire.message import Message, Question
@@ -33,10 +36,13 @@ from ..wire.rdata.address import AAAA, A
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
 from .cache import AnswerCache
-from .exchange import Server
-from .stub import resolve_steps, run_sync
+from .exchange import Server, build_query
+from .stub import probe_problem, resolve_steps, run_sync, suspicious, trace_line
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
+
+if TYPE_CHECKING:
+    from .aio import AsyncTransport
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -156,47 +162,209 @@ class _Base:
 
 
 class _IterTransport:
-    """The iterative engine's transport over our sync :class:`Transport`."""
+    """The iterative engine's transport over our sync :class:`Transport`,
+    with the trace of every query and the servers that failed.
 
-    def __init__(self, transport: Transport, timeout: float, attempts: int) -> None:
-        self.transport = transport
+    One instance per thread: the fetches of a validation round run in
+    parallel threads, each with its own :class:`Transport`.
+    """
+
+    def __init__(self, timeout: float, attempts: int, trace: _IterTrace) -> None:
+        self.transport = Transport()
         self.timeout = timeout
         self.attempts = attempts
+        self.trace = trace
+
+    def close(self) -> None:
+        self.transport.close()
 
     def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
         last: TransportError | None = None
+        target = Server(server[0], server[1])
+        if target in self.trace.dead:
+            raise TransportError(str(target), "not asked: it failed earlier in this resolution")
         for attempt in range(self.attempts):
+            before = self.transport.tcp_sent
             try:
-                return self.transport.query(
-                    Server(server[0], server[1]), message, self.timeout * (attempt + 1), tcp
-                )
+                reply = self.transport.query(target, message, self.timeout * (attempt + 1), tcp)
             except TransportError as exc:
+                self.trace.note(target, message, exc, self.transport.tcp_sent > before)
                 last = exc
                 if not isinstance(exc, TimeoutError):
                     break
+            else:
+                self.trace.note(target, message, reply, self.transport.tcp_sent > before)
+                return reply
         assert last is not None
+        self.trace.dead.add(target)
         raise last
 
 
-def _iterative(base: _Base, question: Question, now: int) -> Answer:
-    """Iterative mode: the engine answers each fetch like a recursive server."""
+class _IterTrace:
+    """What the threads of one iterative resolution share: the query log
+    (``Answer.extra["trace"]``), the servers that failed once, and those
+    that failed every attempt (not asked again in the same resolution, as
+    a recursive server's infrastructure cache would do)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.failed: set[Server] = set()
+        self.dead: set[Server] = set()
+        self._lock = threading.Lock()
+
+    def note(
+        self, server: Server, query: Message, reply: Message | TransportError, tcp: bool
+    ) -> None:
+        line = trace_line(server, query, reply) + (" (TCP)" if tcp else "")
+        with self._lock:
+            self.lines.append(line)
+            if isinstance(reply, TransportError):
+                self.failed.add(server)
+
+
+#: Threads of one round of iterative fetches (DS/DNSKEY of the zones on the way).
+MAX_PARALLEL_FETCHES = 8
+
+
+def _iterative_once(
+    base: _Base, question: Question, now: int, roots: Sequence[Server], validator: Validator
+) -> Answer:
+    """Iterative mode: the engine answers each fetch like a recursive server.
+
+    The validator's fetches of one round are independent, so they run in
+    parallel threads over one shared engine (each thread with its own
+    transport).  The engine keeps its delegation caches in plain dicts and
+    lists (safe to share under the GIL), but its guard against loops while
+    resolving the address of a glueless name server is per engine, so a
+    fetch can fail spuriously when another thread is resolving the same
+    name server: every fetch that failed in parallel is asked again alone,
+    after the round, before the validator sees the failure.
+    """
     from .iterative import IterativeEngine
 
+    trace = _IterTrace()
+    local = threading.local()
+    transports: list[_IterTransport] = []
+    transports_lock = threading.Lock()
+
+    def transport() -> _IterTransport:
+        mine = getattr(local, "transport", None)
+        if mine is None:
+            mine = _IterTransport(base.timeout, base.attempts, trace)
+            local.transport = mine
+            with transports_lock:
+                transports.append(mine)
+        assert isinstance(mine, _IterTransport)
+        return mine
+
+    class _PerThread:
+        def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
+            return transport().query(server, message, tcp=tcp)
+
+    engine = IterativeEngine(
+        _PerThread(),
+        [s.address for s in roots],
+        signed_zones=list(base.anchors.anchors),
+    )
+    try:
+        with ThreadPoolExecutor(MAX_PARALLEL_FETCHES, "dnssec-lite-iter") as pool:
+            response: Message | FetchFailed = engine.lookup(question.name, question.rrtype)
+            job = validator.start(question, response, now)
+            while job.answer is None:
+                pending = job.pending()
+                if not pending:  # pragma: no cover - the validator always asks or answers
+                    break
+                if len(pending) == 1:
+                    results = [engine.lookup(pending[0].name, pending[0].rrtype)]
+                else:
+                    results = list(pool.map(lambda f: engine.lookup(f.name, f.rrtype), pending))
+                for i, (fetch, result) in enumerate(zip(pending, results, strict=True)):
+                    if isinstance(result, FetchFailed) and len(pending) > 1:
+                        log.debug("retrying %s %s alone", fetch.name, RRType.to_text(fetch.rrtype))
+                        results[i] = engine.lookup(fetch.name, fetch.rrtype)
+                for fetch, result in zip(pending, results, strict=True):
+                    job.feed(fetch, result)
+    finally:
+        for t in transports:
+            t.close()
+    assert job.answer is not None
+    extra = dict(job.answer.extra)
+    extra["server"] = None
+    extra["mode"] = "iterative"
+    extra["trace"] = list(trace.lines)
+    extra["tcp"] = sum(t.transport.tcp_sent for t in transports)
+    extra["failed"] = sorted(str(s) for s in trace.failed)
+    sent = sum(t.transport.sent for t in transports)
+    return dataclasses.replace(job.answer, queries=sent, extra=extra)
+
+
+def _iterative(base: _Base, question: Question, now: int) -> Answer:
+    """Iterative mode, with the stub mode's answer to stripping at the root.
+
+    If the answer is BOGUS for missing signatures, keys or NSECs, every root
+    server of the hints is asked for the DNSKEY set of the root trust anchor
+    (always signed).  Servers that return it unsigned strip DNSSEC: the
+    lookup is done again without them (and with a fresh key cache).  If every
+    root server strips, the answer is INDETERMINATE and says so.  (Stripping
+    further down, at a TLD server for example, is the engine's business: it
+    treats a signed zone's answers without RRSIGs as DNSSEC-lame.)
+    """
+    roots = list(base.root_servers)
+    answer = _iterative_once(base, question, now, roots, base.validator)
+    anchor = base.anchors.closest(question.name)
+    if not suspicious(answer) or anchor is None or not anchor.zone.is_root():
+        return answer
+    queries = answer.queries
+    stripping: dict[Server, str] = {}
     with Transport() as transport:
-        engine = IterativeEngine(
-            _IterTransport(transport, base.timeout, base.attempts),
-            [s.address for s in base.root_servers],
+        for server in roots:
+            query = build_query(anchor.zone, RRType.DNSKEY, rd=False)
+            try:
+                reply = transport.query(server, query, base.timeout)
+            except TransportError:
+                continue
+            problem = probe_problem(query, reply, anchor.zone)
+            if problem is not None:
+                stripping[server] = problem
+        queries += transport.sent
+    if not stripping:
+        return dataclasses.replace(answer, queries=queries)  # genuinely bogus
+    assert answer.reason is not None
+    log.info("root servers %s strip DNSSEC; resolving without them", list(map(str, stripping)))
+    extra = dict(answer.extra)
+    why_stripping = {str(s): f"{why}; {answer.reason.text}" for s, why in stripping.items()}
+    extra["stripping"] = why_stripping
+    good = [s for s in roots if s not in stripping]
+    if not good:
+        names = ", ".join(str(s) for s in roots)
+        details = "; ".join(f"{s}: {why}" for s, why in why_stripping.items())
+        reason = Reason(
+            answer.reason.ede,
+            f"every root server ({names}) strips DNSSEC records: {details}",
+            question.name,
+            question.rrtype,
         )
-        response: Message | FetchFailed = engine.lookup(question.name, question.rrtype)
-        job = base.validator.start(question, response, now)
-        while job.answer is None:
-            pending = job.pending()
-            if not pending:  # pragma: no cover
-                break
-            for fetch in pending:
-                job.feed(fetch, engine.lookup(fetch.name, fetch.rrtype))
-        assert job.answer is not None
-        return dataclasses.replace(job.answer, queries=transport.sent)
+        return dataclasses.replace(
+            answer, status=Status.INDETERMINATE, reason=reason, queries=queries, extra=extra
+        )
+    fresh = Validator(base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache())
+    retry = _iterative_once(base, question, now, good, fresh)
+    extra.update(retry.extra)
+    extra["stripping"] = why_stripping
+    extra["trace"] = [*_trace_of(answer), *_trace_of(retry)]
+    return dataclasses.replace(retry, queries=queries + retry.queries, extra=extra)
+
+
+def _on_wire(answer: Answer, transport: Transport | AsyncTransport) -> Answer:
+    """``Answer.queries``: the messages put on the wire (a truncated answer's
+    retry over TCP counts); ``extra["tcp"]``: how many of them went over TCP."""
+    extra = {**answer.extra, "tcp": transport.tcp_sent}
+    return dataclasses.replace(answer, queries=transport.sent, extra=extra)
+
+
+def _trace_of(answer: Answer) -> list[str]:
+    lines = answer.extra.get("trace")
+    return [str(line) for line in lines] if isinstance(lines, list) else []
 
 
 class Resolver(_Base):
@@ -223,7 +391,7 @@ class Resolver(_Base):
                 question, self.validator, self.upstreams, now, order=self._order()
             )
             answer = run_sync(steps, transport.query_many)
-        return self._after(answer, now)
+        return self._after(_on_wire(answer, transport), now)
 
 
 class AsyncResolver(_Base):
@@ -246,4 +414,4 @@ class AsyncResolver(_Base):
                 question, self.validator, self.upstreams, now, order=self._order()
             )
             answer = await run_async(steps, transport)
-        return self._after(answer, now)
+        return self._after(_on_wire(answer, transport), now)

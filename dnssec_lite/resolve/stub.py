@@ -50,8 +50,11 @@ __all__ = [
     "Lookup",
     "Results",
     "Steps",
+    "probe_problem",
     "resolve_steps",
     "run_sync",
+    "suspicious",
+    "trace_line",
 ]
 
 #: EDE codes of a BOGUS answer that may come from an upstream stripping DNSSEC.
@@ -82,18 +85,22 @@ class Lookup:
     trace: list[str] = field(default_factory=list)
 
     def note(self, server: Server, query: Message, reply: Message | TransportError) -> None:
-        q = query.question[0]
-        asked = f"{q.name.to_text()} {RRType.to_text(q.rrtype)}"
-        if isinstance(reply, TransportError):
-            line = f"{asked} @{server}: {reply.what}"
-        else:
-            records = sum(len(r) for r in reply.answer)
-            sigs = sum(len(r.sigs) for r in reply.answer)
-            line = (
-                f"{asked} @{server}: {Rcode.to_text(reply.rcode)}, {records} records, "
-                f"{sigs} RRSIGs, {sum(len(r) for r in reply.authority)} authority"
-            )
-        self.trace.append(line)
+        self.trace.append(trace_line(server, query, reply))
+
+
+def trace_line(server: Server, query: Message, reply: Message | TransportError) -> str:
+    """One line of ``Answer.extra["trace"]``: the question, the server, and
+    what came back (rcode and counts, or why nothing usable did)."""
+    q = query.question[0]
+    asked = f"{q.name.to_text()} {RRType.to_text(q.rrtype)}"
+    if isinstance(reply, TransportError):
+        return f"{asked} @{server}: {reply.what}"
+    records = sum(len(r) for r in reply.answer)
+    sigs = sum(len(r.sigs) for r in reply.answer)
+    return (
+        f"{asked} @{server}: {Rcode.to_text(reply.rcode)}, {records} records, "
+        f"{sigs} RRSIGs, {sum(len(r) for r in reply.authority)} authority"
+    )
 
 
 def _fetch(
@@ -193,6 +200,12 @@ def _probe(lookup: Lookup, server: Server, zone: Name) -> Generator[Batch, Resul
     lookup.note(server, query, reply)
     if isinstance(reply, TransportError):
         return None
+    return probe_problem(query, reply, zone)
+
+
+def probe_problem(query: Message, reply: Message, zone: Name) -> str | None:
+    """Signs of stripping in the reply to a DO=1 query for ``zone``'s DNSKEY
+    set (a trust-anchor zone, hence signed): DO not echoed, or no RRSIGs."""
     problem = stripping_problem(query, reply)
     if problem is not None:
         return problem
@@ -203,7 +216,8 @@ def _probe(lookup: Lookup, server: Server, zone: Name) -> Generator[Batch, Resul
     return None
 
 
-def _suspicious(answer: Answer) -> bool:
+def suspicious(answer: Answer) -> bool:
+    """A BOGUS answer whose reason may come from stripped DNSSEC records."""
     return (
         answer.status is Status.BOGUS
         and answer.reason is not None
@@ -250,7 +264,7 @@ def resolve_steps(
         last = answer
         if stripped:
             break  # every remaining server dropped DO (recorded by _fetch)
-        if not _suspicious(answer) or used is None:
+        if not suspicious(answer) or used is None:
             return _finish(lookup, answer, used)
         anchor = current.anchors.closest(question.name)
         problem = yield from _probe(lookup, used, anchor.zone if anchor else Name.from_text("."))

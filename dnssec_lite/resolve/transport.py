@@ -56,13 +56,14 @@ class Transport:
     """Sends queries; keeps TCP connections for reuse until :meth:`close`.
 
     ``sent`` counts the queries put on the wire (UDP and TCP), which is what
-    the resolver reports as ``Answer.queries``.
+    the resolver reports as ``Answer.queries``; ``tcp_sent`` those over TCP.
     """
 
     def __init__(self) -> None:
         self._idle: dict[Server, list[socket.socket]] = {}
         self._prefer_tcp: set[Server] = set()
         self.sent = 0
+        self.tcp_sent = 0
 
     def __enter__(self) -> Transport:
         return self
@@ -145,6 +146,8 @@ class Transport:
             self._fail(sel, p, TransportError(str(p.server), _os_what(exc)))
 
     def _start_tcp(self, sel: selectors.BaseSelector, p: _Pending) -> None:
+        if not p.tcp or p.state == "new":
+            self.tcp_sent += 1  # not a reconnection of the same query
         p.tcp = True
         p.out = frame(p.query.to_wire())
         p.inbuf = bytearray()
