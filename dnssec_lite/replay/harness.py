@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +45,7 @@ from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, DS, RRSIG
 from ..wire.rrset import RR, RRset, group_rrs
-from ..wire.types import FLAG_NAMES, Opcode, Rcode, RRClass, RRType
+from ..wire.types import FLAG_CD, FLAG_NAMES, FLAG_QR, FLAG_RA, Opcode, Rcode, RRClass, RRType
 from ..wire.zonefile import ZoneParser, parse_question
 from . import macros
 from .rpl import Entry, RRLine, Scenario, expected_outcomes, iter_entries, parse_file
@@ -382,7 +382,7 @@ Fetcher = Callable[[Name, int], "Message | FetchFailed"]
 
 def _make_fetcher(
     scenario: Scenario, transport: ScenarioTransport, signed: Sequence[Name] = ()
-) -> tuple[Fetcher, IterativeEngine]:
+) -> tuple[Fetcher, IterativeEngine, dict[tuple[Name, int], Message]]:
     """Resolution as the recorded recursive resolver did it: iterative from the
     stub zones (or through a forwarder), with a cache of earlier answers that
     is used when the servers no longer answer (a resolver's cache)."""
@@ -429,7 +429,7 @@ def _make_fetcher(
                 problem = str(exc)
         return FetchFailed(problem)
 
-    return fetch, engine
+    return fetch, engine, cache
 
 
 def _addr(spec: str) -> str:
@@ -524,6 +524,7 @@ def _run_query(
     validator: Validator,
     now: int,
     sentinel_tags: frozenset[int] | None = None,
+    answered: Mapping[tuple[Name, int], Message] | None = None,
 ) -> _Outcome:
     if not msg.question:
         raise DnssecLiteError("QUERY step without a question")
@@ -535,6 +536,11 @@ def _run_query(
         if isinstance(response, FetchFailed):
             return _Outcome(None, Rcode.SERVFAIL, (), do, response.reason)
         return _Outcome(None, response.rcode, response.answer, do)
+    if "RD" not in asked and answered is not None:
+        key = (question.name, question.rrtype)
+        referral = None if key in answered else engine.cached_delegation(question.name)
+        if referral is not None:
+            return _cached_referral(referral, fetch, engine, validator, now, do)
     answer: Answer = validate_with_restarts(
         validator, Question(question.name, question.rrtype, RRClass.IN), now, engine, fetch
     )
@@ -546,6 +552,40 @@ def _run_query(
         if refusal:
             return _Outcome(None, Rcode.SERVFAIL, (), do, refusal, sentinel=True)
     return _Outcome(answer.status, answer.rcode, answer.rrsets, do, reason)
+
+
+def _cached_referral(
+    ns_rrset: RRset,
+    fetch: Fetcher,
+    engine: IterativeEngine,
+    validator: Validator,
+    now: int,
+    do: bool,
+) -> _Outcome:
+    """A query without RD whose answer is not cached: the resolver answers
+    from its cache with a referral to the closest zone it knows (Unbound);
+    the referral's NS RRset is validated (AD when it is secure)."""
+    zone = ns_rrset.name
+    message = Message(
+        id=0,
+        flags=FLAG_QR | FLAG_RA | FLAG_CD,
+        question=(Question(zone, RRType.NS),),
+        answer=(ns_rrset,),
+        edns=Edns(flags=EDNS_DO),
+    )
+
+    def lookup(name: Name, rrtype: int) -> Message | FetchFailed:
+        if name == zone and rrtype == RRType.NS:
+            return message
+        return fetch(name, rrtype)
+
+    answer = validate_with_restarts(
+        validator, Question(zone, RRType.NS, RRClass.IN), now, engine, lookup
+    )
+    reason = str(answer.reason) if answer.reason else ""
+    if answer.status is Status.BOGUS:
+        return _Outcome(answer.status, Rcode.SERVFAIL, (), do, reason)
+    return _Outcome(answer.status, Rcode.NOERROR, (), do, reason)
 
 
 _SENTINEL_RE = re.compile(rb"root-key-sentinel-(is|not)-ta-(\d{5})", re.IGNORECASE)
@@ -598,7 +638,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
         limits=REPLAY_LIMITS,
         ignore_time=config.ignore_signature_times,
     )
-    fetch, engine = _make_fetcher(scenario, transport, list(anchors.anchors))
+    fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors))
     sentinel_tags = (
         _root_anchor_tags(anchors)
         if config.flag("root-key-sentinel")
@@ -621,7 +661,9 @@ def _run(scenario: Scenario) -> ScenarioResult:
             transport.step = step.number
             now = config.val_override_date if config.val_override_date is not None else state.clock
             msg = transport.message(step.entry)
-            outcome = _run_query(step.entry, msg, fetch, engine, validator, now, sentinel_tags)
+            outcome = _run_query(
+                step.entry, msg, fetch, engine, validator, now, sentinel_tags, answered
+            )
         elif step.kind == "CHECK_ANSWER" and step.entry is not None:
             verdict = expected[checks]
             checks += 1

@@ -188,6 +188,7 @@ class IterativeEngine:
         #: them without any RRSIG comes from a DNSSEC-lame server.
         self.signed_zones: set[Name] = set(signed_zones)
         self._excluded: set[Source] = set()
+        self._zone_ns: dict[Name, RRset] = {}
         self._sources: list[Source] = []
         self._last: Source | None = None
 
@@ -239,6 +240,16 @@ class IterativeEngine:
         """Addresses known for a zone cut (empty if unknown)."""
         cut = self._cuts.get(zone)
         return list(cut.addresses) if cut else []
+
+    def cached_delegation(self, name: Name) -> RRset | None:
+        """The NS RRset (as the zone itself served it, with signatures) of the
+        closest zone at or above ``name`` whose servers were asked: what a
+        resolver answers from its cache to a query without RD."""
+        for count in range(len(name.labels), -1, -1):
+            zone = name.suffix(count)
+            if zone in self._cuts and zone in self._zone_ns:
+                return self._zone_ns[zone]
+        return None
 
     def referral_ds(self, zone: Name) -> RRset | None:
         """The DS RRset seen in a referral to ``zone``, if any."""
@@ -370,11 +381,20 @@ class IterativeEngine:
                     fallback = (resp, server)
                 continue
             self._last = (zone, server)
+            self._note_zone_ns(zone, resp)
             return resp, kind, child
         if fallback is not None:
             self._last = (zone, fallback[1])
+            self._note_zone_ns(zone, fallback[0])
             return fallback[0], _ANSWER, None
         raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
+
+    def _note_zone_ns(self, zone: Name, resp: Message) -> None:
+        for rrset in (*resp.answer, *resp.authority):
+            if rrset.rrtype == RRType.NS and rrset.name == zone:
+                old = self._zone_ns.get(zone)
+                if old is None or rrset.sigs or not old.sigs:
+                    self._zone_ns[zone] = rrset
 
     def _dnssec_lame(self, zone: Name, resp: Message) -> bool:
         """A zone known to be signed answered without any signature."""

@@ -207,3 +207,11 @@ def test_bogus_answer_is_retried_at_another_server() -> None:
     assert result.passed, result.reason
     result = run_file(VECTORS / "unbound" / "black_dnskey.rpl")
     assert result.passed, result.reason
+
+
+def test_query_without_rd_gets_the_cached_referral() -> None:
+    # Step 5 asks bla.example.com without RD: the resolver answers from its
+    # cache with the (signed, validated) example.com NS referral and AD.
+    for name in ("val_referd.rpl", "val_referglue.rpl", "val_refer_unsignadd.rpl"):
+        result = run_file(VECTORS / "unbound" / name)
+        assert result.passed, (name, result.reason)

@@ -464,3 +464,12 @@ def test_restarts_stop_when_no_other_server_is_left() -> None:
     assert answer.status is Status.BOGUS
     assert answer.reason is not None and answer.reason.text == "bad"  # the first verdict
     assert len(validator.started) == 2  # one retry, then nobody is left to blame
+
+
+def test_cached_delegation_is_the_zone_side_ns_rrset() -> None:
+    engine = IterativeEngine(make_world(), [ROOT_IP])
+    assert engine.cached_delegation(n("www.example.com.")) is None
+    engine.lookup(n("example.com."), RRType.NS)
+    found = engine.cached_delegation(n("bla.example.com."))
+    assert found is not None and found.name == n("example.com.")
+    assert engine.cached_delegation(n("www.other.net.")) is None
