@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
 from .name import ROOT, Name, decode_name
-from .rdata.base import Compress, Rdata, rdata_from_wire, write_name
+from .rdata.base import REGISTRY, Compress, GenericRdata, Rdata, write_name
 from .rdata.dnssec import RRSIG
 from .rdata.opt import decode_options, encode_options
 from .rrset import RR, RRset
@@ -294,8 +294,29 @@ class _Group:
 _OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata end
 
 
+def _owner_name(data: bytes, pos: int, names: dict[int, Name]) -> tuple[Name, int]:
+    """Decode a question or owner name, reusing the :class:`Name` already
+    decoded at the offset a compression pointer refers to.  Owners are mostly
+    pointers to the same few names; sharing the object saves decoding and
+    makes comparing and hashing them (when records are grouped, and later by
+    the validator) an identity check with a cached hash."""
+    first = data[pos] if pos < len(data) else 0
+    if first >= 0xC0 and pos + 1 < len(data):
+        target = ((first & 0x3F) << 8) | data[pos + 1]
+        name = names.get(target)  # cached names all start before ``pos``
+        if name is not None:
+            return name, pos + 2
+        name, end = decode_name(data, pos)
+        if end == pos + 2:
+            names[target] = name
+        return name, end
+    name, end = decode_name(data, pos)
+    names[pos] = name
+    return name, end
+
+
 def _decode_section(
-    data: bytes, pos: int, count: int, allow_opt: bool
+    data: bytes, pos: int, count: int, allow_opt: bool, names: dict[int, Name] | None = None
 ) -> tuple[list[RRset], int, _OptInfo | None]:
     """Read ``count`` records; group them into RRsets (sigs attached)."""
     groups: dict[tuple[Name, int, int], _Group] = {}
@@ -304,9 +325,12 @@ def _decode_section(
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
+    registry = REGISTRY
+    if names is None:
+        names = {}
     for _ in range(count):
         start = pos
-        name, pos = decode_name(data, pos)
+        name, pos = _owner_name(data, pos, names)
         if pos + 10 > limit:
             raise WireFormatError(pos, "record header truncated")
         rrtype, rrclass, ttl, rdlen = unpack(data, pos)
@@ -324,7 +348,10 @@ def _decode_section(
             opt = (rrclass, ttl, pos, end)
             pos = end
             continue
-        rdata = rdata_from_wire(rrtype, data, pos, end)
+        cls = registry.get(rrtype)
+        rdata = (
+            GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
+        )
         pos = end
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
             key = (name, rdata.type_covered, rrclass)
@@ -383,16 +410,17 @@ def _decode(data: bytes) -> Message:
         raise WireFormatError(4, "record counts exceed what the message can hold")
     pos = 12
     questions = []
+    names: dict[int, Name] = {}
     for _ in range(qdcount):
-        name, pos = decode_name(data, pos)
+        name, pos = _owner_name(data, pos, names)
         if pos + 4 > len(data):
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
         pos += 4
         questions.append(Question(name, qtype, qclass))
-    answer, pos, _ = _decode_section(data, pos, ancount, False)
-    authority, pos, _ = _decode_section(data, pos, nscount, False)
-    additional, pos, opt = _decode_section(data, pos, arcount, True)
+    answer, pos, _ = _decode_section(data, pos, ancount, False, names)
+    authority, pos, _ = _decode_section(data, pos, nscount, False, names)
+    additional, pos, opt = _decode_section(data, pos, arcount, True, names)
     if pos != len(data):
         raise WireFormatError(
             pos, f"{len(data) - pos} octets of trailing data after the last record"
