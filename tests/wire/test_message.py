@@ -250,3 +250,13 @@ def test_rrset_helpers() -> None:
     assert rrset.with_ttl(10).ttl == 10
     assert rrset.same_data(RRset(rrset.name, 1, 1, 5, reversed(rrset.rdatas)))
     assert len(rrset.rrs()) == 2
+
+
+def test_owner_names_behind_pointers_are_shared_objects() -> None:
+    msg = Message.from_wire(header(an=2) + QUESTION + A_RR + A_RR[:-1] + b"\x02")
+    (rrset,) = msg.answer
+    assert len(rrset) == 2
+    assert rrset.name is msg.question[0].name  # both point at offset 12
+    again = Message.from_wire(msg.to_wire(compress=False))
+    assert again.answer[0].name == again.question[0].name  # written in full: not shared
+    assert again.answer[0].name is not again.question[0].name
