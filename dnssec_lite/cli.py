@@ -120,14 +120,23 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
 
 
 def status_line(answer: Answer) -> str:
+    """delv's status line: ``; fully validated``, ``; unsigned answer``
+    (``; negative response, ...`` for NXDOMAIN and NODATA), or why not."""
+    negative = "negative response, " if _negative(answer) else ""
     if answer.status is Status.SECURE:
-        return "; fully validated"
+        return f"; {negative}fully validated"
     if answer.status is Status.INSECURE:
-        line = "; unsigned answer"
+        line = f"; {negative}unsigned answer"
         return line + (f" ({answer.reason.text})" if answer.reason else "")
     if answer.status is Status.BOGUS:
         return f"; validation failed: {answer.reason}"
     return f"; resolution failed: {answer.reason}"
+
+
+def _negative(answer: Answer) -> bool:
+    return answer.rcode_text == "NXDOMAIN" or (
+        answer.rcode_text == "NOERROR" and not any(len(r) for r in answer.rrsets)
+    )
 
 
 def render_text(answer: Answer, trace: bool) -> str:
