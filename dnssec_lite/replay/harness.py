@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..anchors.formats import ROOT_HINTS_FILE, read_package_file
 from ..dnssec.algorithms import (
     DEFAULT_POLICY,
     LEGACY_TEST_POLICY,
@@ -394,6 +395,9 @@ def _make_fetcher(
             roots += [_addr(a) for a in addrs]
         else:
             stubs.append((Name.from_text(zone), tuple(_addr(a) for a in addrs)))
+    if not roots and not config.forward_zones:
+        # No stub address: the resolver starts from its built-in root hints.
+        roots = _root_hints()
     engine = IterativeEngine(transport, roots, signed_zones=signed)
     cache: dict[tuple[Name, int], Message] = {}
     for zone_name, addrs in stubs:
@@ -430,6 +434,19 @@ def _make_fetcher(
         return FetchFailed(problem)
 
     return fetch, engine, cache
+
+
+def _root_hints() -> list[str]:
+    """The root server addresses of the built-in hints file (``named.root``)."""
+    parser = ZoneParser(None, None, ROOT_HINTS_FILE, strict=False)
+    out: list[str] = []
+    for line in read_package_file(ROOT_HINTS_FILE).splitlines():
+        if line.strip() and not line.lstrip().startswith(";"):
+            out += [rr.rdata.to_text() for rr in parser.records(line) if rr.rrtype in _ADDRESS]
+    return out
+
+
+_ADDRESS = frozenset({RRType.A, RRType.AAAA})
 
 
 def _addr(spec: str) -> str:

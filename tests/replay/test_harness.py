@@ -215,3 +215,8 @@ def test_query_without_rd_gets_the_cached_referral() -> None:
     for name in ("val_referd.rpl", "val_referglue.rpl", "val_refer_unsignadd.rpl"):
         result = run_file(VECTORS / "unbound" / name)
         assert result.passed, (name, result.reason)
+
+
+def test_no_stub_address_starts_from_the_built_in_root_hints() -> None:
+    result = run_file(VECTORS / "deckard" / "world_cz_lidovky_www.rpl")
+    assert result.passed, result.reason
