@@ -419,8 +419,11 @@ def _make_fetcher(
 
     def resolve(name: Name, rrtype: int) -> Message | FetchFailed:
         best: tuple[Name, list[Server]] | None = None
+        # DS lives on the parent side: a DS query for a forward zone's apex
+        # goes where the parent's queries go (as Unbound does).
+        at = name.parent() if rrtype == RRType.DS and not name.is_root() else name
         for zone, servers in forwards:
-            if name.is_subdomain(zone) and (best is None or len(zone) > len(best[0])):
+            if at.is_subdomain(zone) and (best is None or len(zone) > len(best[0])):
                 best = (zone, servers)
         if best is None:
             return engine.lookup(name, rrtype)

@@ -220,3 +220,10 @@ def test_query_without_rd_gets_the_cached_referral() -> None:
 def test_no_stub_address_starts_from_the_built_in_root_hints() -> None:
     result = run_file(VECTORS / "deckard" / "world_cz_lidovky_www.rpl")
     assert result.passed, result.reason
+
+
+def test_ds_for_a_forward_zone_apex_is_asked_on_the_parent_side() -> None:
+    # The forwarder of sub.example.com answers SERVFAIL to sub.example.com DS;
+    # the DS comes from the parent (example.com), reached through the stub.
+    result = run_file(VECTORS / "unbound" / "val_fwdds.rpl")
+    assert result.passed, result.reason
