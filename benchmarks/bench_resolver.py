@@ -1,13 +1,29 @@
-"""Cold and warm validated lookups against a local upstream with added latency.
+"""Cold and warm validated lookups against a local upstream with added latency,
+and query counts beside ``delv +vtrace``'s for the same lookups.
 
-Run from the repository top: ``python -m benchmarks.bench_resolver [latency_ms]``.
-The upstream is a loopback test server answering from a signed private
-hierarchy (``.`` -> ``test.`` -> ``example.test.``) with every answer delayed
-by the latency, like a network round trip.
+Run from the repository top::
+
+    python -m benchmarks.bench_resolver [latency_ms]        # Python test server
+    python -m benchmarks.bench_resolver --e2e [latency_ms]  # real NSD + Unbound
+
+The first form needs nothing installed: the upstream is a loopback test
+server answering from a signed private hierarchy (``.`` -> ``test.`` ->
+``example.test.``) with every answer delayed by the latency, like a network
+round trip.  A latency of 0 reports times only (no RTT column).
+
+The ``--e2e`` form builds the end-to-end environment of ``tests/e2e`` (NSD per
+zone, Unbound; needs root and the tools listed in docs/e2e.md), puts a
+latency proxy in front of the validating Unbound (our stub, CD=1) and one in
+front of the non-validating Unbound (``delv``, which validates itself), warms
+both Unbound caches, then for each lookup reports queries and wall time of
+our cold stub lookup, of ``delv +vtrace`` (its ``;; fetch:`` lines and the
+queries the proxy saw), and of our iterative mode (straight to the NSD
+servers, no added latency).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -15,13 +31,26 @@ from dnssec_lite.resolve import Resolver
 from tests.helpers.zonesigner import NOW, Hierarchy
 from tests.resolve.dnsserver import serving
 
+#: Lookups of the --e2e run: (name, type).
+E2E_LOOKUPS = [
+    ("rsa.test.", "MX"),
+    ("mail.rsa.test.", "A"),
+    ("_25._tcp.mail.ed.test.", "TLSA"),
+    ("nonexistent.ecdsa.test.", "A"),
+]
+
+
+def _rtt(elapsed: float, latency_ms: float) -> str:
+    if latency_ms <= 0:
+        return "no added latency"
+    return f"{elapsed / (latency_ms / 1000):.2f} RTT ({latency_ms:g} ms each)"
+
 
 def main(latency_ms: float = 20.0) -> None:
     h = Hierarchy()
     h["example.test."].add("mx 3600 IN MX 10 mail.example.test.", "mail 3600 IN A 192.0.2.25")
     h.sign()
-    rtt = latency_ms / 1000
-    with serving(h, delay=rtt) as srv:
+    with serving(h, delay=max(latency_ms, 0.0) / 1000) as srv:
         r = Resolver([str(srv.server)], anchors=h.anchors(), clock=lambda: NOW)
         for label, name, rrtype in (
             ("cold", "mx.example.test.", "MX"),
@@ -32,9 +61,66 @@ def main(latency_ms: float = 20.0) -> None:
             elapsed = time.monotonic() - start
             print(
                 f"{label}: {name} {rrtype} {answer.status.value}, {answer.queries} queries, "
-                f"{elapsed * 1000:.1f} ms = {elapsed / rtt:.2f} RTT ({latency_ms:g} ms each)"
+                f"{elapsed * 1000:.1f} ms = {_rtt(elapsed, latency_ms)}"
             )
 
 
+def main_e2e(latency_ms: float = 20.0) -> None:
+    from dnssec_lite.anchors.formats import load_anchors
+    from tests.e2e.dnsenv import DnsEnv, LatencyProxy
+
+    with DnsEnv() as env:
+        anchors = load_anchors(str(env.anchor_path))
+        for name, rrtype in E2E_LOOKUPS:  # warm both Unbound caches
+            env.unbound_answer(name, rrtype, cd=True)
+            env.delv(name, rrtype)
+        with (
+            LatencyProxy(("127.0.0.1", 0), env.unbound_addr, latency_ms) as ours_proxy,
+            LatencyProxy(("127.0.0.1", 0), env.resolver_addr, latency_ms) as delv_proxy,
+        ):
+            print(f"latency {latency_ms:g} ms per query (proxy in front of Unbound)")
+            for name, rrtype in E2E_LOOKUPS:
+                stub = Resolver([f"{ours_proxy.addr[0]}:{ours_proxy.addr[1]}"], anchors=anchors)
+                seen = ours_proxy.queries
+                start = time.monotonic()
+                answer = stub.resolve(name, rrtype)
+                ours_s = time.monotonic() - start
+                ours_wire = ours_proxy.queries - seen
+
+                seen = delv_proxy.queries
+                start = time.monotonic()
+                delv = subprocess.run(
+                    [
+                        "delv", f"@{delv_proxy.addr[0]}", "-p", str(delv_proxy.addr[1]),
+                        "-a", str(env.anchor_bind_path), "+root=.", "+vtrace", name, rrtype,
+                    ],
+                    capture_output=True, text=True, timeout=60, check=False,
+                )  # fmt: skip
+                delv_s = time.monotonic() - start
+                delv_wire = delv_proxy.queries - seen
+                text = delv.stdout + delv.stderr
+                fetches = sum(1 for line in text.splitlines() if line.startswith(";; fetch:"))
+                delv_status = "secure" if "fully validated" in text else "not secure"
+
+                iterative = Resolver(
+                    mode="iterative", anchors=anchors, root_hints=str(env.root_hints_path)
+                )
+                start = time.monotonic()
+                it_answer = iterative.resolve(name, rrtype)
+                it_s = time.monotonic() - start
+                print(
+                    f"{name} {rrtype}: ours {answer.status.value}, {answer.queries} queries "
+                    f"({ours_wire} at the proxy), {ours_s * 1000:.1f} ms = "
+                    f"{_rtt(ours_s, latency_ms)}; delv {delv_status}, {fetches} fetches "
+                    f"({delv_wire} at the proxy), {delv_s * 1000:.1f} ms = "
+                    f"{_rtt(delv_s, latency_ms)}; iterative {it_answer.status.value}, "
+                    f"{it_answer.queries} queries, {it_s * 1000:.1f} ms"
+                )
+
+
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 20.0)
+    args = sys.argv[1:]
+    if args and args[0] == "--e2e":
+        main_e2e(float(args[1]) if len(args) > 1 else 20.0)
+    else:
+        main(float(args[0]) if args else 20.0)
