@@ -119,6 +119,26 @@ def test_truncated_answers_use_tcp() -> None:
         answer = _resolver(str(srv.server)).resolve("mx.example.test.", "MX")
     assert answer.status is Status.SECURE
     assert srv.tcp_queries
+    # Every message on the wire counts, the TCP retry of a truncated answer included.
+    assert answer.queries == srv.queries == len(srv.udp_queries) + len(srv.tcp_queries)
+    assert answer.extra["tcp"] == len(srv.tcp_queries)
+
+
+def test_trace_names_every_query_and_the_failover() -> None:
+    dead = dead_server()
+    with serving(H) as srv:
+        answer = _resolver(str(dead), str(srv.server), timeout=0.5).resolve(
+            "mx.example.test.", "MX"
+        )
+    assert answer.status is Status.SECURE
+    trace = answer.extra["trace"]
+    assert isinstance(trace, list) and len(trace) == answer.queries == 7
+    assert trace[0].startswith(f"mx.example.test. MX @{dead}: ")
+    assert trace[1] == (
+        f"mx.example.test. MX @{srv.server}: NOERROR, 1 records, 1 RRSIGs, 0 authority"
+    )
+    assert answer.extra["failed"] == [str(dead)]
+    assert answer.extra["tcp"] == 0
 
 
 def test_chain_fetches_go_out_in_parallel() -> None:

@@ -149,3 +149,29 @@ def test_async_transport_udp_tcp_and_timeout() -> None:
     ok, silent = asyncio.run(run())
     assert isinstance(ok, Message) and len(ok.answer[0]) == 10
     assert isinstance(silent, QueryTimeout)
+
+
+def test_tcp_sent_counts_truncation_retries_and_direct_tcp() -> None:
+    def handler(q: Message, tcp: bool) -> bytes:
+        return _answer(q).to_wire(max_size=None if tcp else 512)
+
+    with TestServer(handler) as srv:
+        with Transport() as t:
+            t.query(srv.server, build_query("a.example", "TXT"), 2.0)  # UDP, TC, then TCP
+            assert (t.sent, t.tcp_sent) == (2, 1)
+            t.query_many([(srv.server, build_query(f"{i}.example", "TXT")) for i in range(2)], 2.0)
+            assert (t.sent, t.tcp_sent) == (4, 3)  # straight to TCP now
+
+
+def test_async_tcp_sent_counts_truncation_retries() -> None:
+    def handler(q: Message, tcp: bool) -> bytes:
+        return _answer(q).to_wire(max_size=None if tcp else 512)
+
+    async def run() -> tuple[int, int]:
+        with TestServer(handler) as srv:
+            async with aio.AsyncTransport() as t:
+                await t.query(srv.server, build_query("a.example", "TXT"), 2.0)
+                await t.query(srv.server, build_query("b.example", "TXT"), 2.0)
+                return t.sent, t.tcp_sent
+
+    assert asyncio.run(run()) == (3, 2)
