@@ -240,7 +240,7 @@ def _iterative_once(
     name server: every fetch that failed in parallel is asked again alone,
     after the round, before the validator sees the failure.
     """
-    from .iterative import IterativeEngine
+    from .iterative import IterativeEngine, validate_with_restarts
 
     trace = _IterTrace()
     local = threading.local()
@@ -284,6 +284,22 @@ def _iterative_once(
                         results[i] = engine.lookup(fetch.name, fetch.rrtype)
                 for fetch, result in zip(pending, results, strict=True):
                     job.feed(fetch, result)
+            if job.answer is not None and job.answer.status is Status.BOGUS:
+                # Unbound's server blacklist: validate again without the
+                # servers whose responses held the failing record.
+                # A fresh key cache: the first run cached the bogus entry.
+                again = Validator(
+                    base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache()
+                )
+                retried = validate_with_restarts(again, question, now, engine)
+                if retried.status is not Status.BOGUS:
+                    log.info(
+                        "%s: bogus data from some servers; validated through others",
+                        question.to_text(),
+                    )
+                    job.answer = dataclasses.replace(
+                        retried, extra={**retried.extra, "restarted": True}
+                    )
     finally:
         for t in transports:
             t.close()
