@@ -15,6 +15,13 @@ What the engine does:
 * skips lame servers (errors, timeouts, SERVFAIL/REFUSED, upward or
   sideways referrals) and tries the next one; retries over TCP when an
   answer comes back truncated;
+* skips DNSSEC-lame servers of zones known to be signed: an answer without
+  any RRSIG (from a trust-anchor zone or a zone whose referral carried a
+  DS), or a referral whose DS RRset is unsigned or which has neither a DS
+  nor a signed NSEC/NSEC3 denial (from a trust-anchor zone or a zone whose
+  DS was seen signed): a server or middlebox that strips DNSSEC.  The other
+  servers of the zone are tried first; only when all are DNSSEC-lame is the
+  first such response used (the validator then says what is missing);
 * follows CNAME and DNAME chains across zones (at most
   :data:`MAX_CHAIN` links); an in-answer chain is walked first and irrelevant
   records are dropped;
@@ -160,6 +167,9 @@ class IterativeEngine:
     the zones whose referral carried a DS they enable DNSSEC-lame detection:
     an answer without any RRSIG from such a zone makes the engine try the
     other servers first (and use that answer only if none does better).
+    Referrals are judged the same way, from a zone in ``signed_zones`` or
+    whose DS was seen *signed*: a referral whose DS RRset has no RRSIG, or
+    without a DS and without a signed NSEC/NSEC3 denial, is DNSSEC-lame.
     """
 
     def __init__(
@@ -191,6 +201,7 @@ class IterativeEngine:
         self._zone_ns: dict[Name, RRset] = {}
         self._sources: list[Source] = []
         self._last: Source | None = None
+        self._dnssec_lame_seen: set[Source] = set()
 
     # -- public -------------------------------------------------------------
     def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
@@ -216,6 +227,12 @@ class IterativeEngine:
     @property
     def excluded(self) -> frozenset[Source]:
         return frozenset(self._excluded)
+
+    @property
+    def dnssec_lame(self) -> frozenset[Source]:
+        """The (zone, server) pairs judged DNSSEC-lame so far (answers or
+        referrals of a signed zone without the signatures or proofs)."""
+        return frozenset(self._dnssec_lame_seen)
 
     def take_sources(self) -> list[Source]:
         """The (zone, server) pairs whose responses made up the lookups since
@@ -357,7 +374,8 @@ class IterativeEngine:
     ) -> tuple[Message, str, Name | None]:
         cut = self._cuts[zone]
         tried: set[Server] = set()
-        fallback: tuple[Message, Server] | None = None
+        #: The first DNSSEC-lame response (used only if no server does better).
+        fallback: tuple[Message, Server, str, Name | None] | None = None
         problem = "no server address"
         for server in self._servers(cut, budget, depth):
             if server in tried or (zone, server) in self._excluded:
@@ -375,18 +393,33 @@ class IterativeEngine:
             if kind == _LAME:
                 problem = f"{server[0]}: lame for {zone.to_text()}"
                 continue
-            if kind == _ANSWER and self._dnssec_lame(zone, resp):
-                log.debug("%s is DNSSEC-lame for %s, trying another server", server[0], zone)
+            why = self._dnssec_lame_why(zone, resp, kind, child)
+            if why is not None:
+                log.debug(
+                    "%s#%d is DNSSEC-lame for %s (%s), trying another server",
+                    server[0],
+                    server[1],
+                    zone,
+                    why,
+                )
+                self._dnssec_lame_seen.add((zone, server))
                 if fallback is None:
-                    fallback = (resp, server)
+                    fallback = (resp, server, kind, child)
                 continue
             self._last = (zone, server)
             self._note_zone_ns(zone, resp)
             return resp, kind, child
         if fallback is not None:
-            self._last = (zone, fallback[1])
-            self._note_zone_ns(zone, fallback[0])
-            return fallback[0], _ANSWER, None
+            resp, server, kind, child = fallback
+            log.debug(
+                "every server of %s is DNSSEC-lame, using the response of %s#%d",
+                zone,
+                server[0],
+                server[1],
+            )
+            self._last = (zone, server)
+            self._note_zone_ns(zone, resp)
+            return resp, kind, child
         raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
 
     def _note_zone_ns(self, zone: Name, resp: Message) -> None:
@@ -395,6 +428,28 @@ class IterativeEngine:
                 old = self._zone_ns.get(zone)
                 if old is None or rrset.sigs or not old.sigs:
                     self._zone_ns[zone] = rrset
+
+    def _known_signed(self, zone: Name) -> bool:
+        """A trust-anchor zone, or one whose DS was seen signed in a referral."""
+        if zone in self.signed_zones:
+            return True
+        ref = self._referrals.get(zone)
+        return ref is not None and ref.ds is not None and bool(ref.ds.sigs)
+
+    def _dnssec_lame_why(
+        self, zone: Name, resp: Message, kind: str, child: Name | None
+    ) -> str | None:
+        """Why a response of ``zone``'s server is DNSSEC-lame (None: it is not)."""
+        if kind == _ANSWER:
+            return "answer without RRSIGs" if self._dnssec_lame(zone, resp) else None
+        if child is None or not self._known_signed(zone):
+            return None
+        ds = resp.find(resp.authority, child, RRType.DS)
+        if ds is not None:
+            return None if ds.sigs else f"referral to {child.to_text()} with an unsigned DS"
+        if any(r.sigs for r in resp.authority if r.rrtype in _DENIAL_TYPES):
+            return None
+        return f"referral to {child.to_text()} without a signed DS or NSEC/NSEC3 denial"
 
     def _dnssec_lame(self, zone: Name, resp: Message) -> bool:
         """A zone known to be signed answered without any signature."""
@@ -474,7 +529,14 @@ class IterativeEngine:
                 cut.addresses.append(address)
         ds = resp.find(resp.authority, child, RRType.DS)
         denial = tuple(r for r in resp.authority if r.rrtype in _DENIAL_TYPES)
-        self._referrals[child] = _Referral(ds, denial, source)
+        new = _Referral(ds, denial, source)
+        old = self._usable_referral(child)
+        if old is not None and _signed_referral(old) and not _signed_referral(new):
+            # A DNSSEC-lame referral (used because no server did better this
+            # time) does not replace the signed DS or denial seen before.
+            log.debug("referral to %s: keeping the signed DS/denial seen before", child)
+        else:
+            self._referrals[child] = new
         log.debug(
             "referral to %s: %d NS, %d glue, DS %s",
             child,
@@ -557,12 +619,24 @@ def _validate_once(
 
 
 def _culprits(answer: Answer, used: Sequence[tuple[Message, list[Source]]]) -> set[Source]:
-    """The servers whose responses held the record that failed validation."""
+    """The servers whose responses held the record that failed validation, or
+    answered the question of that record (a DS missing from a stripped
+    referral names no record, only the question)."""
     reason = answer.reason
     if reason is None or reason.name is None:
         return set()
     out: set[Source] = set()
     for msg, sources in used:
+        question = msg.question[0] if msg.question else None
+        if (
+            question is not None
+            and question.name == reason.name
+            and (reason.rrtype is None or question.rrtype == reason.rrtype)
+        ):
+            # The response to the very question that failed, even when the
+            # record is missing from it (a DS stripped from a referral).
+            out.update(sources)
+            continue
         for rrset in (*msg.answer, *msg.authority):
             if rrset.name != reason.name:
                 continue
@@ -585,7 +659,9 @@ def validate_with_restarts(
     ``engine.lookup``; a wrapper must resolve through ``engine``).
 
     A BOGUS result makes the engine leave out, for this question, the servers
-    whose responses held the record that failed, and the validation is run
+    whose responses held the record that failed (or answered its question:
+    a DS missing altogether names the server of the referral or of the DS
+    answer), and the validation is run
     again (key entries found BOGUS are not reused), at most ``max_restarts``
     times, as Unbound does (server blacklist, ``val-max-restart``).  A re-run
     counts only if it is SECURE or INSECURE; otherwise the first BOGUS answer
@@ -624,6 +700,13 @@ def validate_with_restarts(
 def _expanded(rrset: RRset) -> bool:
     """Whether a signature shows the RRset was synthesised from a wildcard."""
     return any(sig.labels < rrset.name.label_count() for sig in rrset.sigs)
+
+
+def _signed_referral(ref: _Referral) -> bool:
+    """A referral with a signed DS, or without DS but with a signed denial."""
+    if ref.ds is not None:
+        return bool(ref.ds.sigs)
+    return any(r.sigs for r in ref.denial)
 
 
 def _same(a: RRset, b: RRset) -> bool:

@@ -7,7 +7,7 @@ from dnssec_lite.dnssec.status import Answer, Reason, Status
 from dnssec_lite.errors import QueryTimeout
 from dnssec_lite.resolve.iterative import IterativeEngine, Server, validate_with_restarts
 from dnssec_lite.wire.message import Message, Question
-from dnssec_lite.wire.name import Name
+from dnssec_lite.wire.name import ROOT, Name
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import FLAG_AA, FLAG_QR, FLAG_TC, Rcode, RRType
 from dnssec_lite.wire.zonefile import parse_rrsets
@@ -473,3 +473,174 @@ def test_cached_delegation_is_the_zone_side_ns_rrset() -> None:
     found = engine.cached_delegation(n("bla.example.com."))
     assert found is not None and found.name == n("example.com.")
     assert engine.cached_delegation(n("www.other.net.")) is None
+
+
+# -- DNSSEC-lame referrals (a server that strips DNSSEC) ------------------------
+
+SIG = "20300101000000 20200101000000 12345 {signer} AAAA"
+
+SIGNED_ROOT = (
+    ROOT_ZONE
+    + "com. IN RRSIG DS 8 1 86400 "
+    + SIG.format(signer=".")
+    + "\n"
+    + "net. IN NSEC org. NS RRSIG NSEC\n"
+    + "net. IN RRSIG NSEC 8 1 86400 "
+    + SIG.format(signer=".")
+    + "\n"
+)
+
+SIGNED_COM = COM_ZONE + "example.com. IN RRSIG DS 8 2 86400 " + SIG.format(signer="com.") + "\n"
+
+
+class ReferralZone(Zone):
+    """A :class:`Zone` whose referrals also carry the NSEC records of the cut
+    (an unsigned delegation's proof); ``drop`` types are left out of every
+    response (a server that strips DNSSEC)."""
+
+    def __init__(self, origin: str, text: str, drop: tuple[int, ...] = ()) -> None:
+        super().__init__(origin, text)
+        self.drop = drop
+
+    def answer(self, query: Message) -> Message:
+        resp = super().answer(query)
+        if resp.authority and any(r.rrtype == RRType.NS for r in resp.authority):
+            cut = next(r for r in resp.authority if r.rrtype == RRType.NS).name
+            nsec = [r for r in self.rrsets if r.rrtype == RRType.NSEC and r.name == cut]
+            resp = resp.replace(authority=[*resp.authority, *nsec])
+
+        def keep(rrsets: tuple[RRset, ...]) -> list[RRset]:
+            out = [r for r in rrsets if r.rrtype not in self.drop]
+            if RRType.RRSIG in self.drop:
+                out = [r.without_sigs() for r in out]
+            return out
+
+        return resp.replace(answer=keep(resp.answer), authority=keep(resp.authority))
+
+
+def stripping_world(*drop: int, signed_root: bool = True) -> FakeTransport:
+    """Two servers for com.: a.gtld (192.0.2.1) strips ``drop``, b.gtld is
+    fine.  ``signed_root``: the root's DS for com. has an RRSIG."""
+    transport = make_world()
+    transport.servers[ROOT_IP] = ReferralZone(".", SIGNED_ROOT if signed_root else ROOT_ZONE)
+    transport.servers["192.0.2.1"] = ReferralZone("com.", SIGNED_COM, drop)
+    transport.servers["192.0.2.2"] = ReferralZone("com.", SIGNED_COM)
+    return transport
+
+
+def asked(transport: FakeTransport, name: str) -> list[str]:
+    return [entry[0] for entry in transport.log if entry[1] == name]
+
+
+def test_referral_with_unsigned_ds_from_signed_zone_is_dnssec_lame() -> None:
+    transport = stripping_world(RRType.RRSIG)
+    engine = IterativeEngine(transport, [ROOT_IP], signed_zones=[ROOT], prime=False)
+    rrset = answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    # com. is known signed (its DS came signed from the trust-anchor root):
+    # a.gtld's referral with an unsigned DS is passed over for b.gtld's.
+    assert asked(transport, "www.example.com.") == [
+        ROOT_IP,
+        "192.0.2.1",
+        "192.0.2.2",
+        "192.0.2.10",
+    ]
+    ds = engine.referral_ds(n("example.com."))
+    assert ds is not None and ds.sigs
+    judged = {entry for entry in engine.dnssec_lame if entry[0] == n("com.")}
+    assert judged == {(n("com."), ("192.0.2.1", 53))}
+    # The DS is answered from the signed referral, naming b.gtld.
+    engine.take_sources()
+    assert answer_of(engine.lookup(n("example.com."), RRType.DS), RRType.DS).sigs
+    assert engine.take_sources() == [(n("com."), ("192.0.2.2", 53))]
+
+
+def test_referral_without_ds_or_denial_from_signed_zone_is_dnssec_lame() -> None:
+    transport = stripping_world(RRType.RRSIG, RRType.DS, RRType.NSEC, RRType.NSEC3)
+    engine = IterativeEngine(transport, [ROOT_IP], signed_zones=[ROOT], prime=False)
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert asked(transport, "www.example.com.") == [
+        ROOT_IP,
+        "192.0.2.1",
+        "192.0.2.2",
+        "192.0.2.10",
+    ]
+    ds = engine.referral_ds(n("example.com."))
+    assert ds is not None and ds.sigs
+
+
+def test_referral_with_signed_denial_is_not_dnssec_lame() -> None:
+    """An unsigned delegation from a signed zone: no DS, a signed NSEC."""
+    transport = stripping_world()
+    engine = IterativeEngine(transport, [ROOT_IP], signed_zones=[ROOT], prime=False)
+    answer_of(engine.lookup(n("www.other.net."), RRType.A), RRType.A)
+    assert engine.dnssec_lame == frozenset()
+    assert asked(transport, "www.other.net.") == [ROOT_IP, "192.0.2.9", "192.0.2.30"]
+
+
+def test_unsigned_referral_from_a_zone_not_known_signed_is_used() -> None:
+    # No trust anchor and an unsigned DS for com.: nothing says com. is signed.
+    transport = stripping_world(RRType.RRSIG, signed_root=False)
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False)
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert asked(transport, "www.example.com.") == [ROOT_IP, "192.0.2.1", "192.0.2.10"]
+    # (example.com.'s unsigned answer is DNSSEC-lame: it has a DS, as before.)
+    assert n("com.") not in {zone for zone, _ in engine.dnssec_lame}
+
+
+def test_every_server_dnssec_lame_uses_the_first_referral() -> None:
+    transport = stripping_world(RRType.RRSIG)
+    transport.servers["192.0.2.2"] = transport.servers["192.0.2.1"]
+    engine = IterativeEngine(transport, [ROOT_IP], signed_zones=[ROOT], prime=False)
+    rrset = answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.1"
+    ds = engine.referral_ds(n("example.com."))
+    assert ds is not None and not ds.sigs  # what there is: the validator says why
+    engine.take_sources()
+    engine.lookup(n("example.com."), RRType.DS)
+    assert engine.take_sources() == [(n("com."), ("192.0.2.1", 53))]
+
+
+def test_dnssec_lame_referral_does_not_replace_a_signed_one() -> None:
+    transport = stripping_world(RRType.RRSIG)
+    engine = IterativeEngine(transport, [ROOT_IP], signed_zones=[ROOT], prime=False)
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    # b.gtld goes away; a later referral only comes from the stripping server.
+    transport.servers.pop("192.0.2.2")
+    engine._cuts.pop(n("example.com."))  # forget the cut: ask com. again
+    answer_of(engine.lookup(n("ns1.example.com."), RRType.A), RRType.A)
+    ds = engine.referral_ds(n("example.com."))
+    assert ds is not None and ds.sigs
+
+
+class _DsValidator(_FakeValidator):
+    """Calls a DS answer without any DS bogus (the DS was stripped), the rest
+    secure; asks for the DS of example.com. first."""
+
+    def start(self, question: Question, response: Message | FetchFailed, now: int) -> _FakeJob:
+        self.started.append(question)
+        ds = n("example.com.")
+        assert isinstance(response, Message)
+        if question.rrtype == RRType.DS and not response.answer:
+            reason = Reason(10, "no DS and no proof", ds, RRType.DS)
+            return _FakeJob(Answer(question, Rcode.SERVFAIL, Status.BOGUS, reason=reason))
+        return _FakeJob(Answer(question, Rcode.NOERROR, Status.SECURE, tuple(response.answer)))
+
+
+def test_restart_excludes_the_server_of_a_referral_without_ds() -> None:
+    """The missing DS names no record, only the question: the server whose
+    referral the DS answer came from is left out and the DS asked again."""
+    transport = stripping_world(
+        RRType.RRSIG, RRType.DS, RRType.NSEC, RRType.NSEC3, signed_root=False
+    )
+    # Nothing known signed: the stripped referral is not caught as DNSSEC-lame.
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False)
+    engine.lookup(n("www.example.com."), RRType.A)
+    assert engine.referral_ds(n("example.com.")) is None
+    validator = _DsValidator()
+    question = Question(n("example.com."), RRType.DS)
+    answer = validate_with_restarts(validator, question, 0, engine)  # type: ignore[arg-type]
+    assert answer.status is Status.SECURE
+    assert answer.rrsets and answer.rrsets[0].rrtype == RRType.DS
+    assert len(validator.started) == 2
+    assert asked(transport, "example.com.")[-1] == "192.0.2.2"
