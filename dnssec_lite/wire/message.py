@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
-from .name import ROOT, Name, decode_name
+from .name import MAX_NAME, ROOT, Name, decode_name
 from .rdata.base import REGISTRY, Compress, GenericRdata, Rdata, write_name
 from .rdata.dnssec import RRSIG
 from .rdata.opt import decode_options, encode_options
@@ -280,57 +280,97 @@ def rrsets_from_rrs(rrs: Iterable[RR]) -> list[RRset]:
     return group_rrs(rrs)
 
 
-class _Group:
-    """Records of one RRset (or its signatures) while a section is read."""
-
-    __slots__ = ("items", "name", "ttl")
-
-    def __init__(self, name: Name, ttl: int) -> None:
-        self.name = name
-        self.ttl = ttl
-        self.items: list[Rdata] = []
-
-
 _OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata end
 
+#: Names decoded in one message: offset -> (name, wire length).
+_Names = dict[int, tuple[Name, int]]
 
-def _owner_name(data: bytes, pos: int, names: dict[int, Name]) -> tuple[Name, int]:
+
+def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Name, int]:
     """Decode a question or owner name, reusing the :class:`Name` already
     decoded at the offset a compression pointer refers to.  Owners are mostly
     pointers to the same few names; sharing the object saves decoding and
     makes comparing and hashing them (when records are grouped, and later by
-    the validator) an identity check with a cached hash."""
-    first = data[pos] if pos < len(data) else 0
-    if first >= 0xC0 and pos + 1 < len(data):
-        target = ((first & 0x3F) << 8) | data[pos + 1]
-        name = names.get(target)  # cached names all start before ``pos``
-        if name is not None:
-            return name, pos + 2
-        name, end = decode_name(data, pos)
-        if end == pos + 2:
-            names[target] = name
-        return name, end
-    name, end = decode_name(data, pos)
-    names[pos] = name
+    the validator) an identity check with a cached hash.
+
+    ``lower`` is ``data.lower()``: the lower-cased labels are cut from it
+    alongside the labels, so that the name's comparison key comes for free.
+    Anything unusual (a bad pointer, a name too long, truncation) is left to
+    :func:`decode_name`, which reports it.
+    """
+    limit = len(data)
+    if pos < limit:
+        first = data[pos]
+        if first >= 0xC0:
+            if pos + 1 < limit:
+                target = ((first & 0x3F) << 8) | data[pos + 1]
+                cached = names.get(target)  # cached names all start before ``pos``
+                if cached is not None:
+                    return cached[0], pos + 2
+                name, end = decode_name(data, pos)
+                if end == pos + 2:
+                    names[target] = (name, name.wire_length())
+                return name, end
+        else:
+            labels: list[bytes] = []
+            lows: list[bytes] = []
+            total = 1
+            p = pos
+            while p < limit:
+                length = data[p]
+                if length == 0:
+                    if total > MAX_NAME:
+                        break
+                    lows.reverse()
+                    name = Name(tuple(labels), tuple(lows))
+                    names[pos] = (name, total)
+                    return name, p + 1
+                if length < 64:
+                    stop = p + 1 + length
+                    if stop > limit:
+                        break
+                    labels.append(data[p + 1 : stop])
+                    lows.append(lower[p + 1 : stop])
+                    total += length + 1
+                    p = stop
+                    continue
+                if length >= 0xC0 and p + 1 < limit:
+                    target = ((length & 0x3F) << 8) | data[p + 1]
+                    cached = names.get(target)
+                    if cached is None or target >= pos:
+                        break
+                    tail, tail_len = cached
+                    total += tail_len - 1
+                    if total > MAX_NAME:
+                        break
+                    lows.reverse()
+                    name = Name(tuple(labels) + tail.labels, tail.key + tuple(lows))
+                    names[pos] = (name, total)
+                    return name, p + 2
+                break
+    name, end = decode_name(data, pos)  # the general case, and the errors
+    names[pos] = (name, name.wire_length())
     return name, end
 
 
 def _decode_section(
-    data: bytes, pos: int, count: int, allow_opt: bool, names: dict[int, Name] | None = None
+    data: bytes, lower: bytes, pos: int, count: int, allow_opt: bool, names: _Names
 ) -> tuple[list[RRset], int, _OptInfo | None]:
     """Read ``count`` records; group them into RRsets (sigs attached)."""
-    groups: dict[tuple[Name, int, int], _Group] = {}
-    sig_groups: dict[tuple[Name, int, int], _Group] = {}
-    order: list[tuple[bool, tuple[Name, int, int]]] = []
+    out: list[RRset] = []
+    if not count:
+        return out, pos, None
+    # key (comparison key of the owner, type, class) -> [owner, ttl, rdatas]
+    groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
+    sig_groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
+    order: list[tuple[bool, tuple[tuple[bytes, ...], int, int]]] = []
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
     registry = REGISTRY
-    if names is None:
-        names = {}
     for _ in range(count):
         start = pos
-        name, pos = _owner_name(data, pos, names)
+        name, pos = _owner_name(data, lower, pos, names)
         if pos + 10 > limit:
             raise WireFormatError(pos, "record header truncated")
         rrtype, rrclass, ttl, rdlen = unpack(data, pos)
@@ -353,31 +393,36 @@ def _decode_section(
             GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
         )
         pos = end
+        nkey = name._key
+        if nkey is None:
+            nkey = name.key
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
-            key = (name, rdata.type_covered, rrclass)
-            table = sig_groups
+            key = (nkey, rdata.type_covered, rrclass)
+            group = sig_groups.get(key)
+            if group is None:
+                sig_groups[key] = [name, ttl, [rdata]]
+                order.append((True, key))
+                continue
         else:
-            key = (name, rrtype, rrclass)
-            table = groups
-        group = table.get(key)
-        if group is None:
-            table[key] = group = _Group(name, ttl)
-            order.append((table is sig_groups, key))
-        elif ttl < group.ttl:
-            group.ttl = ttl
-        group.items.append(rdata)
-    out: list[RRset] = []
-    unmatched: dict[tuple[Name, int], int] = {}
+            key = (nkey, rrtype, rrclass)
+            group = groups.get(key)
+            if group is None:
+                groups[key] = [name, ttl, [rdata]]
+                order.append((False, key))
+                continue
+        if ttl < group[1]:
+            group[1] = ttl
+        group[2].append(rdata)
+    unmatched: dict[tuple[tuple[bytes, ...], int], int] = {}
     for is_sig, key in order:
         if not is_sig:
             group = groups[key]
             sig_group = sig_groups.get(key)
             if sig_group is None:
-                out.append(RRset(group.name, key[1], key[2], group.ttl, group.items))
+                out.append(RRset(group[0], key[1], key[2], group[1], group[2]))
             else:
-                sigs = [sig for sig in sig_group.items if isinstance(sig, RRSIG)]
                 out.append(
-                    RRset(group.name, key[1], key[2], group.ttl, group.items, sigs, sig_group.ttl)
+                    RRset(group[0], key[1], key[2], group[1], group[2], sig_group[2], sig_group[1])
                 )
         elif key not in groups:
             # Signatures without their data: one RRSIG RRset per owner.
@@ -386,19 +431,22 @@ def _decode_section(
             index = unmatched.get(okey)
             if index is None:
                 unmatched[okey] = len(out)
-                out.append(
-                    RRset(sig_group.name, _TYPE_RRSIG, key[2], sig_group.ttl, sig_group.items)
-                )
+                out.append(RRset(sig_group[0], _TYPE_RRSIG, key[2], sig_group[1], sig_group[2]))
             else:
                 prev = out[index]
                 out[index] = RRset(
                     prev.name,
                     _TYPE_RRSIG,
                     key[2],
-                    min(prev.ttl, sig_group.ttl),
-                    prev.rdatas + tuple(sig_group.items),
+                    min(prev.ttl, sig_group[1]),
+                    prev.rdatas + tuple(sig_group[2]),
                 )
     return out, pos, opt
+
+
+#: Edns values without options, shared: they are immutable and a handful of
+#: (payload, TTL word) pairs cover nearly every response.
+_EDNS_CACHE: dict[tuple[int, int], Edns] = {}
 
 
 def _decode(data: bytes) -> Message:
@@ -409,18 +457,19 @@ def _decode(data: bytes) -> Message:
     if qdcount * 5 + (ancount + nscount + arcount) * 11 > remaining:
         raise WireFormatError(4, "record counts exceed what the message can hold")
     pos = 12
+    lower = data.lower()
     questions = []
-    names: dict[int, Name] = {}
+    names: _Names = {}
     for _ in range(qdcount):
-        name, pos = _owner_name(data, pos, names)
+        name, pos = _owner_name(data, lower, pos, names)
         if pos + 4 > len(data):
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
         pos += 4
         questions.append(Question(name, qtype, qclass))
-    answer, pos, _ = _decode_section(data, pos, ancount, False, names)
-    authority, pos, _ = _decode_section(data, pos, nscount, False, names)
-    additional, pos, opt = _decode_section(data, pos, arcount, True, names)
+    answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
+    authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
+    additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
     if pos != len(data):
         raise WireFormatError(
             pos, f"{len(data) - pos} octets of trailing data after the last record"
@@ -430,22 +479,29 @@ def _decode(data: bytes) -> Message:
     if opt is not None:
         payload, ttl, rdata_start, rdata_end = opt
         rcode |= (ttl >> 24) << 4
-        edns = Edns(
-            payload=payload,
-            version=(ttl >> 16) & 0xFF,
-            flags=ttl & 0xFFFF,
-            options=decode_options(data, rdata_start, rdata_end),
-        )
+        if rdata_start == rdata_end:
+            edns = _EDNS_CACHE.get((payload, ttl))
+            if edns is None:
+                edns = Edns(payload=payload, version=(ttl >> 16) & 0xFF, flags=ttl & 0xFFFF)
+                if len(_EDNS_CACHE) < 64:
+                    _EDNS_CACHE[(payload, ttl)] = edns
+        else:
+            edns = Edns(
+                payload=payload,
+                version=(ttl >> 16) & 0xFF,
+                flags=ttl & 0xFFFF,
+                options=decode_options(data, rdata_start, rdata_end),
+            )
     return Message(
-        id=msg_id,
-        flags=word & 0x87F0,
-        opcode=(word >> 11) & 0x0F,
-        rcode=rcode,
-        question=questions,
-        answer=answer,
-        authority=authority,
-        additional=additional,
-        edns=edns,
+        msg_id,
+        word & 0x87F0,
+        (word >> 11) & 0x0F,
+        rcode,
+        questions,
+        answer,
+        authority,
+        additional,
+        edns,
     )
 
 

@@ -38,16 +38,20 @@ class Name:
     data; the constructor is not meant for callers.
     """
 
-    __slots__ = ("_hash", "_key", "labels")
+    __slots__ = ("_cwire", "_hash", "_key", "labels")
 
     labels: tuple[bytes, ...]
     _key: tuple[bytes, ...] | None
     _hash: int | None
+    _cwire: bytes | None
 
-    def __init__(self, labels: tuple[bytes, ...]) -> None:
+    def __init__(self, labels: tuple[bytes, ...], key: tuple[bytes, ...] | None = None) -> None:
+        # ``key``, when given, must be what :attr:`key` computes (decoders
+        # that have the lower-cased labels at hand pass it).
         self.labels = labels
-        self._key = None
+        self._key = key
         self._hash = None
+        self._cwire = None
 
     # -- construction -----------------------------------------------------
     @classmethod
@@ -135,14 +139,15 @@ class Name:
         """Reversed lower-cased labels: the RFC 4034 section 6.1 sort key."""
         key = self._key
         if key is None:
-            key = tuple(label.lower() for label in reversed(self.labels))
+            key = tuple([label.lower() for label in reversed(self.labels)])
             self._key = key
         return key
 
     def __hash__(self) -> int:
         h = self._hash
         if h is None:
-            h = hash(self.key)
+            key = self._key
+            h = hash(self.key if key is None else key)
             self._hash = h
         return h
 
@@ -151,9 +156,26 @@ class Name:
             return True
         if not isinstance(other, Name):
             return NotImplemented
-        if len(self.labels) != len(other.labels):
+        a = self._key
+        b = other._key
+        if a is None or b is None:
+            if len(self.labels) != len(other.labels):
+                return False
+            return self.key == other.key
+        return a == b
+
+    def __ne__(self, other: object) -> bool:
+        if self is other:
             return False
-        return self.key == other.key
+        if not isinstance(other, Name):
+            return NotImplemented
+        a = self._key
+        b = other._key
+        if a is None or b is None:
+            if len(self.labels) != len(other.labels):
+                return True
+            return self.key != other.key
+        return a != b
 
     def __lt__(self, other: Name) -> bool:
         return self.key < other.key
@@ -191,12 +213,12 @@ class Name:
 
     def canonical_wire(self) -> bytes:
         """Uncompressed wire form with ASCII letters lower-cased (RFC 4034 6.2)."""
-        out = bytearray()
-        for label in self.labels:
-            out.append(len(label))
-            out += label.lower()
-        out.append(0)
-        return bytes(out)
+        wire = self._cwire
+        if wire is None:
+            # Lower-casing the wire form as a whole is safe: length octets
+            # are at most 63, never an ASCII letter.
+            wire = self._cwire = self.to_wire().lower()
+        return wire
 
     def wire_length(self) -> int:
         return sum(len(label) for label in self.labels) + len(self.labels) + 1

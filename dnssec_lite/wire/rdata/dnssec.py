@@ -166,8 +166,8 @@ class _DSBase(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
-        what = RRType.to_text(cls.rrtype)
-        need(data, start, 4, end, f"{what} fixed fields")
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
         key_tag, algorithm, digest_type = _HBB.unpack_from(data, start)
         rdata = cls(key_tag, algorithm, digest_type, data[start + 4 : end])
         rdata._wire = data[start:end]
@@ -234,7 +234,8 @@ class _KeyBase(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> _KeyBase:
-        need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
         flags, protocol, algorithm = _HBB.unpack_from(data, start)
         rdata = cls(flags, protocol, algorithm, data[start + 4 : end])
         rdata._wire = data[start:end]
@@ -296,6 +297,12 @@ class CDNSKEY(_KeyBase):
 
 # -- RRSIG ------------------------------------------------------------------
 
+#: Signer names decoded, by their (uncompressed, case-preserved) wire octets.
+#: Names are immutable, so RRSIGs by the same zone share one object, whose
+#: comparison key, hash and canonical form are then computed once.
+_SIGNERS: dict[bytes, Name] = {}
+_MAX_SIGNERS = 4096
+
 
 @register(RRType.RRSIG)
 class RRSIG(Rdata):
@@ -339,10 +346,33 @@ class RRSIG(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> RRSIG:
-        need(data, start, 18, end, "RRSIG fixed fields")
+        if start + 18 > end:
+            need(data, start, 18, end, "RRSIG fixed fields")
         covered, alg, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack_from(
             data, start
         )
+        # The signer is uncompressed (RFC 4034 3.1.7) and one of a few zones:
+        # find where it ends and look its octets up among the signers seen.
+        pos = start + 18
+        while pos < end:
+            length = data[pos]
+            if length == 0:
+                pos += 1
+                wire = data[start + 18 : pos]
+                signer = _SIGNERS.get(wire)
+                if signer is None:
+                    signer = read_name(data, start + 18, end, "RRSIG signer name")[0]
+                    if len(_SIGNERS) >= _MAX_SIGNERS:
+                        _SIGNERS.clear()
+                    _SIGNERS[wire] = signer
+                rdata = cls(
+                    covered, alg, labels, ttl, expiration, inception, tag, signer, data[pos:end]
+                )
+                rdata._wire = data[start:end]
+                return rdata
+            if length > 63:
+                break
+            pos += length + 1
         signer, pos = read_name(data, start + 18, end, "RRSIG signer name")
         rdata = cls(covered, alg, labels, ttl, expiration, inception, tag, signer, data[pos:end])
         if pos - start - 18 == signer.wire_length():  # not compressed: keep the octets
