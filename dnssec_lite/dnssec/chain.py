@@ -274,6 +274,29 @@ class ValidationJob:
                 0,
             )
         rcode = response.rcode
+        dname_overflow = _find_dname(response, q.name) if rcode == Rcode.YXDOMAIN else None
+        if dname_overflow is not None:
+            # RFC 6672 2.2: the DNAME substitution would exceed 255 octets.
+            # The DNAME can be validated; the rcode itself is not signed, so
+            # at best the answer is INSECURE (as in Unbound: no AD).
+            link = yield from self._validate_positive(dname_overflow, response)
+            if link.status is Status.BOGUS:
+                return self._finish(link.status, link.reason, rcode, [dname_overflow], [], 0)
+            return self._finish(
+                Status.INSECURE,
+                Reason(
+                    None,
+                    f"YXDOMAIN: substituting the DNAME {dname_overflow.name.to_text()} into "
+                    f"{q.name.to_text()} gives a name longer than 255 octets; the rcode "
+                    "itself is not signed",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                [dname_overflow],
+                [],
+                link.ttl,
+            )
         if rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
             return self._finish(
                 Status.INDETERMINATE,
