@@ -431,12 +431,62 @@ def _make_fetcher(
         problem = "no forwarder"
         for server in best[1]:
             try:
-                return transport.query(server, query)
+                reply = transport.query(server, query)
             except TransportError as exc:
                 problem = str(exc)
+                continue
+            return _chase(reply, name, rrtype, resolve)
         return FetchFailed(problem)
 
     return fetch, engine, cache
+
+
+def _chase(
+    reply: Message,
+    name: Name,
+    rrtype: int,
+    resolve: Callable[[Name, int], Message | FetchFailed],
+    links: int = 11,
+) -> Message | FetchFailed:
+    """Follow a CNAME chain that a forwarder left unfinished (it answered
+    with the alias only), as the recorded resolver does: ask for the target
+    and join the answer sections; the last response gives rcode and authority."""
+    if rrtype in (RRType.CNAME, RRType.ANY) or reply.rcode != Rcode.NOERROR:
+        return reply
+    answer = list(reply.answer)
+    current = reply
+    target = name
+    for _ in range(links):
+        nxt = _chain_end(answer, target, rrtype)
+        if nxt is None or nxt == target:
+            return current.replace(answer=tuple(answer)) if current is not reply else reply
+        if any(r.rrtype in (RRType.SOA, RRType.NSEC, RRType.NSEC3) for r in current.authority):
+            return current.replace(answer=tuple(answer))  # a proven negative answer
+        more = resolve(nxt, rrtype)
+        if isinstance(more, FetchFailed):
+            return more
+        current = more
+        answer += [r for r in more.answer if not any(r.same_data(a) for a in answer)]
+        target = nxt
+    return current.replace(answer=tuple(answer))
+
+
+def _chain_end(answer: Sequence[RRset], name: Name, rrtype: int) -> Name | None:
+    """The name where the CNAME chain from ``name`` ends without data, or
+    None when the answer holds the data asked for."""
+    seen = set()
+    while name not in seen:
+        seen.add(name)
+        if any(r.name == name and r.rrtype == rrtype for r in answer):
+            return None
+        alias = next((r for r in answer if r.name == name and r.rrtype == RRType.CNAME), None)
+        if alias is None:
+            return name
+        target = getattr(alias.rdatas[0], "target", None)
+        if not isinstance(target, Name):
+            return None
+        name = target
+    return None
 
 
 def _root_hints() -> list[str]:

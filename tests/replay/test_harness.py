@@ -227,3 +227,34 @@ def test_ds_for_a_forward_zone_apex_is_asked_on_the_parent_side() -> None:
     # the DS comes from the parent (example.com), reached through the stub.
     result = run_file(VECTORS / "unbound" / "val_fwdds.rpl")
     assert result.passed, result.reason
+
+
+def test_forwarder_partial_cname_chain_is_followed() -> None:
+    """A forwarder that answers with the alias only: the harness asks for the
+    target, as the recorded resolver does, and joins the answers."""
+    from dnssec_lite.replay.harness import _chase
+    from dnssec_lite.wire.message import Message
+    from dnssec_lite.wire.name import Name
+    from dnssec_lite.wire.types import RRType
+    from dnssec_lite.wire.zonefile import parse_rrsets
+
+    def reply(qname: str, text: str) -> Message:
+        query = Message.make_query(qname, "A", id=1)
+        return query.make_response().replace(answer=tuple(parse_rrsets(text)))
+
+    first = reply("a.example.", "a.example. 60 IN CNAME b.example.\n")
+    asked: list[str] = []
+
+    def resolve(name: Name, rrtype: int) -> Message:
+        asked.append(name.to_text())
+        assert rrtype == RRType.A
+        return reply(name.to_text(), "b.example. 60 IN A 192.0.2.7\n")
+
+    joined = _chase(first, Name.from_text("a.example."), RRType.A, resolve)
+    assert isinstance(joined, Message)
+    assert asked == ["b.example."]
+    assert [r.rrtype for r in joined.answer] == [RRType.CNAME, RRType.A]
+    # A complete answer is left alone.
+    complete = reply("b.example.", "b.example. 60 IN A 192.0.2.7\n")
+    assert _chase(complete, Name.from_text("b.example."), RRType.A, resolve) is complete
+    assert asked == ["b.example."]
