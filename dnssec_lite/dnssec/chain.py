@@ -359,6 +359,15 @@ class ValidationJob:
                 break
             seen.add(name)
             direct = response.get_answer(name, q.rrtype) if q.rrtype != RRType.ANY else None
+            if (
+                direct is not None
+                and q.rrtype not in (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
+                and cname_first(response.answer, name, direct)
+            ):
+                # RFC 2181 10.1: nothing else may stand beside a CNAME.  When
+                # a server sends both, the one it put first wins (as in
+                # Unbound's scrubber); the other is left out.
+                direct = None
             if q.rrtype == RRType.ANY:
                 found = [r for r in response.answer if r.name == name]
                 if found:
@@ -1212,6 +1221,16 @@ def _neg_ttl(response: Message) -> int:
 
 def _proof_rrsets(response: Message) -> list[RRset]:
     return [r for r in response.authority if r.rrtype in (RRType.NSEC, RRType.NSEC3, RRType.SOA)]
+
+
+def cname_first(answer: tuple[RRset, ...], name: Name, other: RRset) -> bool:
+    """Whether a CNAME at ``name`` comes before ``other`` in the answer."""
+    for rrset in answer:
+        if rrset is other:
+            return False
+        if rrset.rrtype == RRType.CNAME and rrset.name == name:
+            return True
+    return False
 
 
 def _cname_target(rrset: RRset) -> Name | None:

@@ -48,7 +48,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..dnssec.chain import FetchFailed, KeyCache, KeyEntry, Validator
+from ..dnssec.chain import FetchFailed, KeyCache, KeyEntry, Validator, cname_first
 from ..dnssec.status import Answer, Status
 from ..errors import DnssecLiteError, TransportError
 from ..wire.edns import EDNS_DO, Edns
@@ -759,6 +759,10 @@ def _classify(resp: Message, zone: Name, qname: Name, qtype: int) -> tuple[str, 
     return _ANSWER, None
 
 
+#: Types that may stand beside a CNAME (RFC 4035 2.5: RRSIG and NSEC).
+_WITH_CNAME = frozenset({RRType.CNAME, RRType.RRSIG, RRType.NSEC})
+
+
 def _walk_answer(
     resp: Message, qname: Name, qtype: int, seen: set[Name]
 ) -> tuple[list[RRset], Name | None]:
@@ -774,9 +778,13 @@ def _walk_answer(
                 return out + here, None
         else:
             match = resp.find(resp.answer, cur, qtype)
-            if match is not None:
+            if match is not None and (
+                qtype in _WITH_CNAME or not cname_first(resp.answer, cur, match)
+            ):
                 out.append(match)
                 return out, None
+            # RFC 2181 10.1: no other data beside a CNAME.  When a server
+            # sends both, the one it put first wins (as in Unbound's scrubber).
         cname = resp.find(resp.answer, cur, RRType.CNAME)
         dname = _covering_dname(resp, cur)
         if dname is not None:

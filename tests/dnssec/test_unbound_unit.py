@@ -154,3 +154,17 @@ def test_signatures(path: Path) -> None:
             )
             assert not result.ok, (path.name, rrset)
     assert checked >= 1
+
+
+def test_cname_beside_other_data_first_one_wins() -> None:
+    """RFC 2181 10.1 forbids data beside a CNAME; when a server sends both,
+    the RRset it put first is the one used (Unbound's scrubber)."""
+    from dnssec_lite.dnssec.chain import cname_first
+    from dnssec_lite.wire.name import Name
+    from dnssec_lite.wire.zonefile import parse_rrsets
+
+    a_first = tuple(parse_rrsets("w.t. 60 IN A 192.0.2.1\nw.t. 60 IN CNAME x.t.\n"))
+    cname_first_set = tuple(parse_rrsets("w.t. 60 IN CNAME x.t.\nw.t. 60 IN A 192.0.2.1\n"))
+    name = Name.from_text("w.t.")
+    assert not cname_first(a_first, name, a_first[0])
+    assert cname_first(cname_first_set, name, cname_first_set[1])
