@@ -121,7 +121,9 @@ def is_supported_key(algorithm: int, key: bytes, policy: AlgorithmPolicy = DEFAU
     if algorithm in _RSA_ALGS:
         parsed = _split_rsa(key)
         if parsed is not None:
-            bits = int.from_bytes(parsed[1]).bit_length()
+            # The modulus size, without converting it to an integer.
+            modulus = parsed[1].lstrip(b"\x00")
+            bits = (len(modulus) - 1) * 8 + modulus[0].bit_length() if modulus else 0
             return policy.min_rsa_bits <= bits <= MAX_RSA_BITS
     return True
 
@@ -154,9 +156,9 @@ def load_public_key(
     curve, ...).  Use :func:`is_supported_key` to tell these cases apart.
     Parsed keys are cached: one DNSKEY usually verifies many RRSIGs.
     """
-    if not is_supported(algorithm, policy):
+    if algorithm not in _ALWAYS_SUPPORTED and not is_supported(algorithm, policy):
         return None
-    loaded = _load_cached(algorithm, bytes(key))
+    loaded = _load_cached(algorithm, key if type(key) is bytes else bytes(key))
     if loaded is None:
         return None
     if algorithm in _RSA_ALGS and loaded.bits < policy.min_rsa_bits:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, RRSIG
 from ..wire.rrset import RRset
-from ..wire.types import EDE
+from ..wire.types import DNSKEY_REVOKE, DNSKEY_ZONE, EDE
 from . import reasons
 from .algorithms import AlgorithmPolicy, load_public_key, verify
 from .canonical import signed_data
@@ -20,6 +20,7 @@ from .limits import Limits
 from .status import Reason
 
 _HALF = 1 << 31
+_label = reasons.sig_label  # names a signature in failure texts
 _QUARTER = 1 << 30
 
 
@@ -32,19 +33,6 @@ def skew(sig: RRSIG, limits: Limits) -> int:
     """Unbound's rule: 10 % of the validity period, clamped to [min, max]."""
     period = (sig.expiration - sig.inception) & 0xFFFFFFFF
     return max(limits.skew_min, min(limits.skew_max, period // 10))
-
-
-class _LazyLabel:
-    """The text naming a signature, built only if a failure is reported."""
-
-    __slots__ = ("name", "sig")
-
-    def __init__(self, name: Name, sig: RRSIG) -> None:
-        self.name = name
-        self.sig = sig
-
-    def __format__(self, spec: str) -> str:
-        return reasons.sig_label(self.name, self.sig)
 
 
 class Budget:
@@ -90,7 +78,7 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
     if serial_lt(sig.expiration, sig.inception):
         return reasons.bogus(
             EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
-            f"{reasons.sig_label(name, sig)} expires ({reasons.when(sig.expiration)}) "
+            f"{_label(name, sig)} expires ({reasons.when(sig.expiration)}) "
             f"before its inception ({reasons.when(sig.inception)})",
             name,
             sig.type_covered,
@@ -99,14 +87,14 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
     if serial_lt((sig.expiration + allowance) & 0xFFFFFFFF, now32):
         return reasons.bogus(
             EDE.SIGNATURE_EXPIRED,
-            f"{reasons.sig_label(name, sig)} expired at {reasons.when(sig.expiration)}",
+            f"{_label(name, sig)} expired at {reasons.when(sig.expiration)}",
             name,
             sig.type_covered,
         )
     if serial_lt(now32, (sig.inception - allowance) & 0xFFFFFFFF):
         return reasons.bogus(
             EDE.SIGNATURE_NOT_YET_VALID,
-            f"{reasons.sig_label(name, sig)} is not valid before {reasons.when(sig.inception)}",
+            f"{_label(name, sig)} is not valid before {reasons.when(sig.inception)}",
             name,
             sig.type_covered,
         )
@@ -145,86 +133,105 @@ def check_rrset(
     failures: list[Reason] = []
     attempts = 0
     owner_labels = name.label_count()
+    zone_labels = -1  # computed on first use
+    rrtype = rrset.rrtype
+    in_zone: bool | None = None
+    now32 = now & 0xFFFFFFFF
     for sig in rrset.sigs:
-        label = _LazyLabel(name, sig)
         # RFC 4035 5.3.1: the RRSIG must cover this type ...
-        if sig.type_covered != rrset.rrtype:
-            failures.append(reasons.bogus(EDE.DNSSEC_BOGUS, f"{label} covers another type"))
+        if sig.type_covered != rrtype:
+            failures.append(
+                reasons.bogus(EDE.DNSSEC_BOGUS, f"{_label(name, sig)} covers another type")
+            )
             continue
         # ... its signer must be the zone whose keys we hold, and the owner
         # must be in that zone ...
-        if sig.signer != zone or not name.is_subdomain(zone):
+        if sig.signer == zone and in_zone is None:
+            in_zone = name.is_subdomain(zone)
+        if sig.signer != zone or not in_zone:
             failures.append(
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
-                    f"{label}: signer is not the zone {zone.to_text()} containing the data",
+                    f"{_label(name, sig)}: signer is not the zone {zone.to_text()} "
+                    "containing the data",
                     name,
-                    rrset.rrtype,
+                    rrtype,
                 )
             )
             continue
         # ... the labels field may not exceed the owner's labels, nor drop
         # below the signer's (a wildcard above the zone apex is impossible).
-        if sig.labels > owner_labels or sig.labels < zone.label_count():
+        if zone_labels < 0:
+            zone_labels = zone.label_count()
+        if sig.labels > owner_labels or sig.labels < zone_labels:
             failures.append(
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
-                    f"{label} has labels field {sig.labels}, impossible for an owner of "
+                    f"{_label(name, sig)} has labels field {sig.labels}, impossible for an owner "
+                    "of "
                     f"{owner_labels} labels in zone {zone.to_text()}",
                     name,
-                    rrset.rrtype,
+                    rrtype,
                 )
             )
             continue
         if not ignore_time:
-            problem = _time_check(sig, name, now, limits)
-            if problem is not None:
-                failures.append(problem)
-                continue
-        candidates = [
-            key for key in keys if key.key_tag == sig.key_tag and key.algorithm == sig.algorithm
-        ]
+            # The fast path of _time_check, inline: inception <= now <=
+            # expiration without wrap-around, validity under 2**30 seconds.
+            inception = sig.inception
+            expiration = sig.expiration
+            if not (inception <= now32 <= expiration and expiration - inception < _QUARTER):
+                problem = _time_check(sig, name, now, limits)
+                if problem is not None:
+                    failures.append(problem)
+                    continue
+        tag = sig.key_tag
+        algorithm = sig.algorithm
+        candidates = [key for key in keys if key.key_tag == tag and key.algorithm == algorithm]
         if not candidates:
             failures.append(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
-                    f"{label}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
+                    f"{_label(name, sig)}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
                     f"and algorithm {sig.algorithm}",
                     name,
-                    rrset.rrtype,
+                    rrtype,
                 )
             )
             continue
         data: bytes | None = None
         for key in candidates:
-            if not key.is_zone_key or key.protocol != 3:
+            flags = key.flags
+            if not flags & DNSKEY_ZONE or key.protocol != 3:
                 failures.append(
                     reasons.bogus(
                         EDE.NO_ZONE_KEY_BIT_SET,
-                        f"{label}: DNSKEY {key.key_tag} lacks the zone flag or protocol 3",
+                        f"{_label(name, sig)}: DNSKEY {key.key_tag} lacks the zone flag or "
+                        "protocol 3",
                         name,
-                        rrset.rrtype,
+                        rrtype,
                     )
                 )
                 continue
-            if key.is_revoked:
+            if flags & DNSKEY_REVOKE:
                 failures.append(
                     reasons.bogus(
                         EDE.DNSSEC_BOGUS,
-                        f"{label}: DNSKEY {key.key_tag} is revoked (RFC 5011)",
+                        f"{_label(name, sig)}: DNSKEY {key.key_tag} is revoked (RFC 5011)",
                         name,
-                        rrset.rrtype,
+                        rrtype,
                     )
                 )
                 continue
-            public = load_public_key(key.algorithm, key.key, policy)
+            public = load_public_key(algorithm, key.key, policy)
             if public is None:
                 failures.append(
                     reasons.bogus(
                         EDE.DNSSEC_BOGUS,
-                        f"{label}: DNSKEY {key.key_tag} is unusable (malformed or refused key)",
+                        f"{_label(name, sig)}: DNSKEY {key.key_tag} is unusable "
+                        "(malformed or refused key)",
                         name,
-                        rrset.rrtype,
+                        rrtype,
                     )
                 )
                 continue
@@ -234,10 +241,10 @@ def check_rrset(
                 return SigCheck(
                     False,
                     reason=reasons.limit_hit(
-                        f"too many signature checks for {reasons.rrset_label(name, rrset.rrtype)}",
+                        f"too many signature checks for {reasons.rrset_label(name, rrtype)}",
                         limits.max_verifications_per_rrset,
                         name,
-                        rrset.rrtype,
+                        rrtype,
                     ),
                 )
             if budget.verifications > limits.max_verifications:
@@ -247,22 +254,22 @@ def check_rrset(
                         "too many signature checks in this resolution",
                         limits.max_verifications,
                         name,
-                        rrset.rrtype,
+                        rrtype,
                     ),
                 )
             if data is None:
                 data = signed_data(rrset, sig)
-            if verify(sig.algorithm, public, sig.signature, data):
+            if verify(algorithm, public, sig.signature, data):
                 expires = ((sig.expiration - now) & 0xFFFFFFFF) if not ignore_time else 1 << 30
                 if expires >= _HALF:
                     expires = 0
-                return SigCheck(True, sig=sig, expires_in=expires)
+                return SigCheck(True, sig, None, expires)
             failures.append(
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
-                    f"{label}: signature does not verify with DNSKEY {key.key_tag}",
+                    f"{_label(name, sig)}: signature does not verify with DNSKEY {key.key_tag}",
                     name,
-                    rrset.rrtype,
+                    rrtype,
                 )
             )
     return SigCheck(False, reason=_pick(failures, name, rrset.rrtype))

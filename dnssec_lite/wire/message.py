@@ -368,9 +368,20 @@ def _decode_section(
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
     registry = REGISTRY
+    get_name = names.get
     for _ in range(count):
         start = pos
-        name, pos = _owner_name(data, lower, pos, names)
+        # Inline fast path: the owner is a pointer to a name decoded already.
+        cached = (
+            get_name(((data[pos] & 0x3F) << 8) | data[pos + 1])
+            if pos + 1 < limit and data[pos] >= 0xC0
+            else None
+        )
+        if cached is not None:
+            name = cached[0]
+            pos += 2
+        else:
+            name, pos = _owner_name(data, lower, pos, names)
         if pos + 10 > limit:
             raise WireFormatError(pos, "record header truncated")
         rrtype, rrclass, ttl, rdlen = unpack(data, pos)
