@@ -40,6 +40,19 @@ from .trust import TrustAnchor, TrustAnchors
 
 log = logging.getLogger("dnssec_lite.dnssec")
 
+# Enum members bound once: reading ``RRType.X`` costs an attribute lookup
+# on the enum class, several times per validation on the hot paths.
+_SECURE = Status.SECURE
+_INSECURE = Status.INSECURE
+_BOGUS = Status.BOGUS
+_T_ANY = RRType.ANY
+_T_CNAME = RRType.CNAME
+_T_RRSIG = RRType.RRSIG
+_T_DNAME = RRType.DNAME
+_NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
+_PROOF_TYPES = (RRType.NSEC, RRType.NSEC3, RRType.SOA)
+_ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+
 
 class Fetch(NamedTuple):
     """A lookup the validator needs: the response to (name, rrtype) asked
@@ -141,8 +154,9 @@ class Validator:
 Need = Generator[list[Fetch], None, None]
 
 
-@dataclass
-class _Link:
+class _Link(NamedTuple):
+    """The outcome of one link of an answer (a named tuple: built per RRset)."""
+
     status: Status
     reason: Reason | None
     ttl: int
@@ -297,7 +311,7 @@ class ValidationJob:
                 [],
                 link.ttl,
             )
-        if rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+        if rcode not in _ANSWER_RCODES:
             return self._finish(
                 Status.INDETERMINATE,
                 reasons.bogus(
@@ -311,7 +325,8 @@ class ValidationJob:
                 [],
                 0,
             )
-        if q.rrtype == RRType.RRSIG:
+        qtype = q.rrtype
+        if qtype == _T_RRSIG:
             # RFC 4035 5.3.1 never covers RRSIG RRsets; like Unbound, hand
             # them over as unvalidated.
             return self._finish(
@@ -358,17 +373,22 @@ class ValidationJob:
                 )
                 break
             seen.add(name)
-            direct = response.get_answer(name, q.rrtype) if q.rrtype != RRType.ANY else None
+            direct = None
+            if qtype != _T_ANY:
+                for rrset in response.answer:
+                    if rrset.rrtype == qtype and rrset.name == name:
+                        direct = rrset
+                        break
             if (
                 direct is not None
-                and q.rrtype not in (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
+                and qtype not in _NOT_BESIDE_CNAME
                 and cname_first(response.answer, name, direct)
             ):
                 # RFC 2181 10.1: nothing else may stand beside a CNAME.  When
                 # a server sends both, the one it put first wins (as in
                 # Unbound's scrubber); the other is left out.
                 direct = None
-            if q.rrtype == RRType.ANY:
+            if qtype == _T_ANY:
                 found = [r for r in response.answer if r.name == name]
                 if found:
                     for rrset in found:
@@ -380,7 +400,7 @@ class ValidationJob:
                 link = yield from self._validate_positive(direct, response)
                 links.append(link)
                 out.append(direct)
-                if link.status is Status.SECURE or link.status is Status.INSECURE:
+                if link.status is _SECURE or link.status is _INSECURE:
                     denial.extend(_proof_rrsets(response))
                 break
             cname = response.get_answer(name, RRType.CNAME)
@@ -470,16 +490,19 @@ class ValidationJob:
                     0,
                 )
             )
-        status = Status.weakest(*(link.status for link in links)) if links else Status.BOGUS
-        reason = None
-        for link in links:
-            if link.status is status:
-                reason = link.reason
-                break
-        ttl = min((link.ttl for link in links), default=0)
-        if status is Status.BOGUS:
+        if len(links) == 1:  # the common case
+            status, reason, ttl = links[0]
+        else:
+            status = Status.weakest(*(link.status for link in links)) if links else _BOGUS
+            reason = None
+            for link in links:
+                if link.status is status:
+                    reason = link.reason
+                    break
+            ttl = min((link.ttl for link in links), default=0)
+        if status is _BOGUS:
             ttl = min(ttl, self.limits.bogus_ttl)
-        if self._rcode is not None and status is Status.SECURE:
+        if self._rcode is not None and status is _SECURE:
             rcode = self._rcode
         return self._finish(status, reason, rcode, out, denial, ttl)
 
@@ -494,9 +517,14 @@ class ValidationJob:
                     Status.BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0
                 )
             return _Link(entry.status, entry.reason, rrset.ttl)
-        signers = list(
-            dict.fromkeys(s.signer for s in rrset.sigs if rrset.name.is_subdomain(s.signer))
-        )
+        owner = rrset.name
+        if len(rrset.sigs) == 1:
+            signer = rrset.sigs[0].signer
+            signers = [signer] if owner.is_subdomain(signer) else []
+        else:
+            signers = list(
+                dict.fromkeys(s.signer for s in rrset.sigs if owner.is_subdomain(s.signer))
+            )
         if not signers:
             entry = yield from self._zone_of(rrset.name, rrset.rrtype)
             if entry.status is not Status.SECURE:
@@ -514,10 +542,11 @@ class ValidationJob:
             )
         last: _Link | None = None
         for signer in signers:
-            entry = yield from self._keys_for(signer)
-            if entry.status is not Status.SECURE:
+            known = self._known_keys(signer)
+            entry = known if known is not None else (yield from self._keys_for(signer))
+            if entry.status is not _SECURE:
                 last = _Link(entry.status, entry.reason, rrset.ttl)
-                if entry.status is Status.INSECURE:
+                if entry.status is _INSECURE:
                     return last
                 continue
             if entry.zone != signer:
@@ -534,13 +563,22 @@ class ValidationJob:
                     0,
                 )
                 continue
-            check = self._check(rrset, entry)
+            check = check_rrset(
+                rrset,
+                entry.zone,
+                entry.keys,
+                self.now,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
             if not check.ok:
-                last = _Link(Status.BOGUS, check.reason, 0)
+                last = _Link(_BOGUS, check.reason, 0)
                 continue
             assert check.sig is not None
             ttl = min(rrset.ttl, check.sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
-            if check.sig.labels < rrset.name.label_count():
+            if check.sig.labels < owner.label_count():
                 proof = self._wildcard_proof(rrset.name, check.sig.labels, entry, response)
                 if not proof.ok:
                     return _Link(
@@ -554,7 +592,7 @@ class ValidationJob:
                         reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
                         ttl,
                     )
-            return _Link(Status.SECURE, None, ttl)
+            return _Link(_SECURE, None, ttl)
         assert last is not None
         return last
 
@@ -807,16 +845,11 @@ class ValidationJob:
         Returns the entry of the deepest zone found at or above ``target``:
         SECURE with its keys, INSECURE below an unsigned delegation, or BOGUS.
         """
+        known = self._known_keys(target)
+        if known is not None:
+            return known
         anchors = self.validator.anchors
-        nta = anchors.negative_for(target)
-        if nta is not None:
-            return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
         cache = self.validator.key_cache
-        exact = cache.get(target, self.now)
-        if exact is not None and exact.zone == target:
-            # Warm path: the zone itself is known already.
-            self._record(exact)
-            return exact
         anchor = anchors.closest(target)
         if anchor is None:
             return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
@@ -894,6 +927,21 @@ class ValidationJob:
             self._remember(bogus)
             return bogus
         return entry
+
+    def _known_keys(self, target: Name) -> KeyEntry | None:
+        """The entry for ``target`` when no walk is needed: a negative trust
+        anchor covers it, or the cache knows the zone itself (the warm path,
+        taken without starting a generator)."""
+        anchors = self.validator.anchors
+        if anchors.negative:
+            nta = anchors.negative_for(target)
+            if nta is not None:
+                return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
+        exact = self.validator.key_cache.get(target, self.now)
+        if exact is not None and exact.zone == target:
+            self._record(exact)
+            return exact
+        return None
 
     def _record(self, entry: KeyEntry) -> None:
         if entry.link is not None and entry.zone not in self._chain:
@@ -1220,7 +1268,7 @@ def _neg_ttl(response: Message) -> int:
 
 
 def _proof_rrsets(response: Message) -> list[RRset]:
-    return [r for r in response.authority if r.rrtype in (RRType.NSEC, RRType.NSEC3, RRType.SOA)]
+    return [r for r in response.authority if r.rrtype in _PROOF_TYPES]
 
 
 def cname_first(answer: tuple[RRset, ...], name: Name, other: RRset) -> bool:
