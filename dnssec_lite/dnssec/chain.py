@@ -1166,7 +1166,6 @@ class ValidationJob:
                 )
             )
         all_keys = tuple(rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY))
-        key_refs = tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys)
         trusted: list[DNSKEY] = []
         mismatches = 0
         zone_wire = zone.canonical_wire()
@@ -1208,7 +1207,11 @@ class ValidationJob:
                     Status.INSECURE,
                     reason=reason,
                     link=ChainLink(
-                        zone, Status.INSECURE, ds=ds_refs, dnskeys=key_refs, proof=reason.text
+                        zone,
+                        Status.INSECURE,
+                        ds=ds_refs,
+                        dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
+                        proof=reason.text,
                     ),
                     ttl=ds_ttl,
                 )
@@ -1233,8 +1236,16 @@ class ValidationJob:
                     RRType.DNSKEY,
                 )
             )
-        entry = KeyEntry(zone, Status.SECURE, keys=tuple(zone_keys))
-        check = self._check(dnskey_rrset, entry)
+        check = check_rrset(
+            dnskey_rrset,
+            zone,
+            tuple(zone_keys),
+            self.now,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
         if not check.ok:
             assert check.reason is not None
             return bogus(check.reason)

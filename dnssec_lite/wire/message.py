@@ -480,7 +480,23 @@ def _decode(data: bytes) -> Message:
         questions.append(Question(name, qtype, qclass))
     answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
     authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
-    additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
+    if (
+        arcount == 1
+        and pos + 11 <= len(data)
+        and data[pos] == 0
+        and data[pos + 1] == 0
+        and data[pos + 2] == _TYPE_OPT
+    ):
+        # The usual additional section: just the OPT record (root owner).
+        _, payload, ttl, rdlen = _RR_FIXED.unpack_from(data, pos + 1)
+        if pos + 11 + rdlen <= len(data):
+            additional: list[RRset] = []
+            opt: _OptInfo | None = (payload, ttl, pos + 11, pos + 11 + rdlen)
+            pos += 11 + rdlen
+        else:
+            additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
+    else:
+        additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
     if pos != len(data):
         raise WireFormatError(
             pos, f"{len(data) - pos} octets of trailing data after the last record"

@@ -144,9 +144,9 @@ def _key_tag(rdata: bytes, algorithm: int) -> int:
         if len(rdata) < 4:
             return 0
         return (rdata[-3] << 8) | rdata[-2]
-    if len(rdata) % 2:
-        rdata += b"\x00"
-    acc: int = sum(struct.unpack(f"!{len(rdata) // 2}H", rdata))
+    # The sum of the big-endian 16-bit words (an odd last octet padded with
+    # zero): the high octets weigh 256, the low ones 1.
+    acc: int = (sum(rdata[0::2]) << 8) + sum(rdata[1::2])
     acc += (acc >> 16) & 0xFFFF
     return acc & 0xFFFF
 
