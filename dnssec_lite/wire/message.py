@@ -323,6 +323,7 @@ def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Nam
                         break
                     lows.reverse()
                     name = Name(tuple(labels), tuple(lows))
+                    name._cwire = lower[pos : p + 1]  # uncompressed: the canonical form
                     names[pos] = (name, total)
                     return name, p + 1
                 if length < 64:

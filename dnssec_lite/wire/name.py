@@ -257,7 +257,8 @@ class Name:
         """The name with the leftmost label removed; the root has no parent."""
         if not self.labels:
             raise ValueError("the root name has no parent")
-        return Name(self.labels[1:])
+        key = self._key
+        return Name(self.labels[1:], None if key is None else key[:-1])
 
     def suffix(self, count: int) -> Name:
         """The ancestor made of the rightmost ``count`` labels."""
@@ -265,7 +266,8 @@ class Name:
             return self
         if count <= 0:
             return ROOT
-        return Name(self.labels[len(self.labels) - count :])
+        key = self._key  # the suffix's key is a prefix of this one
+        return Name(self.labels[len(self.labels) - count :], None if key is None else key[:count])
 
     def child(self, label: bytes) -> Name:
         """``label.self``, checking the limits."""
