@@ -248,7 +248,13 @@ class Name:
             return False
         if n == 0:
             return True
-        return self.key[:n] == other.key
+        mine = self._key
+        if mine is None:
+            mine = self.key
+        theirs = other._key
+        if theirs is None:
+            theirs = other.key
+        return (mine if n == len(mine) else mine[:n]) == theirs
 
     def is_strict_subdomain(self, other: Name) -> bool:
         return len(self.labels) > len(other.labels) and self.is_subdomain(other)
