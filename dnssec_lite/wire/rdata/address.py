@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar, TypeVar
+
 from ...errors import TextFormatError, WireFormatError
 from ..name import Name
 from ..types import RRType
 from .base import Compress, Rdata, register, text_count
 
+_AddressT = TypeVar("_AddressT", bound="_AddressRdata")
 
-@register(RRType.A)
-class A(Rdata):
-    """An IPv4 address, kept as its 4 octets."""
+
+class _AddressRdata(Rdata):
+    """An IP address kept as its packed octets; subclasses fix the family."""
 
     __slots__ = ("packed",)
+
+    #: Type mnemonic used in error messages ("A", "AAAA").
+    _MNEMONIC: ClassVar[str]
+    #: Number of octets of the packed address.
+    _LENGTH: ClassVar[int]
+    #: IP version, 4 or 6.
+    _VERSION: ClassVar[int]
 
     def __init__(self, packed: bytes) -> None:
         self.packed = packed
@@ -20,77 +30,71 @@ class A(Rdata):
 
     @property
     def address(self) -> str:
-        return ".".join(str(octet) for octet in self.packed)
+        raise NotImplementedError
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> A:
-        if end - start != 4:
-            raise WireFormatError(start, f"A rdata of {end - start} octets, expected 4")
+    def _pack(cls, address: str) -> bytes:
+        import ipaddress  # imported on first use: it is slow to import
+
+        family = ipaddress.IPv4Address if cls._VERSION == 4 else ipaddress.IPv6Address
+        return family(address).packed
+
+    @classmethod
+    def from_wire(cls: type[_AddressT], data: bytes, start: int, end: int) -> _AddressT:
+        if end - start != cls._LENGTH:
+            raise WireFormatError(
+                start, f"{cls._MNEMONIC} rdata of {end - start} octets, expected {cls._LENGTH}"
+            )
         return cls(data[start:end])
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += self.packed
 
     @classmethod
-    def from_text(cls, tokens: list[str], origin: Name) -> A:
-        text_count(tokens, 1, "A")
-        import ipaddress
-
+    def from_text(cls: type[_AddressT], tokens: list[str], origin: Name) -> _AddressT:
+        text_count(tokens, 1, cls._MNEMONIC)
         try:
-            return cls(ipaddress.IPv4Address(tokens[0]).packed)
+            return cls(cls._pack(tokens[0]))
         except ValueError:
-            raise TextFormatError(f"A: {tokens[0]!r} is not an IPv4 address") from None
+            raise TextFormatError(
+                f"{cls._MNEMONIC}: {tokens[0]!r} is not an IPv{cls._VERSION} address"
+            ) from None
 
     @classmethod
-    def from_address(cls, address: str) -> A:
-        import ipaddress
-
-        return cls(ipaddress.IPv4Address(address).packed)
+    def from_address(cls: type[_AddressT], address: str) -> _AddressT:
+        return cls(cls._pack(address))
 
     def to_text(self) -> str:
         return self.address
 
 
+@register(RRType.A)
+class A(_AddressRdata):
+    """An IPv4 address, kept as its 4 octets."""
+
+    __slots__ = ()
+
+    _MNEMONIC = "A"
+    _LENGTH = 4
+    _VERSION = 4
+
+    @property
+    def address(self) -> str:
+        return ".".join(str(octet) for octet in self.packed)
+
+
 @register(RRType.AAAA)
-class AAAA(Rdata):
+class AAAA(_AddressRdata):
     """An IPv6 address, kept as its 16 octets."""
 
-    __slots__ = ("packed",)
+    __slots__ = ()
 
-    def __init__(self, packed: bytes) -> None:
-        self.packed = packed
-        self._wire = packed
+    _MNEMONIC = "AAAA"
+    _LENGTH = 16
+    _VERSION = 6
 
     @property
     def address(self) -> str:
         import ipaddress  # imported on first use: it is slow to import
 
         return ipaddress.IPv6Address(self.packed).compressed
-
-    @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> AAAA:
-        if end - start != 16:
-            raise WireFormatError(start, f"AAAA rdata of {end - start} octets, expected 16")
-        return cls(data[start:end])
-
-    def encode(self, out: bytearray, compress: Compress | None) -> None:
-        out += self.packed
-
-    @classmethod
-    def from_text(cls, tokens: list[str], origin: Name) -> AAAA:
-        text_count(tokens, 1, "AAAA")
-        import ipaddress
-
-        try:
-            return cls(ipaddress.IPv6Address(tokens[0]).packed)
-        except ValueError:
-            raise TextFormatError(f"AAAA: {tokens[0]!r} is not an IPv6 address") from None
-
-    @classmethod
-    def from_address(cls, address: str) -> AAAA:
-        import ipaddress
-
-        return cls(ipaddress.IPv6Address(address).packed)
-
-    def to_text(self) -> str:
-        return self.address
