@@ -388,6 +388,14 @@ class ValidationJob:
                 # a server sends both, the one it put first wins (as in
                 # Unbound's scrubber); the other is left out.
                 direct = None
+            if (
+                direct is not None
+                and qtype == RRType.CNAME
+                and _find_dname(response, name) is not None
+            ):
+                # A CNAME asked for below a DNAME is the synthesised one: the
+                # DNAME branch checks it against the substitution.
+                direct = None
             if qtype == _T_ANY:
                 found = [r for r in response.answer if r.name == name]
                 if found:
@@ -472,6 +480,8 @@ class ValidationJob:
                         )
                         break
                     out.append(given)
+                if qtype == RRType.CNAME:
+                    break  # the synthesised CNAME is the answer asked for
                 name = synth
                 continue
             # No data for ``name``: a negative answer (at the end of any chain).

@@ -356,3 +356,12 @@ def test_chain_links_name_keys_and_ds() -> None:
     assert zones == [N("."), N("test."), N("example.test.")]
     assert all(link.dnskeys for link in answer.chain)
     assert all(link.ds for link in answer.chain)
+
+
+def test_dname_question_for_the_synthesised_cname_secure() -> None:
+    """Asking for the CNAME itself below a DNAME: the answer is the DNAME
+    (signed) plus the synthesised CNAME (unsigned), checked against it."""
+    answer = validate_in(dname_zone(), "www.old.example.test.", "CNAME")
+    assert answer.status is Status.SECURE, answer.reason
+    types = [r.rrtype for r in answer.rrsets]
+    assert types == [RRType.DNAME, RRType.CNAME]
