@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 import time
+from typing import TypeVar
 
 from ...errors import TextFormatError, WireFormatError
 from ..name import Name
@@ -151,10 +152,35 @@ def _key_tag(rdata: bytes, algorithm: int) -> int:
     return acc & 0xFFFF
 
 
+# -- the layout DS and DNSKEY share ----------------------------------------
+
+_HBBT = TypeVar("_HBBT", bound="_HBBThenOctets")
+
+
+class _HBBThenOctets(Rdata):
+    """Rdata of a 16-bit and two 8-bit fields followed by opaque octets: the
+    layout DS (RFC 4034 5.1) and DNSKEY (RFC 4034 2.1) share, with their
+    child copies."""
+
+    __slots__ = ()
+
+    def __init__(self, first: int, second: int, third: int, octets: bytes) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def from_wire(cls: type[_HBBT], data: bytes, start: int, end: int) -> _HBBT:
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        first, second, third = _HBB.unpack_from(data, start)
+        rdata = cls(first, second, third, data[start + 4 : end])
+        rdata._wire = data[start:end]
+        return rdata
+
+
 # -- DS / CDS ---------------------------------------------------------------
 
 
-class _DSBase(Rdata):
+class _DSBase(_HBBThenOctets):
     __slots__ = ("algorithm", "digest", "digest_type", "key_tag")
 
     def __init__(self, key_tag: int, algorithm: int, digest_type: int, digest: bytes) -> None:
@@ -163,15 +189,6 @@ class _DSBase(Rdata):
         self.digest_type = digest_type
         self.digest = digest
         self._wire = None
-
-    @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
-        if start + 4 > end:
-            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
-        key_tag, algorithm, digest_type = _HBB.unpack_from(data, start)
-        rdata = cls(key_tag, algorithm, digest_type, data[start + 4 : end])
-        rdata._wire = data[start:end]
-        return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _HBB.pack(self.key_tag, self.algorithm, self.digest_type)
@@ -221,7 +238,7 @@ class CDS(_DSBase):
 # -- DNSKEY / CDNSKEY -------------------------------------------------------
 
 
-class _KeyBase(Rdata):
+class _KeyBase(_HBBThenOctets):
     __slots__ = ("_tag", "algorithm", "flags", "key", "protocol")
 
     def __init__(self, flags: int, protocol: int, algorithm: int, key: bytes) -> None:
@@ -231,15 +248,6 @@ class _KeyBase(Rdata):
         self.key = key
         self._wire = None
         self._tag: int | None = None
-
-    @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _KeyBase:
-        if start + 4 > end:
-            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
-        flags, protocol, algorithm = _HBB.unpack_from(data, start)
-        rdata = cls(flags, protocol, algorithm, data[start + 4 : end])
-        rdata._wire = data[start:end]
-        return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _HBB.pack(self.flags, self.protocol, self.algorithm)
