@@ -497,11 +497,43 @@ def _salt_from_text(token: str, what: str) -> bytes:
     return salt
 
 
+class _NSEC3Params(Rdata):
+    """Hash algorithm, flags, iterations and salt: the fields NSEC3 and
+    NSEC3PARAM begin with (RFC 5155 sections 3.2 and 4.2)."""
+
+    __slots__ = ("flags", "hash_algorithm", "iterations", "salt")
+
+    def __init__(self, hash_algorithm: int, flags: int, iterations: int, salt: bytes) -> None:
+        self.hash_algorithm = hash_algorithm
+        self.flags = flags
+        self.iterations = iterations
+        self.salt = salt
+        self._wire = None
+
+    def _encode_params(self, out: bytearray) -> None:
+        out += _NSEC3_FIXED.pack(self.hash_algorithm, self.flags, self.iterations, len(self.salt))
+        out += self.salt
+
+    @staticmethod
+    def _params_from_text(tokens: list[str], what: str) -> tuple[int, int, int, bytes]:
+        return (
+            text_int(tokens[0], 8, f"{what} hash algorithm"),
+            text_int(tokens[1], 8, f"{what} flags"),
+            text_int(tokens[2], 16, f"{what} iterations"),
+            _salt_from_text(tokens[3], what),
+        )
+
+    def _params_to_text(self) -> str:
+        return (
+            f"{self.hash_algorithm} {self.flags} {self.iterations} {self.salt.hex().upper() or '-'}"
+        )
+
+
 @register(RRType.NSEC3)
-class NSEC3(Rdata):
+class NSEC3(_NSEC3Params):
     """Hashed next secure record (RFC 5155 section 3)."""
 
-    __slots__ = ("flags", "hash_algorithm", "iterations", "next_hashed", "salt", "types")
+    __slots__ = ("next_hashed", "types")
 
     def __init__(
         self,
@@ -546,8 +578,7 @@ class NSEC3(Rdata):
         return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
-        out += _NSEC3_FIXED.pack(self.hash_algorithm, self.flags, self.iterations, len(self.salt))
-        out += self.salt
+        self._encode_params(out)
         out.append(len(self.next_hashed))
         out += self.next_hashed
         out += encode_type_bitmap(self.types)
@@ -562,35 +593,22 @@ class NSEC3(Rdata):
         if not next_hashed or len(next_hashed) > 255:
             raise TextFormatError("NSEC3: next hashed owner must be 1..255 octets")
         return cls(
-            text_int(tokens[0], 8, "NSEC3 hash algorithm"),
-            text_int(tokens[1], 8, "NSEC3 flags"),
-            text_int(tokens[2], 16, "NSEC3 iterations"),
-            _salt_from_text(tokens[3], "NSEC3"),
+            *cls._params_from_text(tokens, "NSEC3"),
             next_hashed,
             types_from_text(tokens[5:]),
         )
 
     def to_text(self) -> str:
-        text = (
-            f"{self.hash_algorithm} {self.flags} {self.iterations} "
-            f"{self.salt.hex().upper() or '-'} {b32hex_encode(self.next_hashed).upper()}"
-        )
+        text = f"{self._params_to_text()} {b32hex_encode(self.next_hashed).upper()}"
         bitmap = types_to_text(self.types)
         return f"{text} {bitmap}" if bitmap else text
 
 
 @register(RRType.NSEC3PARAM)
-class NSEC3PARAM(Rdata):
+class NSEC3PARAM(_NSEC3Params):
     """NSEC3 parameters of a zone (RFC 5155 section 4)."""
 
-    __slots__ = ("flags", "hash_algorithm", "iterations", "salt")
-
-    def __init__(self, hash_algorithm: int, flags: int, iterations: int, salt: bytes) -> None:
-        self.hash_algorithm = hash_algorithm
-        self.flags = flags
-        self.iterations = iterations
-        self.salt = salt
-        self._wire = None
+    __slots__ = ()
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3PARAM:
@@ -602,20 +620,12 @@ class NSEC3PARAM(Rdata):
         return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
-        out += _NSEC3_FIXED.pack(self.hash_algorithm, self.flags, self.iterations, len(self.salt))
-        out += self.salt
+        self._encode_params(out)
 
     @classmethod
     def from_text(cls, tokens: list[str], origin: Name) -> NSEC3PARAM:
         text_count(tokens, 4, "NSEC3PARAM")
-        return cls(
-            text_int(tokens[0], 8, "NSEC3PARAM hash algorithm"),
-            text_int(tokens[1], 8, "NSEC3PARAM flags"),
-            text_int(tokens[2], 16, "NSEC3PARAM iterations"),
-            _salt_from_text(tokens[3], "NSEC3PARAM"),
-        )
+        return cls(*cls._params_from_text(tokens, "NSEC3PARAM"))
 
     def to_text(self) -> str:
-        return (
-            f"{self.hash_algorithm} {self.flags} {self.iterations} {self.salt.hex().upper() or '-'}"
-        )
+        return self._params_to_text()
