@@ -23,8 +23,9 @@ What the engine does:
   servers of the zone are tried first; only when all are DNSSEC-lame is the
   first such response used (the validator then says what is missing);
 * follows CNAME and DNAME chains across zones (at most
-  :data:`MAX_CHAIN` links); an in-answer chain is walked first and irrelevant
-  records are dropped;
+  :data:`MAX_CHAIN` links, also under an NXDOMAIN rcode); an in-answer chain
+  is walked first, but not past a name outside the answering server's zone
+  (that name is asked of its own servers), and irrelevant records are dropped;
 * sends DS queries to the *parent* side of the zone cut, and answers them
   from the DS records (or the NSEC/NSEC3 denial) seen in referrals when the
   parent has no answer of its own;
@@ -87,6 +88,8 @@ MAX_RESTARTS = 5
 _DENIAL_TYPES = frozenset({RRType.NSEC, RRType.NSEC3})
 #: Rcodes that are answers (anything else: try another server).
 _ANSWER_RCODES = frozenset({Rcode.NOERROR, Rcode.NXDOMAIN, Rcode.YXDOMAIN})
+#: Rcodes under which a CNAME/DNAME chain that leaves the answer is followed.
+_FOLLOW_RCODES = frozenset({Rcode.NOERROR, Rcode.NXDOMAIN})
 
 
 class QueryTransport(Protocol):
@@ -289,7 +292,8 @@ class IterativeEngine:
                 break  # keep what the previous link gave
             if depth == 0 and self._last is not None:
                 self._sources.append(self._last)
-            links, nxt = _walk_answer(resp, qname, rrtype, seen)
+            bailiwick = self._last[0] if self._last is not None else None
+            links, nxt = _walk_answer(resp, qname, rrtype, seen, bailiwick)
             self._remember_denials(resp)
             if any(_expanded(r) for r in links):
                 # Keep the wildcard proof of an expanded link that is not the last.
@@ -298,7 +302,10 @@ class IterativeEngine:
                 if not any(r is rrset or _same(r, rrset) for r in chain):
                     chain.append(rrset)
             final = resp
-            if nxt is None or resp.rcode != Rcode.NOERROR:
+            # A CNAME link keeps being followed under an NXDOMAIN rcode (some
+            # servers set it from the chain's end, as RFC 6604 allows); the
+            # final link's response gives the rcode.
+            if nxt is None or resp.rcode not in _FOLLOW_RCODES:
                 break
             qname = nxt
         assert final is not None
@@ -764,14 +771,21 @@ _WITH_CNAME = frozenset({RRType.CNAME, RRType.RRSIG, RRType.NSEC})
 
 
 def _walk_answer(
-    resp: Message, qname: Name, qtype: int, seen: set[Name]
+    resp: Message, qname: Name, qtype: int, seen: set[Name], bailiwick: Name | None = None
 ) -> tuple[list[RRset], Name | None]:
     """The answer RRsets on the chain from ``qname``, and the name to ask
     next when the chain leaves this answer without reaching data (else None).
+
+    With ``bailiwick`` (the zone whose server answered), the chain is not
+    walked past a name outside that zone: the server has no authority there,
+    so what it says about the name is not used (a resolver's scrubber drops
+    it) and the name is asked of its own zone's servers.
     """
     out: list[RRset] = []
     cur = qname
     while True:
+        if out and bailiwick is not None and not cur.is_subdomain(bailiwick):
+            return out, cur
         if qtype == RRType.ANY:
             here = [r for r in resp.answer if r.name == cur]
             if here:

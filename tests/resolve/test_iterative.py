@@ -644,3 +644,49 @@ def test_restart_excludes_the_server_of_a_referral_without_ds() -> None:
     assert answer.rrsets and answer.rrsets[0].rrtype == RRType.DS
     assert len(validator.started) == 2
     assert asked(transport, "example.com.")[-1] == "192.0.2.2"
+
+
+def test_cname_under_nxdomain_rcode_is_followed() -> None:
+    # A server that sets NXDOMAIN from the end of a chain it cannot see the
+    # end of (RFC 6604): the CNAME is still followed; the final link's
+    # response gives the rcode, and its servers are learnt on the way.
+    transport = make_world()
+    example = transport.servers["192.0.2.10"]
+    original = example.answer
+
+    def answer(query: Message) -> Message:
+        resp = original(query)
+        if query.question[0].name == n("alias.example.com."):
+            return resp.replace(rcode=Rcode.NXDOMAIN)
+        return resp
+
+    example.answer = answer  # type: ignore[method-assign]
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("alias.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    types = [(r.name.to_text(), r.rrtype) for r in result.answer]
+    assert types == [("alias.example.com.", RRType.CNAME), ("www.other.net.", RRType.A)]
+    assert result.rcode == Rcode.NOERROR
+    assert n("other.net.") in engine.zone_cuts()
+
+
+def test_out_of_bailiwick_chain_target_is_asked_of_its_own_zone() -> None:
+    # example.com's server adds data for the CNAME target in other.net.: it
+    # has no authority there, so the target is resolved from its own zone.
+    transport = make_world()
+    example = transport.servers["192.0.2.10"]
+    original = example.answer
+    poison = parse_rrsets("www.other.net. 3600 IN A 6.6.6.6\n")
+
+    def answer(query: Message) -> Message:
+        resp = original(query)
+        if query.question[0].name == n("alias.example.com."):
+            return resp.replace(answer=[*resp.answer, *poison])
+        return resp
+
+    example.answer = answer  # type: ignore[method-assign]
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("alias.example.com."), RRType.A)
+    rrset = answer_of(result, RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.3"
+    assert ("192.0.2.30", "www.other.net.", RRType.A, False) in transport.log
