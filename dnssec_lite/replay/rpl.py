@@ -270,27 +270,9 @@ class Scenario:
 # low-level text helpers
 
 
-def _strip_comment(text: str, markers: str = ";") -> str:
-    """Cut ``text`` at the first comment marker outside double quotes."""
-    in_quote = False
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == '"':
-            in_quote = not in_quote
-        elif not in_quote and c in markers:
-            return text[:i].rstrip()
-        i += 1
-    return text.rstrip()
-
-
-def _paren_balance(text: str) -> int:
-    """Net count of ``(`` minus ``)`` outside quotes (comments already cut)."""
-    depth = 0
+def _unquoted(text: str) -> Iterator[tuple[int, str]]:
+    """Index and character of each character of ``text`` outside double
+    quotes; backslash escapes and the quotes themselves are skipped."""
     in_quote = False
     i = 0
     n = len(text)
@@ -302,11 +284,26 @@ def _paren_balance(text: str) -> int:
         if c == '"':
             in_quote = not in_quote
         elif not in_quote:
-            if c == "(":
-                depth += 1
-            elif c == ")":
-                depth -= 1
+            yield i, c
         i += 1
+
+
+def _strip_comment(text: str, markers: str = ";") -> str:
+    """Cut ``text`` at the first comment marker outside double quotes."""
+    for i, c in _unquoted(text):
+        if c in markers:
+            return text[:i].rstrip()
+    return text.rstrip()
+
+
+def _paren_balance(text: str) -> int:
+    """Net count of ``(`` minus ``)`` outside quotes (comments already cut)."""
+    depth = 0
+    for _, c in _unquoted(text):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
     return depth
 
 
