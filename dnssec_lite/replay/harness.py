@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -319,9 +319,7 @@ def trust_anchors(scenario: Scenario) -> TrustAnchors:
     """Trust anchors (``trust-anchor:`` lines and AUTOTRUST_FILE keys in state
     VALID or MISSING, or without state) and ``domain-insecure`` zones."""
     config = scenario.config
-    rrs: list[RR] = []
-    for line in config.trust_anchors:
-        rrs.extend(ZoneParser(None, None, scenario.path, strict=False).records(line.text))
+    rrs: list[RR] = list(_anchor_rrs(scenario))
     for text in config.autotrust_files.values():
         for raw in text.splitlines():
             stripped = raw.strip()
@@ -335,35 +333,39 @@ def trust_anchors(scenario: Scenario) -> TrustAnchors:
     return TrustAnchors.from_rrs(rrs, negative=negative)
 
 
+def _scripted_rrsets(scenario: Scenario, transport: ScenarioTransport) -> Iterator[RRset]:
+    """Every RRset of every scripted answer (raw-hex entries left out)."""
+    for entry in iter_entries(scenario):
+        if entry.raw_hex is not None:
+            continue
+        msg = transport.message(entry)
+        for section in (msg.answer, msg.authority, msg.additional):
+            yield from section
+
+
+def _anchor_rrs(scenario: Scenario) -> Iterator[RR]:
+    """The records of the scenario's ``trust-anchor:`` lines."""
+    for line in scenario.config.trust_anchors:
+        yield from ZoneParser(None, None, scenario.path, strict=False).records(line.text)
+
+
 def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> bool:
     """True if a DNSKEY of the scenario (or an anchor) is DSA or an RSA key
     below the default minimum size: old Unbound test data."""
     keys: list[DNSKEY] = []
-    for entry in iter_entries(scenario):
-        if entry.raw_hex is not None:
-            continue
-        msg = transport.message(entry)
-        for section in (msg.answer, msg.authority, msg.additional):
-            for rrset in section:
-                keys += [rd for rd in rrset.rdatas if isinstance(rd, DNSKEY)]
-    for line in scenario.config.trust_anchors:
-        for rr in ZoneParser(None, None, scenario.path, strict=False).records(line.text):
-            if isinstance(rr.rdata, DNSKEY):
-                keys.append(rr.rdata)
-    for entry in iter_entries(scenario):
-        if entry.raw_hex is not None:
-            continue
-        msg = transport.message(entry)
-        for section in (msg.answer, msg.authority, msg.additional):
-            for rrset in section:
-                if any(sig.algorithm in _DSA_ALGS for sig in rrset.sigs):
-                    return True
-                if any(isinstance(rd, DS) and rd.algorithm in _DSA_ALGS for rd in rrset.rdatas):
-                    return True
-    for line in scenario.config.trust_anchors:
-        for rr in ZoneParser(None, None, scenario.path, strict=False).records(line.text):
-            if isinstance(rr.rdata, DS) and rr.rdata.algorithm in _DSA_ALGS:
-                return True
+    for rrset in _scripted_rrsets(scenario, transport):
+        keys += [rd for rd in rrset.rdatas if isinstance(rd, DNSKEY)]
+    for rr in _anchor_rrs(scenario):
+        if isinstance(rr.rdata, DNSKEY):
+            keys.append(rr.rdata)
+    for rrset in _scripted_rrsets(scenario, transport):
+        if any(sig.algorithm in _DSA_ALGS for sig in rrset.sigs):
+            return True
+        if any(isinstance(rd, DS) and rd.algorithm in _DSA_ALGS for rd in rrset.rdatas):
+            return True
+    for rr in _anchor_rrs(scenario):
+        if isinstance(rr.rdata, DS) and rr.rdata.algorithm in _DSA_ALGS:
+            return True
     for key in keys:
         if key.algorithm in _DSA_ALGS:
             return True
