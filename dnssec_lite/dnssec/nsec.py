@@ -119,12 +119,7 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
         return Proof(False, "failed", f"no NSEC matches or covers {name.to_text()}")
     owner, covering_nsec = cover
     if covering_nsec.next.is_strict_subdomain(name):
-        return Proof(
-            True,
-            "ent-nodata",
-            f"{name.to_text()} is an empty non-terminal "
-            f"(NSEC {owner.to_text()} -> {covering_nsec.next.to_text()})",
-        )
+        return _empty_non_terminal(name, owner, covering_nsec)
     # Wildcard NODATA: the name does not exist, the wildcard does, without qtype.
     ce = closest_encloser(name, owner, covering_nsec.next)
     wild = ce.wildcard()
@@ -143,6 +138,17 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
     )
 
 
+def _empty_non_terminal(name: Name, owner: Name, cover: NSEC) -> Proof:
+    """The NODATA proof of an empty non-terminal: the NSEC covering ``name``
+    points to a name below it."""
+    return Proof(
+        True,
+        "ent-nodata",
+        f"{name.to_text()} is an empty non-terminal "
+        f"(NSEC {owner.to_text()} -> {cover.next.to_text()})",
+    )
+
+
 def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
     """NXDOMAIN: an NSEC covers the name and one covers the wildcard at its
     closest encloser (RFC 4035 5.4)."""
@@ -155,12 +161,7 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
     if nsec.next.is_strict_subdomain(name):
         # An empty non-terminal answered NXDOMAIN (old servers do): the
         # proof is a valid NODATA proof; the name exists but holds nothing.
-        return Proof(
-            True,
-            "ent-nodata",
-            f"{name.to_text()} is an empty non-terminal "
-            f"(NSEC {owner.to_text()} -> {nsec.next.to_text()})",
-        )
+        return _empty_non_terminal(name, owner, nsec)
     ce = closest_encloser(name, owner, nsec.next)
     if not ce.is_subdomain(zone):
         return Proof(
