@@ -665,6 +665,21 @@ class ValidationJob:
         self, name: Name, qtype: int, nxdomain: bool, response: Message
     ) -> Generator[list[Fetch], None, _Link]:
         signer = _negative_signer(response, name)
+        if signer is not None:
+            anchors = self.validator.anchors
+            holder = name.parent() if qtype == RRType.DS and not name.is_root() else name
+            anchor = anchors.closest(holder)
+            if (
+                anchor is not None
+                and anchor.zone.is_strict_subdomain(signer)
+                and anchors.closest(signer) is not None
+            ):
+                # The signer is in an island of trust, but the name lies
+                # under a closer trust anchor below it: the name's zone is at
+                # or below that anchor, and a denial signed above it (an
+                # opt-out span, an unsigned delegation) proves nothing about
+                # the name.  The name's own zone must deny it.
+                signer = None
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
             if entry.status is not Status.SECURE:

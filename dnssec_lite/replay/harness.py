@@ -452,25 +452,40 @@ def _chase(
 ) -> Message | FetchFailed:
     """Follow a CNAME chain that a forwarder left unfinished (it answered
     with the alias only), as the recorded resolver does: ask for the target
-    and join the answer sections; the last response gives rcode and authority."""
+    and join the answer sections; the last response gives rcode and authority,
+    to which the NSEC/NSEC3 records of the earlier responses are added (they
+    may prove something about a later link, as in Unbound's iterator)."""
     if rrtype in (RRType.CNAME, RRType.ANY) or reply.rcode != Rcode.NOERROR:
         return reply
     answer = list(reply.answer)
+    denials: list[RRset] = []
     current = reply
     target = name
+
+    def joined() -> Message:
+        authority = list(current.authority)
+        authority += [r for r in denials if not any(r.same_data(a) for a in authority)]
+        return current.replace(answer=tuple(answer), authority=tuple(authority))
+
     for _ in range(links):
         nxt = _chain_end(answer, target, rrtype)
         if nxt is None or nxt == target:
-            return current.replace(answer=tuple(answer)) if current is not reply else reply
-        if any(r.rrtype in (RRType.SOA, RRType.NSEC, RRType.NSEC3) for r in current.authority):
-            return current.replace(answer=tuple(answer))  # a proven negative answer
+            return joined() if current is not reply else reply
+        if any(r.rrtype == RRType.SOA and nxt.is_subdomain(r.name) for r in current.authority):
+            # A negative answer for the chain's end (NODATA/NXDOMAIN from
+            # its zone).  NSEC/NSEC3 records alone do not make one: they may
+            # prove something about an earlier link (Unbound classifies the
+            # response as a CNAME to follow unless an SOA or a referral is
+            # there).
+            return joined()
         more = resolve(nxt, rrtype)
         if isinstance(more, FetchFailed):
             return more
+        denials += [r for r in current.authority if r.rrtype in (RRType.NSEC, RRType.NSEC3)]
         current = more
         answer += [r for r in more.answer if not any(r.same_data(a) for a in answer)]
         target = nxt
-    return current.replace(answer=tuple(answer))
+    return joined()
 
 
 def _chain_end(answer: Sequence[RRset], name: Name, rrtype: int) -> Name | None:

@@ -295,8 +295,11 @@ class IterativeEngine:
             bailiwick = self._last[0] if self._last is not None else None
             links, nxt = _walk_answer(resp, qname, rrtype, seen, bailiwick)
             self._remember_denials(resp)
-            if any(_expanded(r) for r in links):
-                # Keep the wildcard proof of an expanded link that is not the last.
+            if nxt is not None:
+                # A link that is not the last: keep its NSEC/NSEC3 records
+                # for the final answer (the wildcard proof of an expanded
+                # link, or a proof about the chain's next zone), as Unbound
+                # prepends them (iterator handle_cname_response).
                 denials += [r for r in resp.authority if r.rrtype in _DENIAL_TYPES]
             for rrset in links:
                 if not any(r is rrset or _same(r, rrset) for r in chain):
@@ -702,11 +705,6 @@ def validate_with_restarts(
 
 
 # -- helpers -----------------------------------------------------------------
-
-
-def _expanded(rrset: RRset) -> bool:
-    """Whether a signature shows the RRset was synthesised from a wildcard."""
-    return any(sig.labels < rrset.name.label_count() for sig in rrset.sigs)
 
 
 def _signed_referral(ref: _Referral) -> bool:

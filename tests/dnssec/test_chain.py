@@ -365,3 +365,27 @@ def test_dname_question_for_the_synthesised_cname_secure() -> None:
     assert answer.status is Status.SECURE, answer.reason
     types = [r.rrtype for r in answer.rrsets]
     assert types == [RRType.DNAME, RRType.CNAME]
+
+
+def test_denial_from_above_a_closer_trust_anchor_proves_nothing() -> None:
+    """A name under a trust anchor that sits below the denial's signer (an
+    island under an unsigned delegation of a signed zone with its own
+    anchor): the signer's proof that the delegation is unsigned must not
+    make the name INSECURE; the anchored zone itself has to deny it."""
+    h = example()
+    sub = h.add_zone("sub.example.test.", secure_delegation=False)
+    sub.add("www 300 IN A 192.0.2.44")
+    h.sign()
+    assert h.domain is not None
+    anchors = TrustAnchors(
+        {**h.anchor_for("example.test.").anchors, **h.anchor_for("sub.example.test.").anchors}
+    )
+    validator = Validator(anchors)
+    net = h.network()
+    assert net.resolve(validator, "www.sub.example.test.", "A").status is Status.SECURE
+    delegation = h.domain.nsec_for(N("sub.example.test."))
+    assert delegation is not None and delegation.sigs
+    query = Message.make_query("nope.sub.example.test.", "A", id=1)
+    forged = query.make_response().replace(authority=(delegation,))
+    answer = net.resolve(Validator(anchors), "nope.sub.example.test.", "A", response=forged)
+    assert answer.status is Status.BOGUS, answer.summary()

@@ -258,3 +258,46 @@ def test_forwarder_partial_cname_chain_is_followed() -> None:
     complete = reply("b.example.", "b.example. 60 IN A 192.0.2.7\n")
     assert _chase(complete, Name.from_text("b.example."), RRType.A, resolve) is complete
     assert asked == ["b.example."]
+
+
+def test_forwarder_alias_with_denial_records_is_still_followed() -> None:
+    """NSEC/NSEC3 records beside the alias (a proof about the target's zone)
+    do not make the reply a negative answer: the target is asked for, and the
+    earlier records join the final authority section (an SOA of the target's
+    zone does end the chain)."""
+    from dnssec_lite.replay.harness import _chase
+    from dnssec_lite.wire.message import Message
+    from dnssec_lite.wire.name import Name
+    from dnssec_lite.wire.types import RRType
+    from dnssec_lite.wire.zonefile import parse_rrsets
+
+    def reply(qname: str, answer: str, authority: str) -> Message:
+        query = Message.make_query(qname, "A", id=1)
+        return query.make_response().replace(
+            answer=tuple(parse_rrsets(answer)), authority=tuple(parse_rrsets(authority))
+        )
+
+    first = reply(
+        "a.example.",
+        "a.example. 60 IN CNAME b.sub.example.\n",
+        "sub.example. 60 IN NSEC z.example. NS RRSIG NSEC\n",
+    )
+    asked: list[str] = []
+
+    def resolve(name: Name, rrtype: int) -> Message:
+        asked.append(name.to_text())
+        return reply(name.to_text(), "", "sub.example. 60 IN SOA ns. h. 1 2 3 4 5\n")
+
+    joined = _chase(first, Name.from_text("a.example."), RRType.A, resolve)
+    assert isinstance(joined, Message)
+    assert asked == ["b.sub.example."]
+    assert [r.rrtype for r in joined.answer] == [RRType.CNAME]
+    assert sorted(r.rrtype for r in joined.authority) == sorted([RRType.SOA, RRType.NSEC])
+    # An alias whose reply carries the SOA of the target's zone is complete.
+    done = reply(
+        "c.example.",
+        "c.example. 60 IN CNAME d.example.\n",
+        "example. 60 IN SOA ns. h. 1 2 3 4 5\n",
+    )
+    assert _chase(done, Name.from_text("c.example."), RRType.A, resolve) is not None
+    assert asked == ["b.sub.example."]

@@ -690,3 +690,32 @@ def test_out_of_bailiwick_chain_target_is_asked_of_its_own_zone() -> None:
     rrset = answer_of(result, RRType.A)
     assert rrset.rdatas[0].to_text() == "10.0.0.3"
     assert ("192.0.2.30", "www.other.net.", RRType.A, False) in transport.log
+
+
+def test_denial_records_of_an_earlier_link_are_kept() -> None:
+    # The NSEC/NSEC3 records beside a CNAME (here: a proof that the target's
+    # zone is an unsigned delegation) go into the final answer's authority
+    # section with the final response's own, as Unbound prepends them.
+    transport = make_world()
+    example = transport.servers["192.0.2.10"]
+    original = example.answer
+    proof = parse_rrsets(
+        "other.example.com. 3600 IN NSEC z.example.com. NS RRSIG NSEC\n"
+        "other.example.com. 3600 IN RRSIG NSEC 13 3 3600 20300101000000 "
+        "20200101000000 1 example.com. AAAA\n"
+    )
+
+    def answer(query: Message) -> Message:
+        resp = original(query)
+        if query.question[0].name == n("alias.example.com."):
+            return resp.replace(authority=proof)
+        return resp
+
+    example.answer = answer  # type: ignore[method-assign]
+    engine = IterativeEngine(transport, [ROOT_IP])
+    result = engine.lookup(n("alias.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert [r.rrtype for r in result.answer] == [RRType.CNAME, RRType.A]
+    assert [(r.name.to_text(), r.rrtype) for r in result.authority] == [
+        ("other.example.com.", RRType.NSEC)
+    ]
