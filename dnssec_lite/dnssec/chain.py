@@ -288,7 +288,7 @@ class ValidationJob:
                 0,
             )
         rcode = response.rcode
-        dname_overflow = _find_dname(response, q.name) if rcode == Rcode.YXDOMAIN else None
+        dname_overflow = find_dname(response, q.name) if rcode == Rcode.YXDOMAIN else None
         if dname_overflow is not None:
             # RFC 6672 2.2: the DNAME substitution would exceed 255 octets.
             # The DNAME can be validated; the rcode itself is not signed, so
@@ -391,7 +391,7 @@ class ValidationJob:
             if (
                 direct is not None
                 and qtype == RRType.CNAME
-                and _find_dname(response, name) is not None
+                and find_dname(response, name) is not None
             ):
                 # A CNAME asked for below a DNAME is the synthesised one: the
                 # DNAME branch checks it against the substitution.
@@ -417,7 +417,7 @@ class ValidationJob:
             if (
                 cname is not None
                 and q.rrtype != RRType.CNAME
-                and _find_dname(response, name) is None
+                and find_dname(response, name) is None
             ):
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
@@ -427,7 +427,7 @@ class ValidationJob:
                     break
                 name = target
                 continue
-            dname = _find_dname(response, name)
+            dname = find_dname(response, name)
             if dname is not None:
                 link = yield from self._validate_positive(dname, response)
                 if link.status is Status.SECURE and any(
@@ -446,7 +446,7 @@ class ValidationJob:
                     )
                 links.append(link)
                 out.append(dname)
-                synth = _synthesise(dname, name)
+                synth = dname_target(dname, name)
                 if synth is None:
                     links.append(
                         _Link(
@@ -1324,7 +1324,9 @@ def _cname_target(rrset: RRset) -> Name | None:
     return None
 
 
-def _find_dname(response: Message, name: Name) -> RRset | None:
+def find_dname(response: Message, name: Name) -> RRset | None:
+    """The DNAME of the answer section whose owner is the closest strict
+    ancestor of ``name`` (the one that rewrites it), if any."""
     best: RRset | None = None
     for rrset in response.answer:
         if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
@@ -1333,7 +1335,9 @@ def _find_dname(response: Message, name: Name) -> RRset | None:
     return best
 
 
-def _synthesise(dname: RRset, name: Name) -> Name | None:
+def dname_target(dname: RRset, name: Name) -> Name | None:
+    """``name`` rewritten by ``dname`` (RFC 6672 section 2.2); None if the
+    DNAME RRset holds no target or the result would be too long."""
     target = next((rd.target for rd in dname.rdatas if isinstance(rd, DNAME)), None)
     if target is None:
         return None

@@ -49,14 +49,22 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..dnssec.chain import FetchFailed, KeyCache, KeyEntry, Validator, cname_first
+from ..dnssec.chain import (
+    FetchFailed,
+    KeyCache,
+    KeyEntry,
+    Validator,
+    cname_first,
+    dname_target,
+    find_dname,
+)
 from ..dnssec.status import Answer, Status
 from ..errors import DnssecLiteError, TransportError
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import ROOT, Name
 from ..wire.rdata.address import AAAA, A
-from ..wire.rdata.names import CNAME, DNAME, NS
+from ..wire.rdata.names import CNAME, NS
 from ..wire.rrset import RRset
 from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
 
@@ -798,7 +806,7 @@ def _walk_answer(
             # RFC 2181 10.1: no other data beside a CNAME.  When a server
             # sends both, the one it put first wins (as in Unbound's scrubber).
         cname = resp.find(resp.answer, cur, RRType.CNAME)
-        dname = _covering_dname(resp, cur)
+        dname = find_dname(resp, cur)
         if dname is not None:
             out.append(dname)
             if cname is None:
@@ -813,22 +821,9 @@ def _walk_answer(
         seen.add(cur)
 
 
-def _covering_dname(resp: Message, name: Name) -> RRset | None:
-    best: RRset | None = None
-    for rrset in resp.answer:
-        if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
-            if best is None or len(rrset.name) > len(best.name):
-                best = rrset
-    return best
-
-
 def _synthesize(dname: RRset, name: Name) -> RRset | None:
-    targets = [rd.target for rd in dname.rdatas if isinstance(rd, DNAME)]
-    if not targets:
-        return None
-    keep = name.labels[: len(name.labels) - len(dname.name.labels)]
-    try:
-        target = Name.from_labels((*keep, *targets[0].labels))
-    except Exception:
+    """The CNAME that ``dname`` synthesises for ``name`` (RFC 6672 2.2)."""
+    target = dname_target(dname, name)
+    if target is None:
         return None
     return RRset(name, RRType.CNAME, dname.rrclass, dname.ttl, [CNAME(target)])
