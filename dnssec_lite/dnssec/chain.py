@@ -219,17 +219,13 @@ class ValidationJob:
     def _need(self, fetches: list[Fetch]) -> Need:
         todo = [f for f in dict.fromkeys(fetches) if f not in self.results]
         if todo:
-            room = self.limits.max_fetches - len(self.results)
-            if room <= 0:
-                for fetch in todo:
-                    self.results[fetch] = FetchFailed(
-                        f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
-                    )
-                return
-            for fetch in todo[room:]:
+            room = max(self.limits.max_fetches - len(self.results), 0)
+            for fetch in todo[room:]:  # beyond the limit: failed without asking
                 self.results[fetch] = FetchFailed(
                     f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
                 )
+            if not room:
+                return
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
             yield todo[:room]
