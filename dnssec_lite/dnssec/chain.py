@@ -92,6 +92,26 @@ class KeyEntry:
     ttl: int = 0
 
 
+def _keyless_entry(
+    zone: Name,
+    status: Status,
+    reason: Reason,
+    *,
+    ds: tuple[KeyRef, ...] = (),
+    dnskeys: tuple[KeyRef, ...] = (),
+    ttl: int = 0,
+) -> KeyEntry:
+    """An insecure or bogus zone without usable keys, with the chain link
+    that gives ``reason``."""
+    return KeyEntry(
+        zone,
+        status,
+        reason=reason,
+        link=ChainLink(zone, status, ds=ds, dnskeys=dnskeys, proof=reason.text),
+        ttl=ttl,
+    )
+
+
 class KeyCache:
     """Validated key entries across jobs, bounded in size and by TTL.
 
@@ -928,23 +948,12 @@ class ValidationJob:
             if kind == "insecure":
                 reason = step[1]
                 assert isinstance(reason, Reason)
-                insecure = KeyEntry(
-                    below,
-                    Status.INSECURE,
-                    reason=reason,
-                    link=ChainLink(below, Status.INSECURE, proof=reason.text),
-                    ttl=entry.ttl,
-                )
+                insecure = _keyless_entry(below, Status.INSECURE, reason, ttl=entry.ttl)
                 self._remember(insecure)
                 return insecure
             reason = step[1]
             assert isinstance(reason, Reason)
-            bogus = KeyEntry(
-                below,
-                Status.BOGUS,
-                reason=reason,
-                link=ChainLink(below, Status.BOGUS, proof=reason.text),
-            )
+            bogus = _keyless_entry(below, Status.BOGUS, reason)
             self._remember(bogus)
             return bogus
         return entry
@@ -1101,13 +1110,7 @@ class ValidationJob:
         usable, reason = self._usable_ds(zone, ds_set)
         if not usable:
             assert reason is not None
-            return KeyEntry(
-                zone,
-                Status.INSECURE,
-                reason=reason,
-                link=ChainLink(zone, Status.INSECURE, ds=ds_refs, proof=reason.text),
-                ttl=ds_rrset.ttl,
-            )
+            return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
         return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
 
     def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
@@ -1118,23 +1121,11 @@ class ValidationJob:
             usable, reason = self._usable_ds(zone, anchor.ds)
             if not usable and not anchor.dnskeys:
                 assert reason is not None
-                return KeyEntry(
-                    zone,
-                    Status.INSECURE,
-                    reason=reason,
-                    link=ChainLink(zone, Status.INSECURE, ds=ds_refs, proof=reason.text),
-                    ttl=3600,
-                )
+                return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=3600)
         keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
         if anchor.dnskeys and not keys and not usable:
             reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
-            return KeyEntry(
-                zone,
-                Status.INSECURE,
-                reason=reason,
-                link=ChainLink(zone, Status.INSECURE, proof=reason.text),
-                ttl=3600,
-            )
+            return _keyless_entry(zone, Status.INSECURE, reason, ttl=3600)
         entry = self._keys_from_trust(zone, usable, keys, ds_refs, 1 << 31, anchor=True)
         return entry
 
@@ -1159,12 +1150,7 @@ class ValidationJob:
                     reason.name,
                     reason.rrtype,
                 )
-            return KeyEntry(
-                zone,
-                Status.BOGUS,
-                reason=reason,
-                link=ChainLink(zone, Status.BOGUS, ds=ds_refs, proof=reason.text),
-            )
+            return _keyless_entry(zone, Status.BOGUS, reason, ds=ds_refs)
 
         result = self._result(Fetch(zone, RRType.DNSKEY))
         if isinstance(result, FetchFailed):
@@ -1223,17 +1209,12 @@ class ValidationJob:
                 if any(k.key_tag == d.key_tag for d in ds_list)
             ):
                 reason = reasons.unsupported_algorithms(zone, unsupported_key_algs)
-                return KeyEntry(
+                return _keyless_entry(
                     zone,
                     Status.INSECURE,
-                    reason=reason,
-                    link=ChainLink(
-                        zone,
-                        Status.INSECURE,
-                        ds=ds_refs,
-                        dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
-                        proof=reason.text,
-                    ),
+                    reason,
+                    ds=ds_refs,
+                    dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
                     ttl=ds_ttl,
                 )
             what = "DS record" if ds_list else "trust anchor"
