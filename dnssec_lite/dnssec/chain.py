@@ -17,15 +17,12 @@ never asks a name below a proven insecure delegation.
 from __future__ import annotations
 
 import logging
-from collections import OrderedDict
 from collections.abc import Generator
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, DS
-from ..wire.rdata.names import CNAME, DNAME
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import nsec as nsec_proofs
@@ -33,8 +30,20 @@ from . import nsec3 as nsec3_proofs
 from . import reasons
 from .algorithms import DEFAULT_POLICY, AlgorithmPolicy, is_supported, is_supported_key
 from .digest import ds_digest, is_supported_digest
+from .fetch import Fetch, FetchFailed, FetchResult, Need
+from .keycache import KeyCache, KeyEntry
 from .limits import DEFAULT_LIMITS, Limits
 from .rrsig import Budget, SigCheck, check_rrset
+from .sections import (
+    cname_first,
+    cname_target,
+    dname_target,
+    find_dname,
+    min_ttl,
+    neg_ttl,
+    negative_signer,
+    proof_rrsets,
+)
 from .status import Answer, ChainLink, KeyRef, Reason, Status
 from .trust import TrustAnchor, TrustAnchors
 
@@ -50,46 +59,7 @@ _T_CNAME = RRType.CNAME
 _T_RRSIG = RRType.RRSIG
 _T_DNAME = RRType.DNAME
 _NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
-_PROOF_TYPES = (RRType.NSEC, RRType.NSEC3, RRType.SOA)
 _ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
-
-
-class Fetch(NamedTuple):
-    """A lookup the validator needs: the response to (name, rrtype) asked
-    with DO=1 CD=1 from a recursive server (or resolved iteratively).
-
-    A named tuple rather than a dataclass: fetches are hashed on every
-    ``feed`` and tuples hash fastest."""
-
-    name: Name
-    rrtype: int
-
-    def __str__(self) -> str:
-        return f"{self.name.to_text()}/{RRType.to_text(self.rrtype)}"
-
-
-@dataclass(frozen=True, slots=True)
-class FetchFailed:
-    """A lookup that produced no usable response."""
-
-    reason: str
-    ede: int = EDE.NETWORK_ERROR
-    stripped: bool = False
-
-
-FetchResult = Message | FetchFailed
-
-
-@dataclass(frozen=True, slots=True)
-class KeyEntry:
-    """What is known about one zone: its validated keys, or why it has none."""
-
-    zone: Name
-    status: Status
-    keys: tuple[DNSKEY, ...] = ()
-    reason: Reason | None = None
-    link: ChainLink | None = None
-    ttl: int = 0
 
 
 def _keyless_entry(
@@ -112,43 +82,6 @@ def _keyless_entry(
     )
 
 
-class KeyCache:
-    """Validated key entries across jobs, bounded in size and by TTL.
-
-    Entries expire at ``now + ttl`` given when stored; BOGUS entries live
-    only ``Limits.bogus_ttl`` seconds.
-    """
-
-    def __init__(self, max_entries: int = 1024) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Name, tuple[KeyEntry, int]] = OrderedDict()
-
-    def get(self, zone: Name, now: int) -> KeyEntry | None:
-        item = self._entries.get(zone)
-        if item is None:
-            return None
-        entry, expires = item
-        if now >= expires:
-            del self._entries[zone]
-            return None
-        self._entries.move_to_end(zone)
-        return entry
-
-    def put(self, entry: KeyEntry, now: int, ttl: int) -> None:
-        if ttl <= 0:
-            return
-        self._entries[entry.zone] = (entry, now + ttl)
-        self._entries.move_to_end(entry.zone)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-
 class Validator:
     """Holds the configuration shared by many validations."""
 
@@ -169,9 +102,6 @@ class Validator:
 
     def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
         return ValidationJob(self, question, response, now)
-
-
-Need = Generator[list[Fetch], None, None]
 
 
 class _Link(NamedTuple):
@@ -356,7 +286,7 @@ class ValidationJob:
                 rcode,
                 list(response.answer),
                 [],
-                _min_ttl(response.answer),
+                min_ttl(response.answer),
             )
         nta = self.validator.anchors.negative_for(q.name)
         if nta is not None:
@@ -366,7 +296,7 @@ class ValidationJob:
                 rcode,
                 list(response.answer),
                 [],
-                _min_ttl(response.answer),
+                min_ttl(response.answer),
             )
         links: list[_Link] = []
         out: list[RRset] = []
@@ -425,7 +355,7 @@ class ValidationJob:
                 links.append(link)
                 out.append(direct)
                 if link.status is _SECURE or link.status is _INSECURE:
-                    denial.extend(_proof_rrsets(response))
+                    denial.extend(proof_rrsets(response))
                 break
             cname = response.get_answer(name, RRType.CNAME)
             # A CNAME below a DNAME is the synthesised (unsigned) one: the
@@ -438,7 +368,7 @@ class ValidationJob:
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
                 out.append(cname)
-                target = _cname_target(cname)
+                target = cname_target(cname)
                 if target is None:
                     break
                 name = target
@@ -479,7 +409,7 @@ class ValidationJob:
                     break
                 given = response.get_answer(name, RRType.CNAME)
                 if given is not None:
-                    target = _cname_target(given)
+                    target = cname_target(given)
                     if target != synth:
                         links.append(
                             _Link(
@@ -504,7 +434,7 @@ class ValidationJob:
             nxdomain = rcode == Rcode.NXDOMAIN
             link = yield from self._validate_negative(name, q.rrtype, nxdomain, response)
             links.append(link)
-            denial.extend(_proof_rrsets(response))
+            denial.extend(proof_rrsets(response))
             break
         else:
             links.append(
@@ -680,7 +610,7 @@ class ValidationJob:
     def _validate_negative(
         self, name: Name, qtype: int, nxdomain: bool, response: Message
     ) -> Generator[list[Fetch], None, _Link]:
-        signer = _negative_signer(response, name)
+        signer = negative_signer(response, name)
         if signer is not None:
             anchors = self.validator.anchors
             holder = name.parent() if qtype == RRType.DS and not name.is_root() else name
@@ -699,7 +629,7 @@ class ValidationJob:
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
             if entry.status is not Status.SECURE:
-                return _Link(entry.status, entry.reason, _neg_ttl(response))
+                return _Link(entry.status, entry.reason, neg_ttl(response))
             return _Link(
                 Status.BOGUS,
                 reasons.bogus(
@@ -716,7 +646,7 @@ class ValidationJob:
             )
         entry = yield from self._keys_for(signer)
         if entry.status is not Status.SECURE:
-            return _Link(entry.status, entry.reason, _neg_ttl(response))
+            return _Link(entry.status, entry.reason, neg_ttl(response))
         if entry.zone != signer:
             return _Link(
                 Status.BOGUS,
@@ -741,7 +671,7 @@ class ValidationJob:
                 0,
             )
         soa = response.find(response.authority, signer, RRType.SOA)
-        ttl = _neg_ttl(response)
+        ttl = neg_ttl(response)
         if soa is not None and soa.sigs:
             check = self._check(soa, entry)
             if not check.ok:
@@ -829,7 +759,7 @@ class ValidationJob:
                     reason = reasons.insecure_delegation(
                         owner, f"NSEC at {owner.to_text()} shows NS without DS"
                     )
-                    return _Link(Status.INSECURE, reason, _neg_ttl(response))
+                    return _Link(Status.INSECURE, reason, neg_ttl(response))
         if not proof.ok and nsec3s and qtype != RRType.DS:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             try:
@@ -845,7 +775,7 @@ class ValidationJob:
                         reason = reasons.insecure_delegation(
                             cut, f"NSEC3 for {cut.to_text()} shows NS without DS"
                         )
-                        return _Link(Status.INSECURE, reason, _neg_ttl(response))
+                        return _Link(Status.INSECURE, reason, neg_ttl(response))
             except nsec3_proofs.LimitExceeded:
                 pass
         if not proof.ok:
@@ -854,7 +784,7 @@ class ValidationJob:
                 # signer's zone (the denial then comes from the parent side).
                 below = yield from self._zone_of(name)
                 if below.status is Status.INSECURE:
-                    return _Link(Status.INSECURE, below.reason, _neg_ttl(response))
+                    return _Link(Status.INSECURE, below.reason, neg_ttl(response))
             return _Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
         if nxdomain and proof.kind == "ent-nodata":
@@ -1019,7 +949,7 @@ class ValidationJob:
                     name, RRType.CNAME, parent.zone
                 )
             return "nocut", None
-        signer = _negative_signer(result, name)
+        signer = negative_signer(result, name)
         if signer is not None and signer != parent.zone:
             if signer.is_strict_subdomain(parent.zone) and signer == name:
                 # The child zone answered (a resolver that asked the wrong side):
@@ -1263,82 +1193,6 @@ class ValidationJob:
         return KeyEntry(zone, Status.SECURE, keys=usable_keys, link=link, ttl=max(ttl, 0))
 
 
-# -- helpers on messages ------------------------------------------------------------
-
-
-def _min_ttl(rrsets: tuple[RRset, ...]) -> int:
-    return min((r.ttl for r in rrsets), default=0)
-
-
-def _neg_ttl(response: Message) -> int:
-    for rrset in response.authority:
-        if rrset.rrtype == RRType.SOA:
-            for rd in rrset.rdatas:
-                minimum = getattr(rd, "minimum", None)
-                if isinstance(minimum, int):
-                    return min(rrset.ttl, minimum)
-    return 0
-
-
-def _proof_rrsets(response: Message) -> list[RRset]:
-    return [r for r in response.authority if r.rrtype in _PROOF_TYPES]
-
-
-def cname_first(answer: tuple[RRset, ...], name: Name, other: RRset) -> bool:
-    """Whether a CNAME at ``name`` comes before ``other`` in the answer."""
-    for rrset in answer:
-        if rrset is other:
-            return False
-        if rrset.rrtype == RRType.CNAME and rrset.name == name:
-            return True
-    return False
-
-
-def _cname_target(rrset: RRset) -> Name | None:
-    for rd in rrset.rdatas:
-        if isinstance(rd, CNAME):
-            return rd.target
-    return None
-
-
-def find_dname(response: Message, name: Name) -> RRset | None:
-    """The DNAME of the answer section whose owner is the closest strict
-    ancestor of ``name`` (the one that rewrites it), if any."""
-    best: RRset | None = None
-    for rrset in response.answer:
-        if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
-            if best is None or len(rrset.name) > len(best.name):
-                best = rrset
-    return best
-
-
-def dname_target(dname: RRset, name: Name) -> Name | None:
-    """``name`` rewritten by ``dname`` (RFC 6672 section 2.2); None if the
-    DNAME RRset holds no target or the result would be too long."""
-    target = next((rd.target for rd in dname.rdatas if isinstance(rd, DNAME)), None)
-    if target is None:
-        return None
-    prefix = name.labels[: len(name) - len(dname.name)]
-    try:
-        return Name.from_labels(prefix + target.labels)
-    except ValueError:
-        return None
-
-
-def _negative_signer(response: Message, name: Name) -> Name | None:
-    """The zone that signed the denial: signer of the SOA/NSEC/NSEC3 records
-    in the authority section that is an ancestor of ``name``."""
-    best: Name | None = None
-    for rrset in response.authority:
-        if rrset.rrtype not in (RRType.SOA, RRType.NSEC, RRType.NSEC3):
-            continue
-        for sig in rrset.sigs:
-            if name.is_subdomain(sig.signer) and rrset.name.is_subdomain(sig.signer):
-                if best is None or len(sig.signer) > len(best):
-                    best = sig.signer
-    return best
-
-
 __all__ = [
     "Fetch",
     "FetchFailed",
@@ -1347,4 +1201,7 @@ __all__ = [
     "KeyEntry",
     "ValidationJob",
     "Validator",
+    "cname_first",
+    "dname_target",
+    "find_dname",
 ]

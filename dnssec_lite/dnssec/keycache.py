@@ -1,0 +1,68 @@
+"""The key cache: validated key entries kept across validation jobs.
+
+A :class:`KeyEntry` says what is known about one zone (SECURE with its
+keys, INSECURE, or BOGUS with the reason); :class:`KeyCache` keeps such
+entries, like Unbound's key cache, so that a second lookup in a validated
+zone needs no fetch at all.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ..wire.name import Name
+from ..wire.rdata.dnssec import DNSKEY
+from .status import ChainLink, Reason, Status
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """What is known about one zone: its validated keys, or why it has none."""
+
+    zone: Name
+    status: Status
+    keys: tuple[DNSKEY, ...] = ()
+    reason: Reason | None = None
+    link: ChainLink | None = None
+    ttl: int = 0
+
+
+class KeyCache:
+    """Validated key entries across jobs, bounded in size and by TTL.
+
+    Entries expire at ``now + ttl`` given when stored; BOGUS entries live
+    only ``Limits.bogus_ttl`` seconds.
+    """
+
+    def __init__(self, max_entries: int = 1024) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Name, tuple[KeyEntry, int]] = OrderedDict()
+
+    def get(self, zone: Name, now: int) -> KeyEntry | None:
+        item = self._entries.get(zone)
+        if item is None:
+            return None
+        entry, expires = item
+        if now >= expires:
+            del self._entries[zone]
+            return None
+        self._entries.move_to_end(zone)
+        return entry
+
+    def put(self, entry: KeyEntry, now: int, ttl: int) -> None:
+        if ttl <= 0:
+            return
+        self._entries[entry.zone] = (entry, now + ttl)
+        self._entries.move_to_end(entry.zone)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+__all__ = ["KeyCache", "KeyEntry"]
