@@ -16,24 +16,21 @@ never asks a name below a proven insecure delegation.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Generator
 from typing import NamedTuple
 
 from ..wire.message import Message, Question
 from ..wire.name import Name
-from ..wire.rdata.dnssec import DNSKEY, DS
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from . import reasons
-from .algorithms import DEFAULT_POLICY, AlgorithmPolicy, is_supported, is_supported_key
-from .digest import ds_digest, is_supported_digest
-from .fetch import Fetch, FetchFailed, FetchResult, Need
+from .algorithms import DEFAULT_POLICY, AlgorithmPolicy
+from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyCache, KeyEntry
 from .limits import DEFAULT_LIMITS, Limits
-from .rrsig import Budget, SigCheck, check_rrset
+from .rrsig import Budget, check_rrset
 from .sections import (
     cname_first,
     cname_target,
@@ -44,10 +41,9 @@ from .sections import (
     negative_signer,
     proof_rrsets,
 )
-from .status import Answer, ChainLink, KeyRef, Reason, Status
-from .trust import TrustAnchor, TrustAnchors
-
-log = logging.getLogger("dnssec_lite.dnssec")
+from .status import Answer, ChainLink, Reason, Status
+from .trust import TrustAnchors
+from .trustwalk import TrustWalk
 
 # Enum members bound once: reading ``RRType.X`` costs an attribute lookup
 # on the enum class, several times per validation on the hot paths.
@@ -60,26 +56,6 @@ _T_RRSIG = RRType.RRSIG
 _T_DNAME = RRType.DNAME
 _NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
 _ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
-
-
-def _keyless_entry(
-    zone: Name,
-    status: Status,
-    reason: Reason,
-    *,
-    ds: tuple[KeyRef, ...] = (),
-    dnskeys: tuple[KeyRef, ...] = (),
-    ttl: int = 0,
-) -> KeyEntry:
-    """An insecure or bogus zone without usable keys, with the chain link
-    that gives ``reason``."""
-    return KeyEntry(
-        zone,
-        status,
-        reason=reason,
-        link=ChainLink(zone, status, ds=ds, dnskeys=dnskeys, proof=reason.text),
-        ttl=ttl,
-    )
 
 
 class Validator:
@@ -112,7 +88,7 @@ class _Link(NamedTuple):
     ttl: int
 
 
-class ValidationJob:
+class ValidationJob(TrustWalk):
     """One validation in progress; see the module docstring for the loop."""
 
     def __init__(
@@ -164,33 +140,6 @@ class ValidationJob:
             self._outstanding = {f for f in wanted if f not in self.results}
             if self._outstanding:
                 return
-
-    # -- helpers ----------------------------------------------------------------
-    def _need(self, fetches: list[Fetch]) -> Need:
-        todo = [f for f in dict.fromkeys(fetches) if f not in self.results]
-        if todo:
-            room = max(self.limits.max_fetches - len(self.results), 0)
-            for fetch in todo[room:]:  # beyond the limit: failed without asking
-                self.results[fetch] = FetchFailed(
-                    f"fetch limit of {self.limits.max_fetches} reached", EDE.DNSSEC_BOGUS
-                )
-            if not room:
-                return
-            if log.isEnabledFor(logging.DEBUG):
-                log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
-            yield todo[:room]
-
-    def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
-        return check_rrset(
-            rrset,
-            entry.zone,
-            entry.keys,
-            self.now,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
 
     def _finish(
         self,
@@ -583,29 +532,6 @@ class ValidationJob:
             "wildcard but no NSEC/NSEC3 proves the name does not exist",
         )
 
-    def _validated_proofs(
-        self, response: Message, entry: KeyEntry
-    ) -> tuple[list[RRset], list[RRset], Reason | None]:
-        """NSEC and NSEC3 RRsets of the authority section signed by the zone."""
-        nsecs: list[RRset] = []
-        nsec3s: list[RRset] = []
-        for rrset in response.authority:
-            if rrset.rrtype not in (RRType.NSEC, RRType.NSEC3):
-                continue
-            if not rrset.name.is_subdomain(entry.zone):
-                continue
-            if not any(sig.signer == entry.zone for sig in rrset.sigs):
-                continue
-            check = self._check(rrset, entry)
-            if not check.ok:
-                return [], [], check.reason
-            if check.sig is not None and check.sig.labels < rrset.name.label_count():
-                # Synthesised from a wildcard: such a record says nothing
-                # about the names it seems to cover (CVE-2017-15105).
-                continue
-            (nsecs if rrset.rrtype == RRType.NSEC else nsec3s).append(rrset)
-        return nsecs, nsec3s, None
-
     # -- negative answers ------------------------------------------------------------
     def _validate_negative(
         self, name: Name, qtype: int, nxdomain: bool, response: Message
@@ -799,398 +725,6 @@ class ValidationJob:
         link = self._chain.get(zone)
         if link is not None and link.proof is None:
             self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
-
-    # -- keys and zone cuts ----------------------------------------------------------
-    def _zone_of(self, name: Name, rrtype: int = 0) -> Generator[list[Fetch], None, KeyEntry]:
-        """The security of the zone holding ``name``/``rrtype`` (walk down to it).
-
-        DS records live on the parent side of a cut (RFC 4035 2.4), so for
-        them the walk stops at the parent's zone."""
-        if rrtype == RRType.DS and not name.is_root():
-            name = name.parent()
-        return (yield from self._keys_for(name))
-
-    def _keys_for(self, target: Name) -> Generator[list[Fetch], None, KeyEntry]:
-        """Walk from the closest trust anchor down to ``target``.
-
-        Returns the entry of the deepest zone found at or above ``target``:
-        SECURE with its keys, INSECURE below an unsigned delegation, or BOGUS.
-        """
-        known = self._known_keys(target)
-        if known is not None:
-            return known
-        anchors = self.validator.anchors
-        cache = self.validator.key_cache
-        anchor = anchors.closest(target)
-        if anchor is None:
-            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
-        start: KeyEntry | None = None
-        for depth in range(len(target), len(anchor.zone) - 1, -1):
-            cached = cache.get(target.suffix(depth), self.now)
-            if cached is not None:
-                start = cached
-                break
-        names_below = [
-            target.suffix(d)
-            for d in range(len(start.zone if start else anchor.zone) + 1, len(target) + 1)
-        ]
-        if len(names_below) > self.limits.max_delegation_depth:
-            return KeyEntry(
-                target,
-                Status.BOGUS,
-                reason=reasons.limit_hit(
-                    f"{target.to_text()} is too deep below its trust anchor",
-                    self.limits.max_delegation_depth,
-                    target,
-                    None,
-                ),
-            )
-        # Ask for everything this walk may need at once: parallel fetches.
-        wanted: list[Fetch] = []
-        if start is None:
-            wanted.append(Fetch(anchor.zone, RRType.DNSKEY))
-        if start is None or start.status is Status.SECURE:
-            for below in names_below:
-                wanted.append(Fetch(below, RRType.DS))
-                wanted.append(Fetch(below, RRType.DNSKEY))
-        yield from self._need(wanted)
-        if start is None:
-            entry = self._anchor_entry(anchor)
-            self._remember(entry)
-        else:
-            entry = start
-            self._record(entry)
-        if entry.status is not Status.SECURE:
-            return entry
-        for below in names_below:
-            step = self._ds_step(entry, below)
-            kind = step[0]
-            if kind == "nocut":
-                continue
-            if kind == "cut":
-                ds_rrset = step[1]
-                assert isinstance(ds_rrset, RRset)
-                entry = self._dnskey_entry(below, ds_rrset, entry)
-                self._remember(entry)
-                if entry.status is not Status.SECURE:
-                    return entry
-                continue
-            if kind == "insecure":
-                reason = step[1]
-                assert isinstance(reason, Reason)
-                insecure = _keyless_entry(below, Status.INSECURE, reason, ttl=entry.ttl)
-                self._remember(insecure)
-                return insecure
-            reason = step[1]
-            assert isinstance(reason, Reason)
-            bogus = _keyless_entry(below, Status.BOGUS, reason)
-            self._remember(bogus)
-            return bogus
-        return entry
-
-    def _known_keys(self, target: Name) -> KeyEntry | None:
-        """The entry for ``target`` when no walk is needed: a negative trust
-        anchor covers it, or the cache knows the zone itself (the warm path,
-        taken without starting a generator)."""
-        anchors = self.validator.anchors
-        if anchors.negative:
-            nta = anchors.negative_for(target)
-            if nta is not None:
-                return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
-        exact = self.validator.key_cache.get(target, self.now)
-        if exact is not None and exact.zone == target:
-            self._record(exact)
-            return exact
-        return None
-
-    def _record(self, entry: KeyEntry) -> None:
-        if entry.link is not None and entry.zone not in self._chain:
-            self._chain[entry.zone] = entry.link
-
-    def _remember(self, entry: KeyEntry) -> None:
-        self._record(entry)
-        ttl = self.limits.bogus_ttl if entry.status is Status.BOGUS else entry.ttl
-        self.validator.key_cache.put(entry, self.now, ttl)
-
-    def _result(self, fetch: Fetch) -> FetchResult:
-        return self.results.get(fetch) or FetchFailed("not fetched")
-
-    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
-        """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
-        ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
-        result = self._result(Fetch(name, RRType.DS))
-        if isinstance(result, FetchFailed):
-            return "bogus", reasons.bogus(
-                result.ede,
-                f"DS lookup for {name.to_text()} failed: {result.reason}",
-                name,
-                RRType.DS,
-            )
-        if result.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
-            return "bogus", reasons.bogus(
-                EDE.NO_REACHABLE_AUTHORITY,
-                f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
-                name,
-                RRType.DS,
-            )
-        ds_rrset = result.get_answer(name, RRType.DS)
-        if ds_rrset is not None:
-            check = self._check(ds_rrset, parent)
-            if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, RRType.DS, parent.zone)
-            return "cut", ds_rrset.with_ttl(
-                min(ds_rrset.ttl, check.expires_in, check.sig.original_ttl if check.sig else 0)
-            )
-        cname = result.get_answer(name, RRType.CNAME)
-        if cname is not None:
-            check = self._check(cname, parent)
-            if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(
-                    name, RRType.CNAME, parent.zone
-                )
-            return "nocut", None
-        signer = negative_signer(result, name)
-        if signer is not None and signer != parent.zone:
-            if signer.is_strict_subdomain(parent.zone) and signer == name:
-                # The child zone answered (a resolver that asked the wrong side):
-                # the name is a cut, but its DS cannot be judged from this.
-                return "bogus", reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} came from the child zone",
-                    name,
-                    RRType.DS,
-                )
-            if not signer.is_subdomain(parent.zone):
-                return "bogus", reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} is signed by "
-                    f"{signer.to_text()}, outside {parent.zone.to_text()}",
-                    name,
-                    RRType.DS,
-                )
-        nsecs, nsec3s, problem = self._validated_proofs(result, parent)
-        if problem is not None:
-            return "bogus", problem
-        proof: nsec_proofs.Proof
-        if nsecs:
-            records = nsec_proofs.nsec_records(nsecs, parent.zone)
-            proof = nsec_proofs.prove_no_ds(records, name, parent.zone)
-        elif nsec3s:
-            ns3 = nsec3_proofs.NSEC3Set(nsec3s, parent.zone, self.limits, self.budget)
-            if not ns3:
-                if ns3.unknown_hash:
-                    return "insecure", reasons.bogus(
-                        EDE.OTHER,
-                        f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
-                        name,
-                        RRType.DS,
-                    )
-                return "bogus", reasons.bogus(
-                    EDE.NSEC_MISSING,
-                    f"no usable NSEC3 proves DS absence at {name}",
-                    name,
-                    RRType.DS,
-                )
-            if ns3.iterations > self.limits.max_nsec3_iterations:
-                return "insecure", reasons.nsec3_iterations(
-                    parent.zone, ns3.iterations, self.limits.max_nsec3_iterations
-                )
-            try:
-                proof = nsec3_proofs.prove_no_ds(ns3, name)
-            except nsec3_proofs.LimitExceeded:
-                return "bogus", reasons.limit_hit(
-                    "too many NSEC3 hash computations",
-                    self.limits.max_nsec3_hashes,
-                    name,
-                    RRType.DS,
-                )
-        else:
-            unsigned = not any(r.sigs for r in result.authority)
-            return "bogus", reasons.bogus(
-                EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
-                f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
-                f"in {parent.zone.to_text()}",
-                name,
-                RRType.DS,
-            )
-        if not proof.ok:
-            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, RRType.DS)
-        if proof.kind == "no-ds":
-            return "insecure", reasons.insecure_delegation(name, proof.text)
-        return "nocut", None
-
-    def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
-        usable = [
-            ds
-            for ds in ds_set
-            if is_supported_digest(ds.digest_type) and is_supported(ds.algorithm, self.policy)
-        ]
-        if not usable:
-            algs = {ds.algorithm for ds in ds_set if not is_supported(ds.algorithm, self.policy)}
-            if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
-                return [], reasons.unsupported_algorithms(zone, algs)
-            return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
-        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
-        strong = [ds for ds in usable if ds.digest_type != 1]
-        return (strong or usable), None
-
-    def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
-        ds_set = tuple(rd for rd in ds_rrset.rdatas if isinstance(rd, DS))
-        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in ds_set)
-        usable, reason = self._usable_ds(zone, ds_set)
-        if not usable:
-            assert reason is not None
-            return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
-        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
-
-    def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
-        zone = anchor.zone
-        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in anchor.ds)
-        usable: list[DS] = []
-        if anchor.ds:
-            usable, reason = self._usable_ds(zone, anchor.ds)
-            if not usable and not anchor.dnskeys:
-                assert reason is not None
-                return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=3600)
-        keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
-        if anchor.dnskeys and not keys and not usable:
-            reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
-            return _keyless_entry(zone, Status.INSECURE, reason, ttl=3600)
-        entry = self._keys_from_trust(zone, usable, keys, ds_refs, 1 << 31, anchor=True)
-        return entry
-
-    def _keys_from_trust(
-        self,
-        zone: Name,
-        ds_list: list[DS],
-        anchor_keys: tuple[DNSKEY, ...],
-        ds_refs: tuple[KeyRef, ...],
-        ds_ttl: int,
-        anchor: bool = False,
-    ) -> KeyEntry:
-        """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
-
-        def bogus(reason: Reason) -> KeyEntry:
-            if anchor and reason.ede in (EDE.SIGNATURE_EXPIRED, EDE.SIGNATURE_NOT_YET_VALID):
-                reason = Reason(
-                    reason.ede,
-                    f"{reason.text}; every signature of the trust anchor "
-                    f"zone looks out of date, the system clock ({reasons.when(self.now)})"
-                    " looks wrong",
-                    reason.name,
-                    reason.rrtype,
-                )
-            return _keyless_entry(zone, Status.BOGUS, reason, ds=ds_refs)
-
-        result = self._result(Fetch(zone, RRType.DNSKEY))
-        if isinstance(result, FetchFailed):
-            return bogus(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
-                    zone,
-                    RRType.DNSKEY,
-                )
-            )
-        dnskey_rrset = result.get_answer(zone, RRType.DNSKEY)
-        if dnskey_rrset is None:
-            return bogus(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
-                    zone,
-                    RRType.DNSKEY,
-                )
-            )
-        all_keys = tuple(rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY))
-        trusted: list[DNSKEY] = []
-        mismatches = 0
-        zone_wire = zone.canonical_wire()
-        unsupported_key_algs: set[int] = set()
-        for ds in ds_list:
-            for key in all_keys:
-                if key.key_tag != ds.key_tag or key.algorithm != ds.algorithm:
-                    continue
-                if not is_supported_key(key.algorithm, key.key, self.policy):
-                    unsupported_key_algs.add(key.algorithm)
-                    continue
-                digest = ds_digest(ds.digest_type, zone_wire, key.to_wire())
-                if digest == ds.digest:
-                    if key not in trusted:
-                        trusted.append(key)
-                else:
-                    mismatches += 1
-                    if mismatches > self.limits.max_ds_mismatches:
-                        return bogus(
-                            reasons.limit_hit(
-                                f"too many DS digest mismatches for {zone.to_text()}",
-                                self.limits.max_ds_mismatches,
-                                zone,
-                                RRType.DS,
-                            )
-                        )
-        for key in anchor_keys:
-            if key in all_keys and key not in trusted:
-                trusted.append(key)
-        if not trusted:
-            if unsupported_key_algs and not any(
-                is_supported_key(k.algorithm, k.key, self.policy)
-                for k in all_keys
-                if any(k.key_tag == d.key_tag for d in ds_list)
-            ):
-                reason = reasons.unsupported_algorithms(zone, unsupported_key_algs)
-                return _keyless_entry(
-                    zone,
-                    Status.INSECURE,
-                    reason,
-                    ds=ds_refs,
-                    dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
-                    ttl=ds_ttl,
-                )
-            what = "DS record" if ds_list else "trust anchor"
-            return bogus(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"no DNSKEY of {zone.to_text()} "
-                    f"matches its {what}s "
-                    f"({', '.join(str(r) for r in ds_refs) or 'keys'})",
-                    zone,
-                    RRType.DNSKEY,
-                )
-            )
-        zone_keys = [k for k in trusted if k.is_zone_key]
-        if not zone_keys:
-            return bogus(
-                reasons.bogus(
-                    EDE.NO_ZONE_KEY_BIT_SET,
-                    f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
-                    zone,
-                    RRType.DNSKEY,
-                )
-            )
-        check = check_rrset(
-            dnskey_rrset,
-            zone,
-            tuple(zone_keys),
-            self.now,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
-        if not check.ok:
-            assert check.reason is not None
-            return bogus(check.reason)
-        assert check.sig is not None
-        ttl = min(dnskey_rrset.ttl, check.sig.original_ttl, check.expires_in, ds_ttl)
-        usable_keys = tuple(k for k in all_keys if k.is_zone_key and not k.is_revoked)
-        link = ChainLink(
-            zone,
-            Status.SECURE,
-            ds=ds_refs,
-            dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys),
-        )
-        return KeyEntry(zone, Status.SECURE, keys=usable_keys, link=link, ttl=max(ttl, 0))
 
 
 __all__ = [
