@@ -1,0 +1,402 @@
+"""Validating the answer to the question: the data asked for, the CNAME and
+DNAME links leading to it, and the denial at the end of the chain.
+
+Each RRset of the answer is checked with the keys of its signer (found by
+the trust walk); a chain of CNAMEs and DNAMEs is followed link by link, with
+the synthesised CNAME of a DNAME checked against the substitution (RFC
+6672), and the weakest link decides the status of the whole answer.
+
+:class:`AnswerCheck` is the part of the validation job that does this; the
+job (``chain.ValidationJob``) inherits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from ..wire.message import Message, Question
+from ..wire.name import Name
+from ..wire.rrset import RRset
+from ..wire.types import EDE, Rcode, RRType
+from . import reasons
+from .denial import DenialCheck, Link
+from .fetch import Fetch, FetchFailed, FetchResult
+from .rrsig import check_rrset
+from .sections import cname_first, cname_target, dname_target, find_dname, min_ttl, proof_rrsets
+from .status import Answer, Reason, Status
+
+# Enum members bound once: reading ``RRType.X`` costs an attribute lookup
+# on the enum class, several times per validation on the hot paths.
+_SECURE = Status.SECURE
+_INSECURE = Status.INSECURE
+_BOGUS = Status.BOGUS
+_T_ANY = RRType.ANY
+_T_RRSIG = RRType.RRSIG
+_NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
+_ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+
+
+class AnswerCheck(DenialCheck):
+    """Checking the answer section; builds the final :class:`Answer`."""
+
+    question: Question
+    response: FetchResult
+
+    def _finish(
+        self,
+        status: Status,
+        reason: Reason | None,
+        rcode: int,
+        rrsets: list[RRset],
+        denial: list[RRset],
+        ttl: int,
+    ) -> Answer:
+        if status is Status.SECURE:
+            reason = None
+        elif reason is None:
+            reason = reasons.bogus(EDE.OTHER, "validation failed")
+        return Answer(
+            question=self.question,
+            rcode=rcode,
+            status=status,
+            rrsets=tuple(rrsets),
+            denial=tuple(denial),
+            reason=reason,
+            chain=tuple(self._chain.values()),
+            ttl=max(0, ttl),
+            queries=len(self.results),
+        )
+
+    def _validate_answer(self) -> Generator[list[Fetch], None, Answer]:
+        q = self.question
+        response = self.response
+        if isinstance(response, FetchFailed):
+            return self._finish(
+                Status.INDETERMINATE,
+                reasons.bogus(response.ede, response.reason, q.name, q.rrtype),
+                Rcode.SERVFAIL,
+                [],
+                [],
+                0,
+            )
+        rcode = response.rcode
+        dname_overflow = find_dname(response, q.name) if rcode == Rcode.YXDOMAIN else None
+        if dname_overflow is not None:
+            # RFC 6672 2.2: the DNAME substitution would exceed 255 octets.
+            # The DNAME can be validated; the rcode itself is not signed, so
+            # at best the answer is INSECURE (as in Unbound: no AD).
+            link = yield from self._validate_positive(dname_overflow, response)
+            if link.status is Status.BOGUS:
+                return self._finish(link.status, link.reason, rcode, [dname_overflow], [], 0)
+            return self._finish(
+                Status.INSECURE,
+                Reason(
+                    None,
+                    f"YXDOMAIN: substituting the DNAME {dname_overflow.name.to_text()} into "
+                    f"{q.name.to_text()} gives a name longer than 255 octets; the rcode "
+                    "itself is not signed",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                [dname_overflow],
+                [],
+                link.ttl,
+            )
+        if rcode not in _ANSWER_RCODES:
+            return self._finish(
+                Status.INDETERMINATE,
+                reasons.bogus(
+                    EDE.NO_REACHABLE_AUTHORITY,
+                    f"the upstream answered {Rcode.to_text(rcode)}",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                [],
+                [],
+                0,
+            )
+        qtype = q.rrtype
+        if qtype == _T_RRSIG:
+            # RFC 4035 5.3.1 never covers RRSIG RRsets; like Unbound, hand
+            # them over as unvalidated.
+            return self._finish(
+                Status.INSECURE,
+                Reason(
+                    None,
+                    "RRSIG records are not signed themselves; returned unvalidated",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                list(response.answer),
+                [],
+                min_ttl(response.answer),
+            )
+        nta = self.validator.anchors.negative_for(q.name)
+        if nta is not None:
+            return self._finish(
+                Status.INSECURE,
+                reasons.negative_anchor(q.name, nta),
+                rcode,
+                list(response.answer),
+                [],
+                min_ttl(response.answer),
+            )
+        links: list[Link] = []
+        out: list[RRset] = []
+        denial: list[RRset] = []
+        name = q.name
+        seen: set[Name] = set()
+        for _hop in range(self.limits.max_chain_links + 1):
+            if name in seen:
+                links.append(
+                    Link(
+                        Status.BOGUS,
+                        reasons.bogus(
+                            EDE.DNSSEC_BOGUS,
+                            f"CNAME/DNAME loop at {name.to_text()}",
+                            name,
+                            q.rrtype,
+                        ),
+                        0,
+                    )
+                )
+                break
+            seen.add(name)
+            direct = None
+            if qtype != _T_ANY:
+                for rrset in response.answer:
+                    if rrset.rrtype == qtype and rrset.name == name:
+                        direct = rrset
+                        break
+            if (
+                direct is not None
+                and qtype not in _NOT_BESIDE_CNAME
+                and cname_first(response.answer, name, direct)
+            ):
+                # RFC 2181 10.1: nothing else may stand beside a CNAME.  When
+                # a server sends both, the one it put first wins (as in
+                # Unbound's scrubber); the other is left out.
+                direct = None
+            if (
+                direct is not None
+                and qtype == RRType.CNAME
+                and find_dname(response, name) is not None
+            ):
+                # A CNAME asked for below a DNAME is the synthesised one: the
+                # DNAME branch checks it against the substitution.
+                direct = None
+            if qtype == _T_ANY:
+                found = [r for r in response.answer if r.name == name]
+                if found:
+                    for rrset in found:
+                        link = yield from self._validate_positive(rrset, response)
+                        links.append(link)
+                        out.append(rrset)
+                    break
+            if direct is not None:
+                link = yield from self._validate_positive(direct, response)
+                links.append(link)
+                out.append(direct)
+                if link.status is _SECURE or link.status is _INSECURE:
+                    denial.extend(proof_rrsets(response))
+                break
+            cname = response.get_answer(name, RRType.CNAME)
+            # A CNAME below a DNAME is the synthesised (unsigned) one: the
+            # DNAME branch checks it against the substitution.
+            if (
+                cname is not None
+                and q.rrtype != RRType.CNAME
+                and find_dname(response, name) is None
+            ):
+                link = yield from self._validate_positive(cname, response)
+                links.append(link)
+                out.append(cname)
+                target = cname_target(cname)
+                if target is None:
+                    break
+                name = target
+                continue
+            dname = find_dname(response, name)
+            if dname is not None:
+                link = yield from self._validate_positive(dname, response)
+                if link.status is Status.SECURE and any(
+                    sig.labels < dname.name.label_count() for sig in dname.sigs
+                ):
+                    # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
+                    link = Link(
+                        Status.BOGUS,
+                        reasons.bogus(
+                            EDE.DNSSEC_BOGUS,
+                            f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
+                            dname.name,
+                            RRType.DNAME,
+                        ),
+                        0,
+                    )
+                links.append(link)
+                out.append(dname)
+                synth = dname_target(dname, name)
+                if synth is None:
+                    links.append(
+                        Link(
+                            Status.BOGUS,
+                            reasons.bogus(
+                                EDE.DNSSEC_BOGUS,
+                                f"DNAME substitution for {name.to_text()} is too long",
+                                name,
+                                q.rrtype,
+                            ),
+                            0,
+                        )
+                    )
+                    break
+                given = response.get_answer(name, RRType.CNAME)
+                if given is not None:
+                    target = cname_target(given)
+                    if target != synth:
+                        links.append(
+                            Link(
+                                Status.BOGUS,
+                                reasons.bogus(
+                                    EDE.DNSSEC_BOGUS,
+                                    f"CNAME {name.to_text()} -> {target} does not match the DNAME "
+                                    f"{dname.name.to_text()} (expected {synth.to_text()})",
+                                    name,
+                                    RRType.CNAME,
+                                ),
+                                0,
+                            )
+                        )
+                        break
+                    out.append(given)
+                if qtype == RRType.CNAME:
+                    break  # the synthesised CNAME is the answer asked for
+                name = synth
+                continue
+            # No data for ``name``: a negative answer (at the end of any chain).
+            nxdomain = rcode == Rcode.NXDOMAIN
+            link = yield from self._validate_negative(name, q.rrtype, nxdomain, response)
+            links.append(link)
+            denial.extend(proof_rrsets(response))
+            break
+        else:
+            links.append(
+                Link(
+                    Status.BOGUS,
+                    reasons.limit_hit(
+                        "CNAME/DNAME chain too long", self.limits.max_chain_links, q.name, q.rrtype
+                    ),
+                    0,
+                )
+            )
+        if len(links) == 1:  # the common case
+            status, reason, ttl = links[0]
+        else:
+            status = Status.weakest(*(link.status for link in links)) if links else _BOGUS
+            reason = None
+            for link in links:
+                if link.status is status:
+                    reason = link.reason
+                    break
+            ttl = min((link.ttl for link in links), default=0)
+        if status is _BOGUS:
+            ttl = min(ttl, self.limits.bogus_ttl)
+        if self._rcode is not None and status is _SECURE:
+            rcode = self._rcode
+        return self._finish(status, reason, rcode, out, denial, ttl)
+
+    # -- positive data ------------------------------------------------------------
+    def _validate_positive(
+        self, rrset: RRset, response: Message
+    ) -> Generator[list[Fetch], None, Link]:
+        if not rrset.sigs:
+            entry = yield from self._zone_of(rrset.name, rrset.rrtype)
+            if entry.status is Status.SECURE:
+                return Link(
+                    Status.BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0
+                )
+            return Link(entry.status, entry.reason, rrset.ttl)
+        owner = rrset.name
+        if len(rrset.sigs) == 1:
+            signer = rrset.sigs[0].signer
+            signers = [signer] if owner.is_subdomain(signer) else []
+        else:
+            signers = list(
+                dict.fromkeys(s.signer for s in rrset.sigs if owner.is_subdomain(s.signer))
+            )
+        if not signers:
+            entry = yield from self._zone_of(rrset.name, rrset.rrtype)
+            if entry.status is not Status.SECURE:
+                return Link(entry.status, entry.reason, rrset.ttl)
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"no RRSIG of {reasons.rrset_label(rrset.name, rrset.rrtype)} is by a zone "
+                    "above it",
+                    rrset.name,
+                    rrset.rrtype,
+                ),
+                0,
+            )
+        last: Link | None = None
+        for signer in signers:
+            known = self._known_keys(signer)
+            entry = known if known is not None else (yield from self._keys_for(signer))
+            if entry.status is not _SECURE:
+                last = Link(entry.status, entry.reason, rrset.ttl)
+                if entry.status is _INSECURE:
+                    return last
+                continue
+            if entry.zone != signer:
+                last = Link(
+                    Status.BOGUS,
+                    reasons.bogus(
+                        EDE.DNSKEY_MISSING,
+                        f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
+                        f"{signer.to_text()}, which is not a signed zone below "
+                        f"{entry.zone.to_text()} (no DS for it)",
+                        rrset.name,
+                        rrset.rrtype,
+                    ),
+                    0,
+                )
+                continue
+            check = check_rrset(
+                rrset,
+                entry.zone,
+                entry.keys,
+                self.now,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
+            if not check.ok:
+                last = Link(_BOGUS, check.reason, 0)
+                continue
+            assert check.sig is not None
+            ttl = min(rrset.ttl, check.sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
+            if check.sig.labels < owner.label_count():
+                proof = self._wildcard_proof(rrset.name, check.sig.labels, entry, response)
+                if not proof.ok:
+                    return Link(
+                        Status.BOGUS,
+                        reasons.bogus(EDE.NSEC_MISSING, proof.text, rrset.name, rrset.rrtype),
+                        0,
+                    )
+                if proof.insecure:
+                    return Link(
+                        Status.INSECURE,
+                        reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
+                        ttl,
+                    )
+            return Link(_SECURE, None, ttl)
+        assert last is not None
+        return last
+
+
+__all__ = ["AnswerCheck"]

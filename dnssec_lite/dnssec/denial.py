@@ -1,0 +1,271 @@
+"""Denial of existence: validating NXDOMAIN and NODATA answers.
+
+The zone that signed the denial is found from the authority section, its
+keys come from the trust walk, and its NSEC or NSEC3 records must prove the
+name or type absent (or, for a wildcard answer, that no closer name
+exists).  A denial that fails may still show that the name lies below an
+unsigned delegation, which makes the answer INSECURE rather than BOGUS.
+
+:class:`DenialCheck` is the part of the validation job that does this; the
+job inherits it (through ``answer.AnswerCheck``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import NamedTuple
+
+from ..wire.message import Message
+from ..wire.name import Name
+from ..wire.types import EDE, Rcode, RRType
+from . import nsec as nsec_proofs
+from . import nsec3 as nsec3_proofs
+from . import reasons
+from .fetch import Fetch
+from .keycache import KeyEntry
+from .sections import neg_ttl, negative_signer
+from .status import ChainLink, Reason, Status
+from .trustwalk import TrustWalk
+
+
+class Link(NamedTuple):
+    """The outcome of one link of an answer (a named tuple: built per RRset)."""
+
+    status: Status
+    reason: Reason | None
+    ttl: int
+
+
+class DenialCheck(TrustWalk):
+    """Checking NSEC/NSEC3 denials with the keys the walk finds."""
+
+    # An empty non-terminal proven under an NXDOMAIN: the rcode to answer.
+    _rcode: int | None
+
+    def _wildcard_proof(
+        self, name: Name, labels: int, entry: KeyEntry, response: Message
+    ) -> nsec_proofs.Proof:
+        nsecs, nsec3s, problem = self._validated_proofs(response, entry)
+        if problem is not None:
+            return nsec_proofs.Proof(False, "failed", problem.text)
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, entry.zone)
+            return nsec_proofs.prove_wildcard_answer(records, name, entry.zone)
+        if nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            if ns3.iterations > self.limits.max_nsec3_iterations:
+                return nsec_proofs.Proof(
+                    True,
+                    "iterations",
+                    reasons.nsec3_iterations(
+                        entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
+                    ).text,
+                    insecure=True,
+                )
+            try:
+                return nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
+            except nsec3_proofs.LimitExceeded:
+                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations")
+        return nsec_proofs.Proof(
+            False,
+            "failed",
+            f"{name.to_text()} was synthesised from a "
+            "wildcard but no NSEC/NSEC3 proves the name does not exist",
+        )
+
+    # -- negative answers ------------------------------------------------------------
+    def _validate_negative(
+        self, name: Name, qtype: int, nxdomain: bool, response: Message
+    ) -> Generator[list[Fetch], None, Link]:
+        signer = negative_signer(response, name)
+        if signer is not None:
+            anchors = self.validator.anchors
+            holder = name.parent() if qtype == RRType.DS and not name.is_root() else name
+            anchor = anchors.closest(holder)
+            if (
+                anchor is not None
+                and anchor.zone.is_strict_subdomain(signer)
+                and anchors.closest(signer) is not None
+            ):
+                # The signer is in an island of trust, but the name lies
+                # under a closer trust anchor below it: the name's zone is at
+                # or below that anchor, and a denial signed above it (an
+                # opt-out span, an unsigned delegation) proves nothing about
+                # the name.  The name's own zone must deny it.
+                signer = None
+        if signer is None:
+            entry = yield from self._zone_of(name, qtype)
+            if entry.status is not Status.SECURE:
+                return Link(entry.status, entry.reason, neg_ttl(response))
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.NSEC_MISSING
+                    if any(r.sigs for r in response.authority)
+                    else EDE.RRSIGS_MISSING,
+                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+                    f"{reasons.rrset_label(name, qtype)} comes without signed NSEC/NSEC3 "
+                    f"records although {entry.zone.to_text()} is signed",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        entry = yield from self._keys_for(signer)
+        if entry.status is not Status.SECURE:
+            return Link(entry.status, entry.reason, neg_ttl(response))
+        if entry.zone != signer:
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"denial for {name.to_text()} is signed by "
+                    f"{signer.to_text()}, which is not a signed zone",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        if qtype == RRType.DS and signer == name and not name.is_root():
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"denial of DS for {name.to_text()} comes from the child zone itself",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        soa = response.find(response.authority, signer, RRType.SOA)
+        ttl = neg_ttl(response)
+        if soa is not None and soa.sigs:
+            check = self._check(soa, entry)
+            if not check.ok:
+                return Link(Status.BOGUS, check.reason, 0)
+            ttl = min(ttl, check.expires_in)
+        nsecs, nsec3s, problem = self._validated_proofs(response, entry)
+        if problem is not None:
+            return Link(Status.BOGUS, problem, 0)
+        proof: nsec_proofs.Proof
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, entry.zone)
+            if nxdomain:
+                proof = nsec_proofs.prove_nxdomain(records, name, entry.zone)
+            else:
+                proof = nsec_proofs.prove_nodata(records, name, qtype, entry.zone)
+        elif nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            if not ns3:
+                if ns3.unknown_hash:
+                    return Link(
+                        Status.INSECURE,
+                        reasons.bogus(
+                            EDE.OTHER,
+                            f"NSEC3 of {entry.zone.to_text()} uses an unknown hash algorithm",
+                            name,
+                            qtype,
+                        ),
+                        ttl,
+                    )
+                return Link(
+                    Status.BOGUS,
+                    reasons.bogus(
+                        EDE.NSEC_MISSING, f"no usable NSEC3 of {entry.zone.to_text()}", name, qtype
+                    ),
+                    0,
+                )
+            if ns3.iterations > self.limits.max_nsec3_iterations:
+                return Link(
+                    Status.INSECURE,
+                    reasons.nsec3_iterations(
+                        entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
+                    ),
+                    ttl,
+                )
+            try:
+                if nxdomain:
+                    proof = nsec3_proofs.prove_nxdomain(ns3, name)
+                else:
+                    proof = nsec3_proofs.prove_nodata(ns3, name, qtype)
+            except nsec3_proofs.LimitExceeded:
+                return Link(
+                    Status.BOGUS,
+                    reasons.limit_hit(
+                        "too many NSEC3 hash computations",
+                        self.limits.max_nsec3_hashes,
+                        name,
+                        qtype,
+                    ),
+                    0,
+                )
+        else:
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.NSEC_MISSING,
+                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+                    f"{reasons.rrset_label(name, qtype)} has no NSEC or NSEC3 proof",
+                    name,
+                    qtype,
+                ),
+                0,
+            )
+        if not proof.ok and nsecs:
+            # The denial may come from the parent side of an unsigned
+            # delegation at or above the name: that proves insecurity.
+            for owner, rd in nsec_proofs.nsec_records(nsecs, entry.zone):
+                if (
+                    name.is_subdomain(owner)
+                    and owner != entry.zone
+                    and RRType.NS in rd.types
+                    and RRType.DS not in rd.types
+                    and RRType.SOA not in rd.types
+                    and qtype != RRType.DS
+                ):
+                    reason = reasons.insecure_delegation(
+                        owner, f"NSEC at {owner.to_text()} shows NS without DS"
+                    )
+                    return Link(Status.INSECURE, reason, neg_ttl(response))
+        if not proof.ok and nsec3s and qtype != RRType.DS:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
+            try:
+                for depth in range(len(name), len(entry.zone), -1):
+                    cut = name.suffix(depth)
+                    rd3 = ns3.match(cut) if ns3 else None
+                    if (
+                        rd3 is not None
+                        and RRType.NS in rd3.types
+                        and RRType.DS not in rd3.types
+                        and RRType.SOA not in rd3.types
+                    ):
+                        reason = reasons.insecure_delegation(
+                            cut, f"NSEC3 for {cut.to_text()} shows NS without DS"
+                        )
+                        return Link(Status.INSECURE, reason, neg_ttl(response))
+            except nsec3_proofs.LimitExceeded:
+                pass
+        if not proof.ok:
+            if len(name) > len(entry.zone) + 1 or (qtype != RRType.DS and name != entry.zone):
+                # The name may lie below an unsigned delegation inside the
+                # signer's zone (the denial then comes from the parent side).
+                below = yield from self._zone_of(name)
+                if below.status is Status.INSECURE:
+                    return Link(Status.INSECURE, below.reason, neg_ttl(response))
+            return Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
+        self._note_proof(entry.zone, proof.text)
+        if nxdomain and proof.kind == "ent-nodata":
+            # The name exists (an empty non-terminal): the right answer is
+            # NOERROR/NODATA, whatever rcode the server sent.
+            self._rcode = Rcode.NOERROR
+        if proof.insecure:
+            return Link(Status.INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
+        return Link(Status.SECURE, None, ttl)
+
+    def _note_proof(self, zone: Name, text: str) -> None:
+        link = self._chain.get(zone)
+        if link is not None and link.proof is None:
+            self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+
+
+__all__ = ["DenialCheck", "Link"]
