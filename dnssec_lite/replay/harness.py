@@ -400,7 +400,9 @@ def _make_fetcher(
     if not roots and not config.forward_zones:
         # No stub address: the resolver starts from its built-in root hints.
         roots = _root_hints()
-    engine = IterativeEngine(transport, roots, signed_zones=signed)
+    engine = IterativeEngine(
+        transport, roots, signed_zones=signed, qname_minimisation=config.qname_minimisation
+    )
     cache: dict[tuple[Name, int], Message] = {}
     for zone_name, addrs in stubs:
         engine.add_stub(zone_name, addrs)

@@ -31,6 +31,8 @@ What the engine does:
   parent has no answer of its own;
 * keeps per-engine caches: zone cut -> name servers and addresses
   (delegation cache), and zone cut -> DS/denial from referrals;
+* optionally minimises query names (RFC 9156, "relaxed" like Unbound's
+  default): see :class:`IterativeEngine`;
 * records which server answered each lookup (:meth:`IterativeEngine.take_sources`)
   and can be told to avoid servers for a zone (:meth:`IterativeEngine.exclude`):
   :func:`validate_with_restarts` uses both to retry a validation that came out
@@ -70,7 +72,9 @@ from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
 
 __all__ = [
     "MAX_CHAIN",
+    "MAX_MINIMISE_COUNT",
     "MAX_RESTARTS",
+    "MINIMISE_ONE_LAB",
     "IterativeEngine",
     "QueryTransport",
     "Server",
@@ -89,6 +93,11 @@ Source = tuple[Name, Server]
 MAX_CHAIN = 12
 #: Nesting of name-server address resolutions (glueless delegations).
 MAX_NS_DEPTH = 4
+#: Minimised queries of one question at most (RFC 9156 section 2.3).
+MAX_MINIMISE_COUNT = 10
+#: Minimised steps that add exactly one label before labels are grouped
+#: (RFC 9156 section 2.3).
+MINIMISE_ONE_LAB = 4
 #: Validations re-run after a bogus result with the servers that supplied the
 #: bogus data left out (Unbound's ``val-max-restart`` default).
 MAX_RESTARTS = 5
@@ -181,6 +190,25 @@ class IterativeEngine:
     Referrals are judged the same way, from a zone in ``signed_zones`` or
     whose DS was seen *signed*: a referral whose DS RRset has no RRSIG, or
     without a DS and without a signed NSEC/NSEC3 denial, is DNSSEC-lame.
+
+    ``qname_minimisation`` (RFC 9156, relaxed mode as in Unbound's default)
+    makes the engine ask each zone's servers about the next label of the name
+    only, with qtype A (RFC 9156 section 2.1: NS queries stand out and some
+    servers answer them badly; Unbound also uses A), until it reaches the
+    name itself (for DS: its parent, whose servers get the DS query).  A
+    referral moves on to the child zone; NOERROR at the shorter name (data,
+    NODATA for an empty non-terminal, even a CNAME) adds the next label; a
+    DNAME there (also one seen in an earlier answer) is used for the whole
+    name (RFC 9156 section 3, 6b); NXDOMAIN without an answer ends the
+    resolution: nothing exists below a name that does not exist (RFC 8020),
+    and the response is returned (the validator checks its denial for the
+    full name).  Relaxed: when no server gives a usable response to a
+    minimised query (errors, timeouts, lame), the full name is asked instead.
+    The first :data:`MINIMISE_ONE_LAB` steps add one label each, the rest are
+    spread so that one question takes at most :data:`MAX_MINIMISE_COUNT`
+    minimised queries.  A CNAME question keeps its qtype hidden too: the full
+    name is asked with qtype A, whose answer holds the CNAME if there is one
+    (then it is the answer); otherwise the CNAME query follows.
     """
 
     def __init__(
@@ -193,8 +221,10 @@ class IterativeEngine:
         timeout: float = 30.0,
         prime: bool = True,
         signed_zones: Sequence[Name] = (),
+        qname_minimisation: bool = False,
     ) -> None:
         self.transport = transport
+        self.qname_minimisation = qname_minimisation
         self.max_referrals = max_referrals
         self.max_queries = max_queries
         self.timeout = timeout
@@ -213,6 +243,11 @@ class IterativeEngine:
         self._sources: list[Source] = []
         self._last: Source | None = None
         self._dnssec_lame_seen: set[Source] = set()
+        #: DNAME RRsets seen in answers, by owner (for minimised lookups).
+        self._dnames: dict[Name, tuple[RRset, Source | None]] = {}
+        #: Zones whose servers gave no usable answer to a minimised query:
+        #: not sent minimised queries again (relaxed mode).
+        self._minimise_failed: set[Name] = set()
 
     # -- public -------------------------------------------------------------
     def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
@@ -339,18 +374,80 @@ class IterativeEngine:
             zone = self._closest_cut(qname.parent())
         else:
             zone = self._closest_cut(qname)
+        # Minimisation state: labels of the longest name known to exist (the
+        # zone cut at least) and minimised queries sent.  A DS question
+        # starts at the parent's cut, so it is never minimised past the
+        # parent (RFC 9156 section 3, 1a).
+        minimise = self.qname_minimisation
+        known = len(zone.labels)
+        steps = 0
+        hidden: Message | None = None
+        hidden_source: Source | None = None
         try:
-            for _ in range(self.max_referrals + 1):
-                budget.referral()
-                resp, kind, child = self._ask_zone(zone, qname, qtype, budget, depth)
+            while True:
+                ask_name, ask_type = qname, qtype
+                if minimise:
+                    step = self._minimised(qname, qtype, zone, known, steps)
+                    if isinstance(step, Message):
+                        return step
+                    if step is None or zone in self._minimise_failed:
+                        minimise = False
+                    else:
+                        ask_name, ask_type = step
+                if (ask_name, ask_type) == (qname, qtype):
+                    budget.referral()
+                    try:
+                        resp, kind, child = self._ask_zone(zone, qname, qtype, budget, depth)
+                    except _Failure:
+                        if hidden is None:
+                            raise
+                        # The CNAME came with another rcode (the target's)
+                        # and the CNAME question has no answer of its own.
+                        self._last = hidden_source
+                        return hidden.replace(rcode=Rcode.NOERROR, authority=())
+                else:
+                    steps += 1
+                    # A minimised query goes to the servers whose addresses
+                    # are known (no name-server lookups for it): when they
+                    # all fail, the full question follows.
+                    probe_depth = MAX_NS_DEPTH if self._cuts[zone].addresses else depth
+                    try:
+                        resp, kind, child = self._ask_zone(
+                            zone, ask_name, ask_type, budget, probe_depth
+                        )
+                    except _LimitHit:
+                        raise
+                    except _Failure as exc:
+                        # Relaxed mode: a minimised query nobody answers
+                        # usably gives way to the full question.
+                        log.debug("minimised %s failed (%s): asking the full name", ask_name, exc)
+                        self._minimise_failed.add(zone)
+                        minimise = False
+                        continue
+                    if kind == _ANSWER:
+                        self._note_dnames(resp)
+                        done = self._minimised_answer(resp, qname, qtype, ask_name)
+                        if done is not None:
+                            return done
+                        if ask_name == qname:
+                            # Hidden CNAME qtype: ask it now.  A CNAME that
+                            # came under another rcode (relaxed: ask again)
+                            # stands if the CNAME question gets no answer.
+                            minimise = False
+                            if resp.find(resp.answer, qname, RRType.CNAME) is not None:
+                                hidden, hidden_source = resp, self._last
+                        known = len(ask_name.labels)
+                        continue
+                    budget.referral()
                 if kind == _ANSWER:
+                    self._note_dnames(resp)
                     return resp
                 assert child is not None
                 self._learn_referral(resp, child, self._last)
                 if is_ds and child == qname:
                     return self._ds_from_referral(qname)
                 zone = child
-            raise _Failure("referral limit reached")
+                known = max(known, len(child.labels))
         except _Failure:
             if is_ds and self._usable_referral(qname) is not None:
                 return self._ds_from_referral(qname)
@@ -360,6 +457,70 @@ class IterativeEngine:
                 self._last = seen[1]
                 return _response(qname, qtype, Rcode.NOERROR, [], [seen[0]])
             raise
+
+    # -- QNAME minimisation (RFC 9156) --------------------------------------
+    def _minimised(
+        self, qname: Name, qtype: int, zone: Name, known: int, steps: int
+    ) -> tuple[Name, int] | Message | None:
+        """The next minimised question to ask ``zone``'s servers (the full
+        question when the name is reached), a response built from a DNAME
+        seen earlier above the name, or None: stop minimising (limit)."""
+        if steps >= MAX_MINIMISE_COUNT:
+            return None
+        total = len(qname.labels)
+        if steps < MINIMISE_ONE_LAB:
+            nxt = known + 1
+        else:
+            left = MAX_MINIMISE_COUNT - steps
+            nxt = known + -(-(total - known) // left)
+        nxt = min(nxt, total)
+        if qtype != RRType.DS:
+            for count in range(len(zone.labels), nxt + 1):
+                owner = qname.suffix(count)
+                seen = self._dnames.get(owner)
+                if owner == qname or seen is None:
+                    continue
+                if seen[1] is not None and seen[1] in self._excluded:
+                    continue
+                cname = _synthesize(seen[0], qname)
+                if cname is not None:
+                    log.debug("%s: below the DNAME %s seen earlier", qname, owner)
+                    self._last = seen[1]
+                    return _response(qname, qtype, Rcode.NOERROR, [seen[0], cname], [])
+        if nxt < total:
+            return qname.suffix(nxt), RRType.A
+        if qtype == RRType.CNAME:
+            return qname, RRType.A  # the A answer holds the CNAME, if any
+        return qname, qtype
+
+    def _minimised_answer(
+        self, resp: Message, qname: Name, qtype: int, asked: Name
+    ) -> Message | None:
+        """The response to return for (``qname``, ``qtype``) after the
+        answer ``resp`` to a minimised query about ``asked`` (None: go on)."""
+        if resp.rcode == Rcode.NXDOMAIN and not resp.answer:
+            # Nothing exists below a name that does not exist (RFC 8020).
+            log.debug("minimised %s: NXDOMAIN, so %s does not exist", asked, qname)
+            return resp
+        if asked == qname:
+            # The hidden CNAME question: the A answer holds the CNAME.
+            if resp.find(resp.answer, qname, RRType.CNAME) or find_dname(resp, qname):
+                return resp if resp.rcode == Rcode.NOERROR else None
+            return None
+        dname = find_dname(resp, asked)
+        if dname is not None:
+            cname = _synthesize(dname, qname)
+            if cname is not None:
+                # RFC 9156 section 3 (6b): as if the DNAME came for the name.
+                return _response(qname, qtype, Rcode.NOERROR, [dname, cname], [])
+        return None
+
+    def _note_dnames(self, resp: Message) -> None:
+        for rrset in resp.answer:
+            if rrset.rrtype == RRType.DNAME:
+                old = self._dnames.get(rrset.name)
+                if old is None or rrset.sigs or not old[0].sigs:
+                    self._dnames[rrset.name] = (rrset, self._last)
 
     def _remember_denials(self, resp: Message) -> None:
         for rrset in resp.authority:
@@ -801,6 +962,9 @@ def _walk_answer(
             if match is not None and (
                 qtype in _WITH_CNAME or not cname_first(resp.answer, cur, match)
             ):
+                dname = find_dname(resp, cur) if qtype == RRType.CNAME else None
+                if dname is not None and not any(r is dname for r in out):
+                    out.append(dname)  # the CNAME asked for is synthesised
                 out.append(match)
                 return out, None
             # RFC 2181 10.1: no other data beside a CNAME.  When a server

@@ -719,3 +719,127 @@ def test_denial_records_of_an_earlier_link_are_kept() -> None:
     assert [(r.name.to_text(), r.rrtype) for r in result.authority] == [
         ("other.example.com.", RRType.NSEC)
     ]
+
+
+# -- QNAME minimisation (RFC 9156) ---------------------------------------------
+
+
+def asked_of(
+    transport: FakeTransport, server: str, about: str | None = None
+) -> list[tuple[str, int]]:
+    """Questions sent to ``server`` (only names at or above ``about``)."""
+    return [
+        (name, rrtype)
+        for ip, name, rrtype, _ in transport.log
+        if ip == server and (about is None or n(about).is_subdomain(n(name)))
+    ]
+
+
+def test_qname_minimisation_is_off_by_default() -> None:
+    transport = make_world()
+    IterativeEngine(transport, [ROOT_IP], prime=False).lookup(n("www.example.com."), RRType.A)
+    assert asked_of(transport, ROOT_IP) == [("www.example.com.", RRType.A)]
+
+
+def test_qname_minimisation_asks_one_label_more_of_each_zone() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n("www.example.com."), RRType.A)
+    assert answer_of(result, RRType.A).name == n("www.example.com.")
+    assert asked_of(transport, ROOT_IP) == [("com.", RRType.A)]
+    assert asked_of(transport, "192.0.2.1") == [("example.com.", RRType.A)]
+    assert asked_of(transport, "192.0.2.10", "www.example.com.") == [("www.example.com.", RRType.A)]
+
+
+def test_qname_minimisation_walks_through_an_empty_non_terminal() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone(
+        "example.com.", EXAMPLE_ZONE + "x.y.example.com. IN A 10.0.0.9\n"
+    )
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n("x.y.example.com."), RRType.A)
+    assert answer_of(result, RRType.A).name == n("x.y.example.com.")
+    assert asked_of(transport, "192.0.2.10", "x.y.example.com.") == [
+        ("y.example.com.", RRType.A),
+        ("x.y.example.com.", RRType.A),
+    ]
+
+
+def test_qname_minimisation_nxdomain_above_the_name_ends_the_lookup() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n("a.nope.example.com."), RRType.A)
+    assert isinstance(result, Message)
+    assert result.rcode == Rcode.NXDOMAIN
+    assert result.question[0] == Question(n("a.nope.example.com."), RRType.A)
+    assert asked_of(transport, "192.0.2.10") == [("nope.example.com.", RRType.A)]
+
+
+def test_qname_minimisation_relaxed_falls_back_to_the_full_name() -> None:
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone(
+        "example.com.", EXAMPLE_ZONE + "x.y.example.com. IN A 10.0.0.9\n"
+    )
+    plain = transport.query
+
+    def query(server: Server, message: Message, *, tcp: bool = False) -> Message:
+        if message.question[0].name == n("y.example.com."):
+            transport.log.append((server[0], "y.example.com.", RRType.A, tcp))
+            raise QueryTimeout(server[0], "drops minimised queries")
+        return plain(server, message, tcp=tcp)
+
+    transport.query = query  # type: ignore[method-assign]
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n("x.y.example.com."), RRType.A)
+    assert answer_of(result, RRType.A).name == n("x.y.example.com.")
+    assert asked_of(transport, "192.0.2.10", "x.y.example.com.")[-1] == (
+        "x.y.example.com.",
+        RRType.A,
+    )
+
+
+def test_qname_minimisation_ds_is_not_minimised_past_the_parent() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    engine.lookup(n("example.com."), RRType.DS)
+    assert asked_of(transport, ROOT_IP) == [("com.", RRType.A)]
+    assert asked_of(transport, "192.0.2.1", "example.com.") == [("example.com.", RRType.DS)]
+    assert asked_of(transport, "192.0.2.10", "example.com.") == []
+
+
+def test_qname_minimisation_hides_the_cname_qtype() -> None:
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n("alias.example.com."), RRType.CNAME)
+    assert answer_of(result, RRType.CNAME).name == n("alias.example.com.")
+    assert asked_of(transport, "192.0.2.10", "alias.example.com.") == [
+        ("alias.example.com.", RRType.A)
+    ]
+
+
+def test_qname_minimisation_limits_the_number_of_steps() -> None:
+    labels = ".".join(f"l{i}" for i in range(12))
+    deep = f"{labels}.example.com."
+    transport = make_world()
+    transport.servers["192.0.2.10"] = Zone("example.com.", EXAMPLE_ZONE + f"{deep} IN A 10.0.0.7\n")
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False, qname_minimisation=True)
+    result = engine.lookup(n(deep), RRType.A)
+    assert answer_of(result, RRType.A).name == n(deep)
+    minimised = [q for _, q, _, _ in transport.log if q != deep and n(deep).is_subdomain(n(q))]
+    assert len(minimised) <= 10
+    sizes = [len(n(q).labels) for q in minimised]
+    assert sizes[:4] == [1, 2, 3, 4]  # one label at a time first
+    assert sizes == sorted(sizes)
+
+
+def test_cname_question_under_a_dname_keeps_the_dname() -> None:
+    from dnssec_lite.resolve.iterative import _walk_answer
+
+    rrsets = parse_rrsets(
+        "d.example.com. 300 IN DNAME example.net.\nx.d.example.com. 300 IN CNAME x.example.net.\n",
+        "example.com.",
+    )
+    resp = Message(id=0, flags=FLAG_QR, answer=rrsets)
+    links, nxt = _walk_answer(resp, n("x.d.example.com."), RRType.CNAME, set())
+    assert [r.rrtype for r in links] == [RRType.DNAME, RRType.CNAME]
+    assert nxt is None
