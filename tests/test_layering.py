@@ -218,3 +218,36 @@ def test_layer_checker(source: str, module: str, bad: bool) -> None:
 )
 def test_purity_checker(source: str, bad: bool) -> None:
     assert bool(purity_violations(source, "dnssec_lite.wire.x")) == bad
+
+
+def _import_graph() -> dict[str, set[str]]:
+    known = _own_modules()
+    graph: dict[str, set[str]] = {}
+    for path in _sources():
+        module = _module_name(path)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        targets = set()
+        for _, target in _imports(tree, module, path.name == "__init__.py"):
+            if target not in known and target.rpartition(".")[0] in known:
+                target = target.rpartition(".")[0]
+            if target in known and target != module:
+                targets.add(target)
+        graph[module] = targets
+    return graph
+
+
+def test_the_dnssec_layer_has_no_import_cycles() -> None:
+    """Its modules (the validation job split by job among them) import one way."""
+    graph = {m: t for m, t in _import_graph().items() if m.startswith("dnssec_lite.dnssec.")}
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, " -> ".join((*path, module))
+        if module in done:
+            return
+        for target in graph.get(module, ()):
+            visit(target, (*path, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())
