@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
     q.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
     q.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
+    q.add_argument(
+        "--qname-min",
+        action="store_true",
+        help="QNAME minimisation, RFC 9156 (with --recursive)",
+    )
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--trace", action="store_true", help="show the chain and every query")
     q.add_argument("--timeout", type=float, default=2.0, metavar="S", help="per-try timeout")
@@ -177,6 +182,8 @@ def cmd_query(args: argparse.Namespace) -> int:
         raise UsageError("--timeout must be positive")
     if args.root_hints and not args.recursive:
         raise UsageError("--root-hints needs --recursive")
+    if args.qname_min and not args.recursive:
+        raise UsageError("--qname-min needs --recursive")
     anchors = None
     if args.anchors:
         try:
@@ -190,6 +197,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             mode="iterative" if args.recursive else "stub",
             timeout=args.timeout,
             root_hints=args.root_hints,
+            qname_minimisation=args.qname_min,
         )
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None

@@ -127,6 +127,7 @@ def test_every_upstream_strips_exit_2(
         ["query", "example.org", "--timeout", "0"],
         ["query", "example.org", "--anchors", "/nonexistent/anchors"],
         ["query", "example.org", "--root-hints", "x"],
+        ["query", "example.org", "--qname-min"],
         ["frobnicate"],
         [],
     ],

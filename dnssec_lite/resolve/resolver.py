@@ -86,10 +86,14 @@ class _Base:
         cache_size: int = 4096,
         clock: Callable[[], float] | None = None,
         resolv_conf: str | None = None,
+        qname_minimisation: bool = False,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
+        if qname_minimisation and mode != "iterative":
+            raise ValueError("qname_minimisation applies to mode='iterative' only")
         self.mode = mode
+        self.qname_minimisation = qname_minimisation
         self.anchors = anchors if anchors is not None else default_anchors()
         self.limits = limits
         self.policy = policy
@@ -265,6 +269,7 @@ def _iterative_once(
         _PerThread(),
         [s.address for s in roots],
         signed_zones=list(base.anchors.anchors),
+        qname_minimisation=base.qname_minimisation,
     )
     try:
         with ThreadPoolExecutor(MAX_PARALLEL_FETCHES, "dnssec-lite-iter") as pool:
