@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .errors import (
     AnchorError,
+    ConfigError,
     DaneError,
     DnssecLiteError,
     QueryTimeout,
@@ -25,6 +26,7 @@ __all__ = [
     "ROOT",
     "Algorithm",
     "AnchorError",
+    "ConfigError",
     "DaneError",
     "DigestType",
     "DnssecLiteError",

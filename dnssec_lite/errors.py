@@ -69,6 +69,19 @@ class AnchorError(DnssecLiteError):
         super().__init__(f"{path}: {what}")
 
 
+class ConfigError(DnssecLiteError, ValueError):
+    """A configuration file (root hints, ...) is missing, unreadable or holds
+    nothing usable; names the file (and the line, for a malformed one).  A
+    :class:`ValueError` too, like the other bad constructor arguments."""
+
+    def __init__(self, path: str, what: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.what = what
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {what}")
+
+
 class DaneError(DnssecLiteError):
     """A DANE check could not be carried out (bad TLSA data, SMTP failure)."""
 

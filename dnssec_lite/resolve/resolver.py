@@ -29,7 +29,7 @@ from ..dnssec.chain import FetchFailed, KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
 from ..dnssec.status import Answer, Reason, Status
 from ..dnssec.trust import TrustAnchors
-from ..errors import TransportError
+from ..errors import ConfigError, TextFormatError, TransportError
 from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
@@ -53,13 +53,21 @@ DEMOTE_SECONDS = 30.0
 
 
 def parse_root_hints(text: str, source: str = "<root hints>") -> list[Server]:
-    """Addresses of the root servers from a hints file (``named.root`` format)."""
+    """Addresses of the root servers from a hints file (``named.root`` format).
+
+    Raises :class:`ConfigError` (naming ``source``, and the line for a
+    malformed record) if the text holds no usable root server address.
+    """
     servers: list[Server] = []
-    for rr in parse_zone(text, source=source):
+    try:
+        rrs = parse_zone(text, source=source)
+    except TextFormatError as exc:
+        raise ConfigError(source, f"bad root hints line: {exc.what}", exc.line) from None
+    for rr in rrs:
         if isinstance(rr.rdata, A | AAAA):
             servers.append(Server(rr.rdata.to_text()))
     if not servers:
-        raise ValueError(f"{source}: no A or AAAA records of root servers")
+        raise ConfigError(source, "no A or AAAA records of root servers")
     return servers
 
 
@@ -123,8 +131,17 @@ class _Base:
         if hints is None:
             return parse_root_hints(read_package_file(ROOT_HINTS_FILE), ROOT_HINTS_FILE)
         if isinstance(hints, str):
-            with open(hints, encoding="utf-8") as f:
-                return parse_root_hints(f.read(), hints)
+            try:
+                with open(hints, "rb") as f:
+                    data = f.read()
+            except OSError as exc:
+                raise ConfigError(hints, f"cannot read root hints: {exc.strerror or exc}") from None
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = data[: exc.start].count(b"\n") + 1
+                raise ConfigError(hints, "root hints file is not UTF-8 text", line) from None
+            return parse_root_hints(text, hints)
         return [h if isinstance(h, Server) else parse_server(h) for h in hints]
 
     def now(self) -> int:
