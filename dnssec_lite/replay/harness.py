@@ -21,6 +21,7 @@ AUTHORITY/ADDITIONAL contents are resolver-specific and not compared.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import re
@@ -39,7 +40,7 @@ from ..dnssec.chain import FetchFailed, Validator
 from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
-from ..errors import DnssecLiteError, QueryTimeout, TransportError
+from ..errors import DnssecLiteError, QueryTimeout, ReplayError, TextFormatError, TransportError
 from ..resolve.iterative import IterativeEngine, Server, validate_with_restarts
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
@@ -150,11 +151,22 @@ def _origin(entry: Entry) -> Name | None:
     return Name.from_text(entry.origin) if entry.origin else None
 
 
-def _records(lines: Sequence[RRLine], parser: ZoneParser) -> list[RR]:
+def _records(lines: Sequence[RRLine], parser: ZoneParser, source: str) -> list[RR]:
     out: list[RR] = []
     for line in lines:
-        out.extend(parser.records(line.text))
+        with _at(source, line):
+            out.extend(parser.records(line.text))
     return out
+
+
+@contextlib.contextmanager
+def _at(source: str, line: RRLine) -> Iterator[None]:
+    """Report bad record text at its line of the scenario file (the parser
+    sees one record at a time, so its own line numbers are always 1)."""
+    try:
+        yield
+    except TextFormatError as exc:
+        raise ReplayError(source, line.line, exc.what) from None
 
 
 def _attach_stray_sigs(sections: list[list[RRset]]) -> list[list[RRset]]:
@@ -204,9 +216,12 @@ def build_message(entry: Entry, source: str = "<entry>") -> Message:
         return Message.from_wire(entry.raw_hex)
     origin = _origin(entry)
     parser = ZoneParser(origin, entry.default_ttl, source, strict=False)
-    question = [parse_question(line.text, origin) for line in entry.sections["QUESTION"]]
+    question: list[Question] = []
+    for line in entry.sections["QUESTION"]:
+        with _at(source, line):
+            question.append(parse_question(line.text, origin))
     sections = [
-        group_rrs(_records(entry.sections[name], parser))
+        group_rrs(_records(entry.sections[name], parser, source))
         for name in ("ANSWER", "AUTHORITY", "ADDITIONAL")
     ]
     answer, authority, additional = _attach_stray_sigs(sections)

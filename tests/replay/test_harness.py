@@ -301,3 +301,23 @@ def test_forwarder_alias_with_denial_records_is_still_followed() -> None:
     )
     assert _chase(done, Name.from_text("c.example."), RRType.A, resolve) is not None
     assert asked == ["b.sub.example."]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "what"),
+    [
+        ("www.example.net. IN A 10.0.0.1", "www.example.net. IN A 10.0.1", "A rdata"),
+        (
+            "www.example.net. IN A\nSECTION ANSWER",
+            "www.example.net. IN FOO\nSECTION ANSWER",
+            "bad question field 'FOO'",
+        ),
+    ],
+)
+def test_bad_record_text_names_its_line_of_the_file(old: str, new: str, what: str) -> None:
+    assert old in UNSIGNED
+    text = UNSIGNED.replace(old, new, 1)
+    line = text[: text.index(new)].count("\n") + 1 + new[: new.index("IN")].count("\n")
+    result = run_scenario(parse_text(text, "hand.rpl"))
+    assert result.outcome == "FAIL"
+    assert result.reason.startswith(f"error: hand.rpl:{line}: ") and what in result.reason
