@@ -1,6 +1,19 @@
-"""dnssec_lite: a pure-Python DNSSEC-validating stub resolver with DANE for mail."""
+"""dnssec_lite: a pure-Python DNSSEC-validating stub resolver with DANE for mail.
+
+The main types are re-exported here: the resolvers (:class:`Resolver`,
+:class:`AsyncResolver`), what they return (:class:`Answer`, :class:`Status`,
+:class:`Reason`, :class:`ChainLink`), trust anchors (:class:`TrustAnchors`,
+:func:`load_anchors`), the sans-I/O :class:`Validator`, the wire types and
+the exception tree.
+
+The validator and resolver names are imported on first use (PEP 562), so
+that ``import dnssec_lite`` stays as cheap as the wire codec it loads.
+"""
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
 
 from .errors import (
     AnchorError,
@@ -18,18 +31,69 @@ from .wire.name import ROOT, Name
 from .wire.rrset import RR, RRset
 from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRType
 
+if TYPE_CHECKING:
+    from .anchors.formats import default_anchors, load_anchors
+    from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
+    from .dnssec.chain import KeyCache, Validator
+    from .dnssec.limits import DEFAULT_LIMITS, Limits
+    from .dnssec.status import Answer, ChainLink, Reason, Status
+    from .dnssec.trust import TrustAnchor, TrustAnchors
+    from .resolve.resolver import AsyncResolver, Resolver
+
 __version__ = "0.1.0"
 
+#: Re-exported names loaded on first access: name -> module.
+_LAZY = {
+    "default_anchors": ".anchors.formats",
+    "load_anchors": ".anchors.formats",
+    "DEFAULT_POLICY": ".dnssec.algorithms",
+    "AlgorithmPolicy": ".dnssec.algorithms",
+    "KeyCache": ".dnssec.chain",
+    "Validator": ".dnssec.chain",
+    "DEFAULT_LIMITS": ".dnssec.limits",
+    "Limits": ".dnssec.limits",
+    "Answer": ".dnssec.status",
+    "ChainLink": ".dnssec.status",
+    "Reason": ".dnssec.status",
+    "Status": ".dnssec.status",
+    "TrustAnchor": ".dnssec.trust",
+    "TrustAnchors": ".dnssec.trust",
+    "AsyncResolver": ".resolve.resolver",
+    "Resolver": ".resolve.resolver",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_POLICY",
     "EDE",
     "RR",
     "ROOT",
     "Algorithm",
+    "AlgorithmPolicy",
     "AnchorError",
+    "Answer",
+    "AsyncResolver",
+    "ChainLink",
     "ConfigError",
     "DaneError",
     "DigestType",
     "DnssecLiteError",
+    "KeyCache",
+    "Limits",
     "Message",
     "Name",
     "Opcode",
@@ -39,9 +103,17 @@ __all__ = [
     "RRType",
     "RRset",
     "Rcode",
+    "Reason",
     "ReplayError",
+    "Resolver",
+    "Status",
     "TextFormatError",
     "TransportError",
+    "TrustAnchor",
+    "TrustAnchors",
+    "Validator",
     "WireFormatError",
     "__version__",
+    "default_anchors",
+    "load_anchors",
 ]
