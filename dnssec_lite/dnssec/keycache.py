@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY
-from .status import ChainLink, Reason, Status
+from .status import ChainLink, Reason, Status, slot_setter
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class KeyEntry:
     """What is known about one zone: its validated keys, or why it has none."""
 
@@ -26,6 +26,31 @@ class KeyEntry:
     reason: Reason | None = None
     link: ChainLink | None = None
     ttl: int = 0
+
+    def __init__(
+        self,
+        zone: Name,
+        status: Status,
+        keys: tuple[DNSKEY, ...] = (),
+        reason: Reason | None = None,
+        link: ChainLink | None = None,
+        ttl: int = 0,
+    ) -> None:
+        # Slot setters: see status.slot_setter.
+        _ke_zone(self, zone)
+        _ke_status(self, status)
+        _ke_keys(self, keys)
+        _ke_reason(self, reason)
+        _ke_link(self, link)
+        _ke_ttl(self, ttl)
+
+
+_ke_zone = slot_setter(KeyEntry, "zone")
+_ke_status = slot_setter(KeyEntry, "status")
+_ke_keys = slot_setter(KeyEntry, "keys")
+_ke_reason = slot_setter(KeyEntry, "reason")
+_ke_link = slot_setter(KeyEntry, "link")
+_ke_ttl = slot_setter(KeyEntry, "ttl")
 
 
 class KeyCache:

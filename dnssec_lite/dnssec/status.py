@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 from ..wire.message import Question
 from ..wire.name import Name
@@ -43,6 +44,21 @@ class Status(Enum):
 
 
 _RANK = {Status.SECURE: 0, Status.INSECURE: 1, Status.INDETERMINATE: 2, Status.BOGUS: 3}
+_SECURE = Status.SECURE
+
+
+def slot_setter(cls: type, name: str) -> Any:
+    """The raw setter of slot ``name`` of ``cls``.
+
+    The result types below are frozen, slotted dataclasses built several
+    times per validated zone.  The ``__init__`` dataclasses generates for a
+    frozen class goes through ``object.__setattr__`` for every field; the
+    hand-written ones below store through the slot descriptors directly,
+    which halves construction time.  Attribute assignment from outside
+    still raises ``FrozenInstanceError``, and equality, hashing, ``repr``
+    and ``dataclasses.replace`` are the dataclass ones.
+    """
+    return getattr(cls, name).__set__
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +81,7 @@ class Reason:
         return f"{self.text} (EDE {self.ede}: {EDE.to_text(self.ede).replace('_', ' ').title()})"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class KeyRef:
     """A key or DS record used in the chain: key tag, algorithm and detail
     (DNSKEY flags, or DS digest type)."""
@@ -74,11 +90,21 @@ class KeyRef:
     algorithm: int
     detail: int
 
+    def __init__(self, tag: int, algorithm: int, detail: int) -> None:
+        _kr_tag(self, tag)
+        _kr_algorithm(self, algorithm)
+        _kr_detail(self, detail)
+
     def __str__(self) -> str:
         return f"{self.tag}/{self.algorithm}"
 
 
-@dataclass(frozen=True, slots=True)
+_kr_tag = slot_setter(KeyRef, "tag")
+_kr_algorithm = slot_setter(KeyRef, "algorithm")
+_kr_detail = slot_setter(KeyRef, "detail")
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class ChainLink:
     """One zone on the way from the trust anchor to the data."""
 
@@ -87,6 +113,20 @@ class ChainLink:
     ds: tuple[KeyRef, ...] = ()
     dnskeys: tuple[KeyRef, ...] = ()
     proof: str | None = None
+
+    def __init__(
+        self,
+        zone: Name,
+        status: Status,
+        ds: tuple[KeyRef, ...] = (),
+        dnskeys: tuple[KeyRef, ...] = (),
+        proof: str | None = None,
+    ) -> None:
+        _cl_zone(self, zone)
+        _cl_status(self, status)
+        _cl_ds(self, ds)
+        _cl_dnskeys(self, dnskeys)
+        _cl_proof(self, proof)
 
     def to_text(self) -> str:
         parts = [f"{self.zone.to_text()} {self.status.value}"]
@@ -99,7 +139,14 @@ class ChainLink:
         return "; ".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
+_cl_zone = slot_setter(ChainLink, "zone")
+_cl_status = slot_setter(ChainLink, "status")
+_cl_ds = slot_setter(ChainLink, "ds")
+_cl_dnskeys = slot_setter(ChainLink, "dnskeys")
+_cl_proof = slot_setter(ChainLink, "proof")
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Answer:
     """A validated answer: what was asked, what came back, how sure it is.
 
@@ -120,9 +167,31 @@ class Answer:
     queries: int = 0
     extra: dict[str, object] = field(default_factory=dict, compare=False)
 
-    def __post_init__(self) -> None:
-        if (self.reason is None) != (self.status is Status.SECURE):
+    def __init__(
+        self,
+        question: Question,
+        rcode: int,
+        status: Status,
+        rrsets: tuple[RRset, ...] = (),
+        denial: tuple[RRset, ...] = (),
+        reason: Reason | None = None,
+        chain: tuple[ChainLink, ...] = (),
+        ttl: int = 0,
+        queries: int = 0,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        if (reason is None) != (status is _SECURE):
             raise ValueError("a reason is required exactly when the status is not SECURE")
+        _an_question(self, question)
+        _an_rcode(self, rcode)
+        _an_status(self, status)
+        _an_rrsets(self, rrsets)
+        _an_denial(self, denial)
+        _an_reason(self, reason)
+        _an_chain(self, chain)
+        _an_ttl(self, ttl)
+        _an_queries(self, queries)
+        _an_extra(self, {} if extra is None else extra)
 
     @property
     def secure(self) -> bool:
@@ -143,3 +212,15 @@ class Answer:
         if self.reason is not None:
             line += f": {self.reason}"
         return line
+
+
+_an_question = slot_setter(Answer, "question")
+_an_rcode = slot_setter(Answer, "rcode")
+_an_status = slot_setter(Answer, "status")
+_an_rrsets = slot_setter(Answer, "rrsets")
+_an_denial = slot_setter(Answer, "denial")
+_an_reason = slot_setter(Answer, "reason")
+_an_chain = slot_setter(Answer, "chain")
+_an_ttl = slot_setter(Answer, "ttl")
+_an_queries = slot_setter(Answer, "queries")
+_an_extra = slot_setter(Answer, "extra")
