@@ -30,7 +30,10 @@ What the engine does:
   from the DS records (or the NSEC/NSEC3 denial) seen in referrals when the
   parent has no answer of its own;
 * keeps per-engine caches: zone cut -> name servers and addresses
-  (delegation cache), and zone cut -> DS/denial from referrals;
+  (delegation cache), zone cut -> DS/denial from referrals, and name ->
+  A/AAAA addresses seen in the answer or additional section of a zone's
+  answers when the name is in that zone's bailiwick (used for name servers
+  before asking for their addresses; see :meth:`IterativeEngine.known_addresses`);
 * optionally minimises query names (RFC 9156, "relaxed" like Unbound's
   default): see :class:`IterativeEngine`;
 * records which server answered each lookup (:meth:`IterativeEngine.take_sources`)
@@ -248,6 +251,10 @@ class IterativeEngine:
         #: Zones whose servers gave no usable answer to a minimised query:
         #: not sent minimised queries again (relaxed mode).
         self._minimise_failed: set[Name] = set()
+        #: Addresses of names, learnt from the answers of the name's own
+        #: zone: (name, A or AAAA) -> (rank, addresses); see
+        #: :meth:`_note_addresses`.
+        self._addresses: dict[tuple[Name, int], tuple[int, list[Server]]] = {}
 
     # -- public -------------------------------------------------------------
     def lookup(self, name: Name, rrtype: int) -> Message | FetchFailed:
@@ -313,6 +320,16 @@ class IterativeEngine:
             if zone in self._cuts and zone in self._zone_ns:
                 return self._zone_ns[zone]
         return None
+
+    def known_addresses(self, name: Name) -> list[Server]:
+        """Addresses of ``name`` learnt from the answer or additional section
+        of an answer by the servers of the zone ``name`` is in (empty if none)."""
+        out: list[Server] = []
+        for rrtype in (RRType.A, RRType.AAAA):
+            entry = self._addresses.get((name, rrtype))
+            if entry is not None:
+                out += entry[1]
+        return out
 
     def referral_ds(self, zone: Name) -> RRset | None:
         """The DS RRset seen in a referral to ``zone``, if any."""
@@ -587,6 +604,8 @@ class IterativeEngine:
                 continue
             self._last = (zone, server)
             self._note_zone_ns(zone, resp)
+            if kind == _ANSWER:
+                self._note_addresses(zone, resp)
             return resp, kind, child
         if fallback is not None:
             resp, server, kind, child = fallback
@@ -598,6 +617,8 @@ class IterativeEngine:
             )
             self._last = (zone, server)
             self._note_zone_ns(zone, resp)
+            if kind == _ANSWER:
+                self._note_addresses(zone, resp)
             return resp, kind, child
         raise _Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
 
@@ -607,6 +628,27 @@ class IterativeEngine:
                 old = self._zone_ns.get(zone)
                 if old is None or rrset.sigs or not old.sigs:
                     self._zone_ns[zone] = rrset
+
+    def _note_addresses(self, zone: Name, resp: Message) -> None:
+        """Remember the A/AAAA records of an answer by ``zone``'s servers whose
+        owner is in that zone's bailiwick: inside ``zone`` and not below a
+        zone cut known under it (the server has authority there).  Anything
+        else may be a poisoning attempt and is ignored.  Ranking as in
+        RFC 2181 section 5.4.1: an RRset replaces one of the same or a lower
+        rank (answer section above additional), never one of a higher rank."""
+        for rank, section in ((2, resp.answer), (1, resp.additional)):
+            for rrset in section:
+                if rrset.rrtype not in (RRType.A, RRType.AAAA):
+                    continue
+                owner = rrset.name
+                if not owner.is_subdomain(zone) or self._closest_cut(owner) != zone:
+                    log.debug("address of %s from %s: out of bailiwick, ignored", owner, zone)
+                    continue
+                found = _addresses([rrset])
+                key = (owner, rrset.rrtype)
+                old = self._addresses.get(key)
+                if found and (old is None or rank >= old[0]):
+                    self._addresses[key] = (rank, found)
 
     def _known_signed(self, zone: Name) -> bool:
         """A trust-anchor zone, or one whose DS was seen signed in a referral."""
@@ -657,6 +699,10 @@ class IterativeEngine:
                     cut.addresses.append(address)
 
     def _ns_addresses(self, ns_name: Name, budget: _Budget, depth: int) -> list[Server]:
+        known = self.known_addresses(ns_name)
+        if known:
+            log.debug("address of %s known from its zone's answers", ns_name)
+            return known
         self._resolving.add(ns_name)
         try:
             found: list[Server] = []

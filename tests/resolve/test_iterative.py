@@ -843,3 +843,84 @@ def test_cname_question_under_a_dname_keeps_the_dname() -> None:
     links, nxt = _walk_answer(resp, n("x.d.example.com."), RRType.CNAME, set())
     assert [r.rrtype for r in links] == [RRType.DNAME, RRType.CNAME]
     assert nxt is None
+
+
+# -- addresses from a zone's own answers (RFC 2181 section 5.4.1) --------------
+
+
+class AdditionalZone(Zone):
+    """A zone whose authoritative answers carry extra additional records."""
+
+    def __init__(self, origin: str, text: str, additional: str) -> None:
+        super().__init__(origin, text)
+        self.extra = parse_rrsets(additional, origin)
+
+    def answer(self, query: Message) -> Message:
+        resp = super().answer(query)
+        if not resp.aa:
+            return resp
+        return resp.replace(additional=[*resp.additional, *self.extra])
+
+
+HOSTED_ZONE = """
+hosted.com. IN SOA ns2.example.com. h. 1 2 3 4 5
+hosted.com. IN NS ns2.example.com.
+www.hosted.com. IN A 10.0.0.7
+"""
+
+
+def additional_world(additional: str, example_extra: str = "") -> FakeTransport:
+    transport = make_world()
+    transport.servers["192.0.2.1"] = Zone("com.", COM_ZONE + "hosted.com. IN NS ns2.example.com.\n")
+    transport.servers["192.0.2.10"] = AdditionalZone(
+        "example.com.", EXAMPLE_ZONE + example_extra, additional
+    )
+    transport.servers["192.0.2.40"] = Zone("hosted.com.", HOSTED_ZONE)
+    # Where a poisoned address would send the engine.
+    transport.servers["192.0.2.66"] = MultiZone(
+        Zone("hosted.com.", HOSTED_ZONE.replace("10.0.0.7", "6.6.6.6")),
+        Zone("glueless.com.", GLUELESS_ZONE.replace("10.0.0.2", "6.6.6.6")),
+    )  # type: ignore[assignment]
+    return transport
+
+
+def test_in_bailiwick_additional_address_is_used_for_a_name_server() -> None:
+    # ns2.example.com has no A record of its own in the zone: only the
+    # additional section of the zone's answers gives its address.
+    transport = additional_world("ns2.example.com. IN A 192.0.2.40\n")
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False)
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert engine.known_addresses(n("ns2.example.com.")) == [("192.0.2.40", 53)]
+    transport.log.clear()
+    rrset = answer_of(engine.lookup(n("www.hosted.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.7"
+    assert ("ns2.example.com.", RRType.A) not in {(e[1], e[2]) for e in transport.log}
+
+
+def test_out_of_bailiwick_additional_address_is_not_used() -> None:
+    # example.com's server claims addresses for a name of another zone
+    # (hoster.net) and for a name below a zone cut it is not authoritative
+    # for (ns.sub.example.com): both are ignored.
+    transport = additional_world(
+        "ns.hoster.net. IN A 192.0.2.66\nns.sub.example.com. IN A 192.0.2.66\n",
+        "sub.example.com. IN NS ns.sub.example.com.\nns.sub.example.com. IN A 192.0.2.50\n",
+    )
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False)
+    engine.lookup(n("x.sub.example.com."), RRType.A)  # learns the cut sub.example.com
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert engine.known_addresses(n("ns.hoster.net.")) == []
+    assert engine.known_addresses(n("ns.sub.example.com.")) == []
+    rrset = answer_of(engine.lookup(n("www.glueless.com."), RRType.A), RRType.A)
+    assert rrset.rdatas[0].to_text() == "10.0.0.2"
+    assert "192.0.2.66" not in {entry[0] for entry in transport.log}
+
+
+def test_answer_section_address_outranks_an_additional_one() -> None:
+    transport = additional_world(
+        "ns2.example.com. IN A 192.0.2.40\n", "ns2.example.com. IN A 192.0.2.41\n"
+    )
+    engine = IterativeEngine(transport, [ROOT_IP], prime=False)
+    answer_of(engine.lookup(n("ns2.example.com."), RRType.A), RRType.A)
+    assert engine.known_addresses(n("ns2.example.com.")) == [("192.0.2.41", 53)]
+    answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
+    assert engine.known_addresses(n("ns2.example.com.")) == [("192.0.2.41", 53)]
