@@ -21,6 +21,7 @@ from dnssec_lite.anchors.formats import load_anchors
 from dnssec_lite.dnssec.status import Answer
 from dnssec_lite.resolve.resolver import AsyncResolver, Resolver
 
+from ..resolve.dnsserver import udp_tcp_pair
 from .dnsenv import DnsEnv, StrippingProxy, _Proxy, udp_exchange
 
 #: A signed name (RSASHA256, NSEC) and a DANE record (ED25519).
@@ -147,11 +148,7 @@ def refusing() -> Iterator[str]:
 @pytest.fixture
 def dropping() -> Iterator[str]:
     """A loopback port that accepts queries and never answers (UDP and TCP)."""
-    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    udp.bind(("127.0.0.1", 0))
-    port = udp.getsockname()[1]
-    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    tcp.bind(("127.0.0.1", port))
+    udp, tcp, port = udp_tcp_pair(socket.AF_INET, "127.0.0.1")
     tcp.listen(4)
     try:
         yield f"127.0.0.1:{port}"

@@ -44,12 +44,7 @@ class TestServer:
         self.handler = handler
         self.delay = delay
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.udp = socket.socket(family, socket.SOCK_DGRAM)
-        self.udp.bind((host, 0))
-        port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(family, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((host, port))
+        self.udp, self.tcp, port = udp_tcp_pair(family, host)
         self.tcp.listen(16)
         self.server = Server(host, port)
         self.udp_queries: list[Message] = []
@@ -153,6 +148,25 @@ class TestServer:
 def _sendall(conn: socket.socket, data: bytes) -> None:
     with contextlib.suppress(OSError):
         conn.sendall(data)
+
+
+def udp_tcp_pair(family: int, host: str) -> tuple[socket.socket, socket.socket, int]:
+    """A UDP and a TCP socket bound to the same free port.  The kernel picks
+    the UDP port; that port may be taken for TCP, so try again a few times."""
+    for _attempt in range(50):
+        udp = socket.socket(family, socket.SOCK_DGRAM)
+        udp.bind((host, 0))
+        port = int(udp.getsockname()[1])
+        tcp = socket.socket(family, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind((host, port))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return udp, tcp, port
+    raise OSError(f"no port free for both UDP and TCP on {host}")
 
 
 def dead_server() -> Server:
