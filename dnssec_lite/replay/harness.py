@@ -765,6 +765,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
         policy=policy,
         limits=REPLAY_LIMITS,
         ignore_time=config.ignore_signature_times,
+        override_date=config.val_override_date,
     )
     fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors))
     sentinel_tags = (
@@ -788,7 +789,9 @@ def _run(scenario: Scenario) -> ScenarioResult:
         if step.kind == "QUERY" and step.entry is not None:
             transport.step = step.number
             transport.later = _waiting_steps(scenario, index)
-            now = config.val_override_date if config.val_override_date is not None else state.clock
+            # The simulated clock ages the caches; a val-override-date only
+            # fixes the time at which signatures are checked (as in Unbound).
+            now = state.clock
             msg = transport.message(step.entry)
             outcome = _run_query(
                 step.entry, msg, fetch, engine, validator, now, sentinel_tags, answered
