@@ -369,7 +369,7 @@ class AnswerCheck(DenialCheck):
                 rrset,
                 entry.zone,
                 entry.keys,
-                self.now,
+                self.sig_time,
                 self.limits,
                 self.policy,
                 self.budget,

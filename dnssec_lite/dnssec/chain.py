@@ -50,12 +50,17 @@ class Validator:
         policy: AlgorithmPolicy = DEFAULT_POLICY,
         key_cache: KeyCache | None = None,
         ignore_time: bool = False,
+        override_date: int | None = None,
     ) -> None:
         self.anchors = anchors
         self.limits = limits
         self.policy = policy
         self.key_cache = key_cache if key_cache is not None else KeyCache()
         self.ignore_time = ignore_time
+        #: Check RRSIG validity periods at this POSIX time instead of the
+        #: ``now`` given to :meth:`start` (Unbound's ``val-override-date``);
+        #: ``now`` still ages the key cache.
+        self.override_date = override_date
 
     def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
         return ValidationJob(self, question, response, now)
@@ -70,7 +75,10 @@ class ValidationJob(AnswerCheck):
         self.validator = validator
         self.question = question
         self.response = response
+        # ``now`` ages the key cache; signatures are checked at ``sig_time``.
         self.now = now
+        override = validator.override_date
+        self.sig_time = now if override is None else override
         self.limits = validator.limits
         self.policy = validator.policy
         self.budget = Budget()

@@ -74,7 +74,11 @@ class TrustWalk:
     walk can be read (and type-checked) on its own."""
 
     validator: WalkConfig
+    #: The time that ages the key cache.
     now: int
+    #: The time at which RRSIG validity periods are checked (``now`` unless
+    #: the validator overrides it).
+    sig_time: int
     limits: Limits
     policy: AlgorithmPolicy
     budget: Budget
@@ -100,7 +104,7 @@ class TrustWalk:
             rrset,
             entry.zone,
             entry.keys,
-            self.now,
+            self.sig_time,
             self.limits,
             self.policy,
             self.budget,
@@ -404,7 +408,7 @@ class TrustWalk:
                 reason = Reason(
                     reason.ede,
                     f"{reason.text}; every signature of the trust anchor "
-                    f"zone looks out of date, the system clock ({reasons.when(self.now)})"
+                    f"zone looks out of date, the system clock ({reasons.when(self.sig_time)})"
                     " looks wrong",
                     reason.name,
                     reason.rrtype,
@@ -501,7 +505,7 @@ class TrustWalk:
             dnskey_rrset,
             zone,
             tuple(zone_keys),
-            self.now,
+            self.sig_time,
             self.limits,
             self.policy,
             self.budget,

@@ -284,11 +284,18 @@ class ScenarioTransport:
     entry answers, with its first matching entry; ADJUST ``copy_id`` /
     ``copy_query`` copy the query's ID and question; no match (or
     ``do_not_answer``) raises :class:`~dnssec_lite.errors.QueryTimeout`.
+
+    :attr:`later` lists the steps the clock may still move to before the
+    answer is checked (the ``NOTHING`` steps after a ``QUERY``): a query
+    that no range answers now stays pending in Unbound's test bed and is
+    answered at the first of those steps where a range matches it, and the
+    step stays there for the queries that follow.
     """
 
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
         self.step = 0
+        self.later: tuple[int, ...] = ()
         self.queries = 0
         self._ranges = [
             (rng, frozenset(_normal_address(a) for a in rng.addresses)) for rng in scenario.ranges
@@ -304,26 +311,43 @@ class ScenarioTransport:
     def query(self, server: Server, message: Message, *, tcp: bool = False) -> Message:
         self.queries += 1
         address = _normal_address(server[0])
+        found = self._match(self.step, address, message, tcp)
+        if found is None:
+            for step in self.later:
+                if step <= self.step:
+                    continue
+                found = self._match(step, address, message, tcp)
+                if found is not None:
+                    self.step = step  # the query waited until this step
+                    break
+        if found is None:
+            raise QueryTimeout(server[0], "no matching entry")
+        entry, msg = found
+        if "do_not_answer" in entry.adjust:
+            raise QueryTimeout(server[0], "entry says do_not_answer")
+        changes: dict[str, object] = {}
+        if "copy_id" in entry.adjust:
+            changes["id"] = message.id
+            if msg.question:
+                changes["question"] = message.question
+        if "copy_query" in entry.adjust:
+            changes["question"] = message.question
+        return msg.replace(**changes) if changes else msg
+
+    def _match(
+        self, step: int, address: str, message: Message, tcp: bool
+    ) -> tuple[Entry, Message] | None:
+        """The first matching entry of the first range that answers at ``step``."""
         for rng, addresses in self._ranges:
-            if not rng.first <= self.step <= rng.last:
+            if not rng.first <= step <= rng.last:
                 continue
             if addresses and address not in addresses:
                 continue
             for entry in rng.entries:
                 msg = self.message(entry)
-                if not entry_matches(entry, msg, message, tcp=tcp):
-                    continue
-                if "do_not_answer" in entry.adjust:
-                    raise QueryTimeout(server[0], "entry says do_not_answer")
-                changes: dict[str, object] = {}
-                if "copy_id" in entry.adjust:
-                    changes["id"] = message.id
-                    if msg.question:
-                        changes["question"] = message.question
-                if "copy_query" in entry.adjust:
-                    changes["question"] = message.question
-                return msg.replace(**changes) if changes else msg
-        raise QueryTimeout(server[0], "no matching entry")
+                if entry_matches(entry, msg, message, tcp=tcp):
+                    return entry, msg
+        return None
 
 
 # ---------------------------------------------------------------------------
@@ -741,6 +765,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
         policy=policy,
         limits=REPLAY_LIMITS,
         ignore_time=config.ignore_signature_times,
+        override_date=config.val_override_date,
     )
     fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors))
     sentinel_tags = (
@@ -760,10 +785,13 @@ def _run(scenario: Scenario) -> ScenarioResult:
     results: list[StepResult] = []
     outcome: _Outcome | None = None
     checks = 0
-    for step in scenario.steps:
+    for index, step in enumerate(scenario.steps):
         if step.kind == "QUERY" and step.entry is not None:
             transport.step = step.number
-            now = config.val_override_date if config.val_override_date is not None else state.clock
+            transport.later = _waiting_steps(scenario, index)
+            # The simulated clock ages the caches; a val-override-date only
+            # fixes the time at which signatures are checked (as in Unbound).
+            now = state.clock
             msg = transport.message(step.entry)
             outcome = _run_query(
                 step.entry, msg, fetch, engine, validator, now, sentinel_tags, answered
@@ -798,6 +826,17 @@ def _run(scenario: Scenario) -> ScenarioResult:
     return ScenarioResult(
         scenario.path, "PASS", f"{len(results)} check(s)", tuple(results), policy_name
     )
+
+
+def _waiting_steps(scenario: Scenario, index: int) -> tuple[int, ...]:
+    """The ``NOTHING`` steps right after step ``index``: the moments at which
+    Unbound's test bed may still answer the queries of that step."""
+    out: list[int] = []
+    for step in scenario.steps[index + 1 :]:
+        if step.kind != "NOTHING":
+            break
+        out.append(step.number)
+    return tuple(out)
 
 
 def run_file(path: str | Path) -> ScenarioResult:

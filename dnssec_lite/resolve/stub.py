@@ -251,6 +251,7 @@ def resolve_steps(
                 policy=validator.policy,
                 key_cache=KeyCache(),
                 ignore_time=validator.ignore_time,
+                override_date=validator.override_date,
             )
 
     current = validator

@@ -339,6 +339,37 @@ def test_ignore_time_accepts_expired_signatures() -> None:
     assert answer.status is Status.SECURE, answer.summary()
 
 
+def test_override_date_is_the_time_signatures_are_checked_at() -> None:
+    h = example()
+    late = NOW + 400 * DAY
+    answer = validate_in(h, "www.example.test.", "A", now=late, override_date=NOW)
+    assert answer.status is Status.SECURE, answer.summary()
+    answer = validate_in(h, "www.example.test.", "A", now=NOW, override_date=late)
+    assert answer.status is Status.BOGUS
+    assert answer.reason is not None and answer.reason.ede == EDE.SIGNATURE_EXPIRED
+
+
+def test_bogus_key_entry_expires_by_now_under_override_date() -> None:
+    """Unbound's val-override-date fixes only the signature time: a BOGUS key
+    entry still ages out of the key cache with the clock (``now``)."""
+    h = example()
+    assert h.domain is not None
+    good = h.domain.get("@", RRType.DNSKEY)
+    h.domain.resign("@", RRType.DNSKEY, inception=NOW - 40 * DAY, expiration=NOW - 20 * DAY)
+    net = h.network()
+    validator = Validator(h.anchors(), override_date=NOW)
+    clock = 1000
+    first = net.resolve(validator, "www.example.test.", "A", now=clock)
+    assert first.status is Status.BOGUS
+    assert first.reason is not None and first.reason.ede == EDE.SIGNATURE_EXPIRED
+    h.domain.put(good)  # the zone is fixed
+    net = h.network()
+    soon = net.resolve(validator, "www.example.test.", "A", now=clock + 30)
+    assert soon.status is Status.BOGUS  # the BOGUS key entry is still cached
+    later = net.resolve(validator, "www.example.test.", "A", now=clock + 61)
+    assert later.status is Status.SECURE, later.summary()
+
+
 def test_key_cache_reused_across_validations() -> None:
     h = example()
     net = h.network()

@@ -153,6 +153,37 @@ def test_transport_matching_and_adjust() -> None:
         transport.query(("192.0.2.2", 53), query)
 
 
+def test_transport_query_waits_for_a_later_nothing_step() -> None:
+    # Unbound's test bed keeps a query that no range answers pending; a range
+    # that opens at a later NOTHING step answers it, and the clock stays there.
+    text = UNSIGNED.replace(
+        "RANGE_BEGIN 0 100\n\tADDRESS 192.0.2.2", "RANGE_BEGIN 30 100\n\tADDRESS 192.0.2.2"
+    )
+    transport = ScenarioTransport(parse_text(text, "hand.rpl"))
+    query = Message.make_query("www.example.net.", "A", rd=False)
+    transport.step = 1
+    with pytest.raises(QueryTimeout):
+        transport.query(("192.0.2.2", 53), query)
+    transport.later = (10, 40)
+    resp = transport.query(("192.0.2.2", 53), query)
+    assert resp.answer[0].rdatas[0].to_text() == "10.0.0.1"
+    assert transport.step == 40
+    with pytest.raises(QueryTimeout):  # no step left that answers it
+        transport.query(("192.0.2.3", 53), query)
+    assert transport.step == 40
+
+
+def test_scenario_answer_after_nothing_steps() -> None:
+    text = UNSIGNED.replace(
+        "RANGE_BEGIN 0 100\n\tADDRESS 192.0.2.2", "RANGE_BEGIN 30 100\n\tADDRESS 192.0.2.2"
+    ).replace("STEP 2 CHECK_ANSWER", "STEP 2 NOTHING\nSTEP 40 NOTHING\nSTEP 41 CHECK_ANSWER")
+    text = text.replace("STEP 3 QUERY", "STEP 43 QUERY").replace(
+        "STEP 4 CHECK_ANSWER", "STEP 44 CHECK_ANSWER"
+    )
+    result = run_scenario(parse_text(text, "hand.rpl"))
+    assert result.outcome == "PASS", result.reason
+
+
 def test_build_message_attaches_signatures_from_other_sections() -> None:
     text = UNSIGNED.replace(
         "SECTION ANSWER\nwww.example.net. IN A 10.0.0.1\nENTRY_END\nENTRY_BEGIN",
