@@ -97,7 +97,8 @@ class _Zone:
 
 
 class AggressiveCache:
-    """Validated denial records, wildcards and CNAMEs; see the module docstring.
+    """Validated denial records, wildcards and answer RRsets (CNAMEs included);
+    see the module docstring.
 
     ``nsec3=False`` leaves NSEC3 records out (RFC 8198 section 4 makes their
     aggressive use optional); ``max_nsec3_iterations`` defaults to the
@@ -129,6 +130,7 @@ class AggressiveCache:
         self._zones: dict[Name, _Zone] = {}
         self._rrsets: dict[tuple[Name, int], _Item] = {}
         self._lru: OrderedDict[_Key, None] = OrderedDict()
+        self._created: list[Name] = []
         self.hits = 0
 
     # -- size -----------------------------------------------------------------
@@ -201,6 +203,11 @@ class AggressiveCache:
                     zone.wildcards[(wild, rrset.rrtype)] = _Item(source, now + life)
                     self._touch((signer, "wild", wild, rrset.rrtype))
                     stored += 1
+        for apex in self._created:
+            created = self._zones.get(apex)
+            if created is not None and created.empty():
+                del self._zones[apex]  # nothing usable came for it
+        self._created.clear()
         self._shrink()
         return stored
 
@@ -244,6 +251,7 @@ class AggressiveCache:
         zone = self._zones.get(apex)
         if zone is None:
             zone = self._zones[apex] = _Zone(apex)
+            self._created.append(apex)
         return zone
 
     def _touch(self, key: _Key) -> None:

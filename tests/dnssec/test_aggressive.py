@@ -170,6 +170,7 @@ def test_nsec3_can_be_turned_off() -> None:
     e = Env(NSEC3_H, AggressiveCache(nsec3=False))
     e.learn("b.example.test.", "A")
     assert e.synth("deep.b.example.test.", "A") is None
+    assert not any(zone.nsec3 for zone in e.cache._zones.values())
 
 
 def test_entries_expire_with_the_soa_negative_ttl(env: Env) -> None:
