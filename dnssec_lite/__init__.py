@@ -33,6 +33,7 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
+    from .dnssec.aggressive import AggressiveCache
     from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
     from .dnssec.chain import KeyCache, Validator
     from .dnssec.limits import DEFAULT_LIMITS, Limits
@@ -46,6 +47,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "default_anchors": ".anchors.formats",
     "load_anchors": ".anchors.formats",
+    "AggressiveCache": ".dnssec.aggressive",
     "DEFAULT_POLICY": ".dnssec.algorithms",
     "AlgorithmPolicy": ".dnssec.algorithms",
     "KeyCache": ".dnssec.chain",
@@ -82,6 +84,7 @@ __all__ = [
     "EDE",
     "RR",
     "ROOT",
+    "AggressiveCache",
     "Algorithm",
     "AlgorithmPolicy",
     "AnchorError",

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..anchors.formats import ROOT_HINTS_FILE, read_package_file
+from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import (
     DEFAULT_POLICY,
     LEGACY_TEST_POLICY,
@@ -422,12 +423,30 @@ def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> boo
 Fetcher = Callable[[Name, int], "Message | FetchFailed"]
 
 
+@dataclass
+class _Caches:
+    """The recorded resolver's caches that the library models, and the
+    scenario's current time for them."""
+
+    aggressive: AggressiveCache | None = None
+    #: The time for cache lifetimes: the pinned validation time (if any)
+    #: plus the time the scenario let pass.
+    now: int = 0
+
+
 def _make_fetcher(
-    scenario: Scenario, transport: ScenarioTransport, signed: Sequence[Name] = ()
+    scenario: Scenario,
+    transport: ScenarioTransport,
+    signed: Sequence[Name] = (),
+    caches: _Caches | None = None,
 ) -> tuple[Fetcher, IterativeEngine, dict[tuple[Name, int], Message]]:
     """Resolution as the recorded recursive resolver did it: iterative from the
     stub zones (or through a forwarder), with a cache of earlier answers that
-    is used when the servers no longer answer (a resolver's cache)."""
+    is used when the servers no longer answer (a resolver's cache).  With
+    ``caches.aggressive``, a lookup is first answered, when it can be, from
+    validated NSEC/NSEC3 records, wildcards and CNAMEs of earlier answers
+    (RFC 8198; the response is validated again like any other)."""
+    state = caches if caches is not None else _Caches()
     config = scenario.config
     roots: list[str] = []
     stubs: list[tuple[Name, tuple[str, ...]]] = []
@@ -450,15 +469,45 @@ def _make_fetcher(
         for zone, addrs in config.forward_zones
     ]
 
+    busy: set[tuple[Name, int]] = set()
+
     def fetch(name: Name, rrtype: int) -> Message | FetchFailed:
-        result = resolve(name, rrtype)
         key = (name, rrtype)
+        if state.aggressive is not None and not engine.excluded and key not in busy:
+            busy.add(key)
+            try:
+                cached = from_cache(state.aggressive, name, rrtype)
+            finally:
+                busy.discard(key)
+            if cached is not None:
+                return cached
+        result = resolve(name, rrtype)
         if isinstance(result, Message):
             cache[key] = result
             return result
         if engine.excluded:
             return result  # restarting: the remembered answer may be the bogus one
         return cache.get(key, result)
+
+    def from_cache(aggressive: AggressiveCache, name: Name, rrtype: int) -> Message | None:
+        question = Question(name, rrtype, RRClass.IN)
+        msg = aggressive.synthesize(question, state.now)
+        if msg is None:
+            found = aggressive.rrset(name, rrtype, state.now)
+            if found is None and rrtype != RRType.CNAME:
+                found = aggressive.cname(name, state.now)
+            if found is not None:
+                msg = Message(
+                    id=0,
+                    flags=FLAG_QR | FLAG_RA | FLAG_CD,
+                    question=(question,),
+                    answer=(found,),
+                    edns=Edns(flags=EDNS_DO),
+                )
+        if msg is None:
+            return None
+        chased = _chase(msg, name, rrtype, fetch)
+        return chased if isinstance(chased, Message) else None
 
     def resolve(name: Name, rrtype: int) -> Message | FetchFailed:
         best: tuple[Name, list[Server]] | None = None
@@ -653,6 +702,7 @@ def _run_query(
     now: int,
     sentinel_tags: frozenset[int] | None = None,
     answered: Mapping[tuple[Name, int], Message] | None = None,
+    caches: _Caches | None = None,
 ) -> _Outcome:
     if not msg.question:
         raise DnssecLiteError("QUERY step without a question")
@@ -672,6 +722,8 @@ def _run_query(
     answer: Answer = validate_with_restarts(
         validator, Question(question.name, question.rrtype, RRClass.IN), now, engine, fetch
     )
+    if caches is not None and caches.aggressive is not None:
+        caches.aggressive.add(answer, caches.now)
     reason = str(answer.reason) if answer.reason else ""
     if answer.status is Status.BOGUS:
         return _Outcome(answer.status, Rcode.SERVFAIL, (), do, reason)
@@ -741,6 +793,12 @@ def _sentinel(question: Question, root_tags: frozenset[int]) -> str:
     return ""
 
 
+def _aggressive_cache(scenario: Scenario, anchors: TrustAnchors) -> AggressiveCache | None:
+    """The recorded resolver's cache of validated denials, wildcards and
+    CNAMEs, NSEC3 iterations limited as in :data:`REPLAY_LIMITS`."""
+    return AggressiveCache(limits=REPLAY_LIMITS, negative_anchors=anchors.negative)
+
+
 def run_scenario(scenario: Scenario) -> ScenarioResult:
     """Replay one scenario; never raises for problems inside the scenario."""
     name = Path(scenario.path).name
@@ -767,7 +825,8 @@ def _run(scenario: Scenario) -> ScenarioResult:
         ignore_time=config.ignore_signature_times,
         override_date=config.val_override_date,
     )
-    fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors))
+    caches = _Caches(aggressive=_aggressive_cache(scenario, anchors))
+    fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors), caches)
     sentinel_tags = (
         _root_anchor_tags(anchors)
         if config.flag("root-key-sentinel")
@@ -793,8 +852,19 @@ def _run(scenario: Scenario) -> ScenarioResult:
             # fixes the time at which signatures are checked (as in Unbound).
             now = state.clock
             msg = transport.message(step.entry)
+            # Cache lifetimes run on the scenario's clock even when the
+            # validation time is pinned (val-override-date), as in Unbound.
+            caches.now = (config.val_override_date or 0) + state.clock
             outcome = _run_query(
-                step.entry, msg, fetch, engine, validator, now, sentinel_tags, answered
+                step.entry,
+                msg,
+                fetch,
+                engine,
+                validator,
+                now,
+                sentinel_tags,
+                answered,
+                caches,
             )
         elif step.kind == "CHECK_ANSWER" and step.entry is not None:
             verdict = expected[checks]

@@ -4,9 +4,13 @@
 
 Both drive the same sans-I/O validator through the same stub-mode lookup
 generator (:func:`dnssec_lite.resolve.stub.resolve_steps`); only the transport
-differs.  They keep two caches: validated answers (:class:`AnswerCache`) and
+differs.  They keep three caches: validated answers (:class:`AnswerCache`),
 validated keys (the validator's :class:`KeyCache`), so that a second lookup in
-an already validated zone costs one query.
+an already validated zone costs one query, and (unless
+``aggressive_nsec=False``) the validated NSEC/NSEC3 records and wildcards of
+SECURE answers (:class:`~dnssec_lite.dnssec.aggressive.AggressiveCache`,
+RFC 8198), from which a denial or a wildcard answer is synthesized and
+validated again without a query.
 
 ``mode="iterative"`` resolves from the root hints instead of asking a
 recursive upstream, with :class:`~dnssec_lite.resolve.iterative.IterativeEngine`.
@@ -24,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
+from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import FetchFailed, KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
@@ -95,6 +100,7 @@ class _Base:
         clock: Callable[[], float] | None = None,
         resolv_conf: str | None = None,
         qname_minimisation: bool = False,
+        aggressive_nsec: bool = True,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
@@ -112,6 +118,11 @@ class _Base:
             self.anchors, limits=limits, policy=policy, key_cache=self.key_cache
         )
         self.cache = AnswerCache(cache_size, bogus_ttl=limits.bogus_ttl)
+        self.aggressive: AggressiveCache | None = (
+            AggressiveCache(cache_size, limits=limits, negative_anchors=self.anchors.negative)
+            if aggressive_nsec
+            else None
+        )
         self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
         self.upstreams: Upstreams | None = None
@@ -164,6 +175,8 @@ class _Base:
                 if server is not None and str(server) != answer.extra.get("server"):
                     self._demoted[server] = time.monotonic() + DEMOTE_SECONDS
         self.cache.put(answer, now)
+        if self.aggressive is not None:
+            self.aggressive.add(answer, now)
         log.debug(
             "DNSSEC Response %s %s, %s, %d queries, ttl %d",
             answer.question.to_text(),
@@ -179,7 +192,35 @@ class _Base:
         hit = self.cache.get(question.name, question.rrtype, question.rrclass, now=now)
         if hit is not None:
             log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
-        return hit
+            return hit
+        return self._synthesized(question, now)
+
+    def _synthesized(self, question: Question, now: int) -> Answer | None:
+        """An answer synthesized from the aggressive cache and validated again
+        (RFC 8198), or None: nothing to synthesize, the zone's keys are no
+        longer in the key cache, or the result is not SECURE."""
+        if self.aggressive is None:
+            return None
+        response = self.aggressive.synthesize(question, now)
+        if response is None:
+            return None
+        if question.rrtype != RRType.CNAME and any(
+            r.rrtype == RRType.CNAME for r in response.answer
+        ):
+            return None  # a wildcard CNAME: its target needs a lookup anyway
+        job = self.validator.start(question, response, now)
+        answer = job.answer
+        if answer is None or answer.status is not Status.SECURE:
+            log.debug(
+                "aggressive cache: %s not used (%s)",
+                question.to_text(),
+                "keys not cached" if answer is None else answer.summary(),
+            )
+            return None
+        answer.extra["aggressive"] = True
+        answer.extra["cached"] = True
+        log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
+        return self._after(answer, now)
 
 
 class _IterTransport:
