@@ -86,6 +86,7 @@ from dnssec_lite.dnssec.status import Status
 from dnssec_lite.dnssec.trust import TrustAnchor, TrustAnchors
 from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import ROOT, Name
+from dnssec_lite.wire.rdata import dnssec as lite_rdata_dnssec
 from dnssec_lite.wire.rdata.dnssec import DS
 
 Run = Callable[[], object]
@@ -102,10 +103,12 @@ WARM_TARGET = 1.2
 
 
 def _clear_loaded_keys() -> None:
-    """Empty dnssec_lite's parsed-key cache, so that a cold run loads keys."""
+    """Empty dnssec_lite's process-wide caches, so that a cold run loads
+    every key and decodes every signer name as on first sight."""
     cached = getattr(lite_algorithms, "_load_cached", None)
     if cached is not None and hasattr(cached, "cache_clear"):
         cached.cache_clear()
+    lite_rdata_dnssec._SIGNERS.clear()
 
 
 # -- dnssec_lite -----------------------------------------------------------------
