@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -46,6 +46,7 @@ from benchmarks.bench_validate import (
     WARM_TARGET,
     FloorRunner,
     LiteRunner,
+    _load,
 )
 from benchmarks.chainbuild import ECDSAP256SHA256, RSASHA256, Chain, build_chain
 
@@ -58,7 +59,6 @@ _DS = struct.Struct("!HBB")
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
 _ECDSA = ec.ECDSA(hashes.SHA256())
-_P256 = ec.SECP256R1()
 T_DS, T_RRSIG, T_DNSKEY = 43, 46, 48
 
 #: (owner canonical wire, type, class, ttl, rdata)
@@ -104,17 +104,6 @@ def _key_tag(rdata: bytes) -> int:
     """RFC 4034 appendix B, the fastest way we know in Python."""
     total = (sum(rdata[0::2]) << 8) + sum(rdata[1::2])
     return (total + (total >> 16)) & 0xFFFF
-
-
-def _load(algorithm: int, public: bytes) -> Any:
-    if algorithm == RSASHA256:
-        elen = public[0]
-        e = int.from_bytes(public[1 : 1 + elen], "big")
-        n = int.from_bytes(public[1 + elen :], "big")
-        return rsa.RSAPublicNumbers(e, n).public_key()
-    if algorithm == ECDSAP256SHA256:
-        return ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + public)
-    return ed25519.Ed25519PublicKey.from_public_bytes(public)
 
 
 def _verify_rrset(records: list[Record], rrtype: int, keys: dict[int, Any]) -> None:
