@@ -51,18 +51,29 @@ def main(latency_ms: float = 20.0) -> None:
     h["example.test."].add("mx 3600 IN MX 10 mail.example.test.", "mail 3600 IN A 192.0.2.25")
     h.sign()
     with serving(h, delay=max(latency_ms, 0.0) / 1000) as srv:
-        r = Resolver([str(srv.server)], anchors=h.anchors(), clock=lambda: NOW)
-        for label, name, rrtype in (
-            ("cold", "mx.example.test.", "MX"),
-            ("warm", "mail.example.test.", "A"),
-        ):
-            start = time.monotonic()
-            answer = r.resolve(name, rrtype)
-            elapsed = time.monotonic() - start
-            print(
-                f"{label}: {name} {rrtype} {answer.status.value}, {answer.queries} queries, "
-                f"{elapsed * 1000:.1f} ms = {_rtt(elapsed, latency_ms)}"
+        for aggressive in (True, False):
+            print(f"aggressive_nsec={aggressive}:")
+            r = Resolver(
+                [str(srv.server)],
+                anchors=h.anchors(),
+                clock=lambda: NOW,
+                aggressive_nsec=aggressive,
             )
+            for label, name, rrtype in (
+                ("cold", "mx.example.test.", "MX"),
+                ("warm", "mail.example.test.", "A"),
+                ("nxdomain", "nope1.example.test.", "A"),
+                # Covered by the NSEC records of the NXDOMAIN above (RFC 8198).
+                ("nxdomain, same NSEC", "nope2.example.test.", "AAAA"),
+            ):
+                start = time.monotonic()
+                answer = r.resolve(name, rrtype)
+                elapsed = time.monotonic() - start
+                print(
+                    f"  {label}: {name} {rrtype} {answer.rcode_text} {answer.status.value}, "
+                    f"{answer.queries} queries, {elapsed * 1000:.1f} ms = "
+                    f"{_rtt(elapsed, latency_ms)}"
+                )
 
 
 def main_e2e(latency_ms: float = 20.0) -> None:
