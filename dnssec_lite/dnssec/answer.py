@@ -21,6 +21,7 @@ from ..wire.types import EDE, Rcode, RRType
 from . import reasons
 from .denial import DenialCheck, Link
 from .fetch import Fetch, FetchFailed, FetchResult
+from .keycache import KeyEntry
 from .rrsig import check_rrset
 from .sections import cname_first, cname_target, dname_target, find_dname, min_ttl, proof_rrsets
 from .status import Answer, Reason, Status
@@ -32,6 +33,7 @@ _INSECURE = Status.INSECURE
 _BOGUS = Status.BOGUS
 _T_ANY = RRType.ANY
 _T_RRSIG = RRType.RRSIG
+_T_CNAME = RRType.CNAME
 _NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
 _ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
 
@@ -66,6 +68,52 @@ class AnswerCheck(DenialCheck):
             ttl=max(0, ttl),
             queries=len(self.results),
         )
+
+    def _quick_answer(self) -> Answer | None:
+        """The common case without a generator: the data asked for is in
+        the answer section, under one RRSIG, by a zone whose keys are
+        cached.  This is the first hop of :meth:`_validate_answer` with the
+        cases that may need a fetch or a longer walk left out; it shares the
+        checks (``_signed_link``, ``_conclude``).  None, with nothing done,
+        when the general path is needed."""
+        response = self.response
+        if isinstance(response, FetchFailed):
+            return None
+        rcode = response.rcode
+        q = self.question
+        qtype = q.rrtype
+        if (
+            rcode not in _ANSWER_RCODES
+            or qtype == _T_RRSIG
+            or qtype == _T_ANY
+            or self.limits.max_chain_links < 0
+            or self.validator.anchors.negative
+        ):
+            return None
+        name = q.name
+        answer = response.answer
+        for direct in answer:
+            if direct.rrtype == qtype and direct.name == name:
+                break
+        else:
+            return None
+        sigs = direct.sigs
+        if (
+            len(sigs) != 1
+            or (qtype not in _NOT_BESIDE_CNAME and cname_first(answer, name, direct))
+            or (qtype == _T_CNAME and find_dname(response, name) is not None)
+        ):
+            return None
+        signer = sigs[0].signer
+        if not name.is_subdomain(signer):
+            return None
+        entry = self._known_keys(signer)
+        if entry is None:
+            return None
+        link = self._signed_link(direct, signer, entry, response)[0]
+        status = link.status
+        denial = proof_rrsets(response) if status is _SECURE or status is _INSECURE else []
+        return self._conclude([link], rcode, [direct], denial)
 
     def _validate_answer(self) -> Generator[list[Fetch], None, Answer]:
         q = self.question
@@ -292,6 +340,12 @@ class AnswerCheck(DenialCheck):
                     0,
                 )
             )
+        return self._conclude(links, rcode, out, denial)
+
+    def _conclude(
+        self, links: list[Link], rcode: int, out: list[RRset], denial: list[RRset]
+    ) -> Answer:
+        """The answer from the links checked: the weakest decides."""
         if len(links) == 1:  # the common case
             status, reason, ttl = links[0]
         else:
@@ -346,57 +400,63 @@ class AnswerCheck(DenialCheck):
         for signer in signers:
             known = self._known_keys(signer)
             entry = known if known is not None else (yield from self._keys_for(signer))
-            if entry.status is not _SECURE:
-                last = Link(entry.status, entry.reason, rrset.ttl)
-                if entry.status is _INSECURE:
-                    return last
-                continue
-            if entry.zone != signer:
-                last = Link(
-                    Status.BOGUS,
-                    reasons.bogus(
-                        EDE.DNSKEY_MISSING,
-                        f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
-                        f"{signer.to_text()}, which is not a signed zone below "
-                        f"{entry.zone.to_text()} (no DS for it)",
-                        rrset.name,
-                        rrset.rrtype,
-                    ),
-                    0,
-                )
-                continue
-            check = check_rrset(
-                rrset,
-                entry.zone,
-                entry.keys,
-                self.sig_time,
-                self.limits,
-                self.policy,
-                self.budget,
-                ignore_time=self.validator.ignore_time,
-            )
-            if not check.ok:
-                last = Link(_BOGUS, check.reason, 0)
-                continue
-            assert check.sig is not None
-            ttl = min(rrset.ttl, check.sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
-            if check.sig.labels < owner.label_count():
-                proof = self._wildcard_proof(rrset.name, check.sig.labels, entry, response)
-                if not proof.ok:
-                    return Link(
-                        Status.BOGUS,
-                        reasons.bogus(EDE.NSEC_MISSING, proof.text, rrset.name, rrset.rrtype),
-                        0,
-                    )
-                if proof.insecure:
-                    return Link(
-                        Status.INSECURE,
-                        reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
-                        ttl,
-                    )
-            return Link(_SECURE, None, ttl)
+            last, final = self._signed_link(rrset, signer, entry, response)
+            if final:
+                return last
         assert last is not None
         return last
+
+    def _signed_link(
+        self, rrset: RRset, signer: Name, entry: KeyEntry, response: Message
+    ) -> tuple[Link, bool]:
+        """The link ``rrset`` gets from its RRSIGs by ``signer``, whose zone
+        the walk found as ``entry``; True when another signer cannot change
+        the outcome."""
+        if entry.status is not _SECURE:
+            return Link(entry.status, entry.reason, rrset.ttl), entry.status is _INSECURE
+        if entry.zone != signer:
+            return Link(
+                Status.BOGUS,
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
+                    f"{signer.to_text()}, which is not a signed zone below "
+                    f"{entry.zone.to_text()} (no DS for it)",
+                    rrset.name,
+                    rrset.rrtype,
+                ),
+                0,
+            ), False
+        check = check_rrset(
+            rrset,
+            entry.zone,
+            entry.keys,
+            self.sig_time,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
+        if not check.ok:
+            return Link(_BOGUS, check.reason, 0), False
+        sig = check.sig
+        assert sig is not None
+        ttl = min(rrset.ttl, sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
+        if sig.labels < rrset.name.label_count():
+            proof = self._wildcard_proof(rrset.name, sig.labels, entry, response)
+            if not proof.ok:
+                return Link(
+                    Status.BOGUS,
+                    reasons.bogus(EDE.NSEC_MISSING, proof.text, rrset.name, rrset.rrtype),
+                    0,
+                ), True
+            if proof.insecure:
+                return Link(
+                    Status.INSECURE,
+                    reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
+                    ttl,
+                ), True
+        return Link(_SECURE, None, ttl), True
 
 
 __all__ = ["AnswerCheck"]

@@ -24,8 +24,6 @@ on messages used by the iterative engine are re-exported from here.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-
 from ..wire.message import Question
 from ..wire.name import Name
 from .algorithms import DEFAULT_POLICY, AlgorithmPolicy
@@ -83,13 +81,15 @@ class ValidationJob(AnswerCheck):
         self.policy = validator.policy
         self.budget = Budget()
         self.results: dict[Fetch, FetchResult] = {}
-        self.answer: Answer | None = None
         self._asked: list[Fetch] = []
         self._outstanding: set[Fetch] = set()
         self._rcode: int | None = None
         self._chain: dict[Name, ChainLink] = {}
-        self._gen = self._validate()
-        self._resume()
+        # A warm answer is settled without starting the generator at all.
+        self.answer: Answer | None = self._quick_answer()
+        if self.answer is None:
+            self._gen = self._validate_answer()
+            self._resume()
 
     # -- driver interface ------------------------------------------------------
     def pending(self) -> list[Fetch]:
@@ -115,16 +115,13 @@ class ValidationJob(AnswerCheck):
         while True:
             try:
                 wanted = next(self._gen)
-            except StopIteration:
+            except StopIteration as done:
+                self.answer = done.value
                 return
             self._asked = wanted
             self._outstanding = {f for f in wanted if f not in self.results}
             if self._outstanding:
                 return
-
-    # -- the validation -----------------------------------------------------------
-    def _validate(self) -> Generator[list[Fetch], None, None]:
-        self.answer = yield from self._validate_answer()
 
 
 __all__ = [
