@@ -57,16 +57,17 @@ class AnswerCheck(DenialCheck):
             reason = None
         elif reason is None:
             reason = reasons.bogus(EDE.OTHER, "validation failed")
+        # Positional arguments: a keyword call costs more, once per job.
         return Answer(
-            question=self.question,
-            rcode=rcode,
-            status=status,
-            rrsets=tuple(rrsets),
-            denial=tuple(denial),
-            reason=reason,
-            chain=tuple(self._chain.values()),
-            ttl=max(0, ttl),
-            queries=len(self.results),
+            self.question,
+            rcode,
+            status,
+            tuple(rrsets),
+            tuple(denial),
+            reason,
+            tuple(self._chain.values()),
+            ttl if ttl > 0 else 0,
+            len(self.results),
         )
 
     def _quick_answer(self) -> Answer | None:

@@ -41,13 +41,19 @@ def signed_data(rrset: RRset, sig: RRSIG) -> bytes:
     RFC 4034 6.3: records sorted by canonical RDATA, duplicates removed;
     6.2: owner lower-cased and uncompressed, TTL replaced by the original TTL.
     """
-    owner = signed_owner(rrset.name, sig.labels).canonical_wire()
-    head = owner + _HHI.pack(rrset.rrtype, rrset.rrclass, sig.original_ttl)
+    # signed_owner and rrsig_header inline: this runs for every RRSIG verified.
+    name = rrset.name
+    labels = sig.labels
+    if labels < name.label_count():
+        name = name.suffix(labels).wildcard()
+    head = name.canonical_wire() + _HHI.pack(rrset.rrtype, rrset.rrclass, sig.original_ttl)
+    wire = sig.to_wire()
+    end = len(wire) - len(sig.signature)
     rdatas = rrset.rdatas
     if len(rdatas) == 1:  # the common case: nothing to sort or deduplicate
         rdata = rdatas[0].canonical()
-        return b"".join((rrsig_header(sig), head, _H.pack(len(rdata)), rdata))
-    parts = [rrsig_header(sig)]
+        return b"".join((wire[:18], wire[18:end].lower(), head, _H.pack(len(rdata)), rdata))
+    parts = [wire[:18], wire[18:end].lower()]
     for rdata in sorted({rd.canonical() for rd in rdatas}):
         parts.append(head)
         parts.append(_H.pack(len(rdata)))

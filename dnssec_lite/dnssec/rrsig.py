@@ -22,6 +22,7 @@ from .status import Reason
 _HALF = 1 << 31
 _label = reasons.sig_label  # names a signature in failure texts
 _QUARTER = 1 << 30
+_tuple_new = tuple.__new__
 
 
 def serial_lt(a: int, b: int) -> bool:
@@ -145,10 +146,13 @@ def check_rrset(
             )
             continue
         # ... its signer must be the zone whose keys we hold, and the owner
-        # must be in that zone ...
-        if sig.signer == zone and in_zone is None:
+        # must be in that zone (signer names are usually shared objects:
+        # identity first, one comparison at most) ...
+        signer = sig.signer
+        by_zone = signer is zone or signer == zone
+        if by_zone and in_zone is None:
             in_zone = name.is_subdomain(zone)
-        if sig.signer != zone or not in_zone:
+        if not by_zone or not in_zone:
             failures.append(
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
@@ -187,20 +191,14 @@ def check_rrset(
                     continue
         tag = sig.key_tag
         algorithm = sig.algorithm
-        candidates = [key for key in keys if key.key_tag == tag and key.algorithm == algorithm]
-        if not candidates:
-            failures.append(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"{_label(name, sig)}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
-                    f"and algorithm {sig.algorithm}",
-                    name,
-                    rrtype,
-                )
-            )
-            continue
         data: bytes | None = None
-        for key in candidates:
+        found = False
+        # The candidate keys are scanned in place (no list): the failures
+        # come out in the same order as with a list of candidates.
+        for key in keys:
+            if key.key_tag != tag or key.algorithm != algorithm:
+                continue
+            found = True
             flags = key.flags
             if not flags & DNSKEY_ZONE or key.protocol != 3:
                 failures.append(
@@ -263,11 +261,23 @@ def check_rrset(
                 expires = ((sig.expiration - now) & 0xFFFFFFFF) if not ignore_time else 1 << 30
                 if expires >= _HALF:
                     expires = 0
-                return SigCheck(True, sig, None, expires)
+                # tuple.__new__ directly: skips the Python-level __new__ of
+                # the named tuple, once per RRset validated.
+                return _tuple_new(SigCheck, (True, sig, None, expires))
             failures.append(
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"{_label(name, sig)}: signature does not verify with DNSKEY {key.key_tag}",
+                    name,
+                    rrtype,
+                )
+            )
+        if not found:
+            failures.append(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"{_label(name, sig)}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
+                    f"and algorithm {sig.algorithm}",
                     name,
                     rrtype,
                 )

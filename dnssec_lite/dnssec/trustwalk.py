@@ -232,7 +232,9 @@ class TrustWalk:
                 return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
         exact = self.validator.key_cache.get(target, self.now)
         if exact is not None and exact.zone == target:
-            self._record(exact)
+            # _record inline (the warm path)
+            if exact.link is not None and target not in self._chain:
+                self._chain[exact.zone] = exact.link
             return exact
         return None
 
