@@ -53,9 +53,10 @@ def signed_data(rrset: RRset, sig: RRSIG) -> bytes:
     if len(rdatas) == 1:  # the common case: nothing to sort or deduplicate
         rdata = rdatas[0].canonical()
         return b"".join((wire[:18], wire[18:end].lower(), head, _H.pack(len(rdata)), rdata))
-    parts = [wire[:18], wire[18:end].lower()]
-    for rdata in sorted({rd.canonical() for rd in rdatas}):
-        parts.append(head)
-        parts.append(_H.pack(len(rdata)))
-        parts.append(rdata)
-    return b"".join(parts)
+    # Each record is ``head + rdlength + rdata``: one join with ``head`` as
+    # the separator builds them all.
+    pack = _H.pack
+    body = head.join(
+        [pack(len(rdata)) + rdata for rdata in sorted({rd.canonical() for rd in rdatas})]
+    )
+    return b"".join((wire[:18], wire[18:end].lower(), head, body))

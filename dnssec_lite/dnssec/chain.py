@@ -100,11 +100,16 @@ class ValidationJob(AnswerCheck):
         """Give the result of one fetch; resumes the work when all are in."""
         if self.answer is not None:
             return
-        first = fetch not in self.results
-        self.results[fetch] = result
-        if first and fetch in self._outstanding:
-            self._outstanding.discard(fetch)
-            if not self._outstanding:
+        # Sizes before and after tell what changed: each hash of a fetch
+        # hashes its name in Python, so two lookups instead of four.
+        results = self.results
+        known = len(results)
+        results[fetch] = result
+        if len(results) != known:  # the first result for this fetch
+            outstanding = self._outstanding
+            waiting = len(outstanding)
+            outstanding.discard(fetch)
+            if len(outstanding) != waiting and not outstanding:
                 self._resume()
 
     @property
@@ -119,7 +124,8 @@ class ValidationJob(AnswerCheck):
                 self.answer = done.value
                 return
             self._asked = wanted
-            self._outstanding = {f for f in wanted if f not in self.results}
+            # TrustWalk._need yields only fetches without a result, each once.
+            self._outstanding = set(wanted)
             if self._outstanding:
                 return
 

@@ -22,7 +22,7 @@ from ..wire.message import Message
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, DS
 from ..wire.rrset import RRset
-from ..wire.types import EDE, Rcode, RRType
+from ..wire.types import DNSKEY_REVOKE, DNSKEY_ZONE, EDE, Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from . import reasons
@@ -37,6 +37,8 @@ from .status import ChainLink, KeyRef, Reason, Status
 from .trust import TrustAnchor, TrustAnchors
 
 log = logging.getLogger("dnssec_lite.dnssec")
+
+_SECURE = Status.SECURE
 
 
 def _keyless_entry(
@@ -370,8 +372,8 @@ class TrustWalk:
         return (strong or usable), None
 
     def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
-        ds_set = tuple(rd for rd in ds_rrset.rdatas if isinstance(rd, DS))
-        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in ds_set)
+        ds_set = tuple([rd for rd in ds_rrset.rdatas if isinstance(rd, DS)])
+        ds_refs = tuple([KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in ds_set])
         usable, reason = self._usable_ds(zone, ds_set)
         if not usable:
             assert reason is not None
@@ -437,14 +439,16 @@ class TrustWalk:
                     RRType.DNSKEY,
                 )
             )
-        all_keys = tuple(rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY))
+        all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
         trusted: list[DNSKEY] = []
         mismatches = 0
         zone_wire = zone.canonical_wire()
         unsupported_key_algs: set[int] = set()
         for ds in ds_list:
+            ds_tag = ds.key_tag
+            ds_alg = ds.algorithm
             for key in all_keys:
-                if key.key_tag != ds.key_tag or key.algorithm != ds.algorithm:
+                if key.algorithm != ds_alg or key.key_tag != ds_tag:
                     continue
                 if not is_supported_key(key.algorithm, key.key, self.policy):
                     unsupported_key_algs.add(key.algorithm)
@@ -493,7 +497,9 @@ class TrustWalk:
                     RRType.DNSKEY,
                 )
             )
-        zone_keys = [k for k in trusted if k.is_zone_key]
+        # Flag tests on ``flags`` directly (is_zone_key, is_revoked): no
+        # property calls in the loops run for every validated zone.
+        zone_keys = [k for k in trusted if k.flags & DNSKEY_ZONE]
         if not zone_keys:
             return bogus(
                 reasons.bogus(
@@ -518,14 +524,16 @@ class TrustWalk:
             return bogus(check.reason)
         assert check.sig is not None
         ttl = min(dnskey_rrset.ttl, check.sig.original_ttl, check.expires_in, ds_ttl)
-        usable_keys = tuple(k for k in all_keys if k.is_zone_key and not k.is_revoked)
+        usable_keys = tuple(
+            [k for k in all_keys if k.flags & DNSKEY_ZONE and not k.flags & DNSKEY_REVOKE]
+        )
         link = ChainLink(
             zone,
-            Status.SECURE,
-            ds=ds_refs,
-            dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys),
+            _SECURE,
+            ds_refs,
+            tuple([KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys]),
         )
-        return KeyEntry(zone, Status.SECURE, keys=usable_keys, link=link, ttl=max(ttl, 0))
+        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
 
 
 __all__ = ["TrustWalk", "WalkConfig"]
