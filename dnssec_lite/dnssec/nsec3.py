@@ -19,6 +19,20 @@ from .limits import Limits
 from .nsec import Proof
 from .rrsig import Budget
 
+_B32HEX_DIGITS = b"0123456789ABCDEFGHIJKLMNOPQRSTUV"
+
+
+def _owner_hash(label: bytes) -> bytes:
+    """The hash an NSEC3 owner label spells in base32hex: the result of
+    ``b32hex_decode(label.decode("ascii"))``, errors included.
+
+    A SHA-1 hash is 32 digits, exactly 160 bits; once every octet is known
+    to be a base32hex digit, ``int(label, 32)`` reads them in C, about ten
+    times faster than the generic decoder (run for every NSEC3 record)."""
+    if len(label) == 32 and not label.upper().translate(None, _B32HEX_DIGITS):
+        return int(label, 32).to_bytes(20, "big")
+    return b32hex_decode(label.decode("ascii"))
+
 
 class LimitExceeded(Exception):
     """Raised inside this module when the hash budget runs out."""
@@ -52,7 +66,7 @@ class NSEC3Set:
                 elif self.params != (rdata.iterations, rdata.salt):
                     continue
                 try:
-                    owner_hash = b32hex_decode(rrset.name.labels[0].decode("ascii"))
+                    owner_hash = _owner_hash(rrset.name.labels[0])
                 except (ValueError, UnicodeDecodeError):
                     continue
                 if len(self.records) >= limits.max_nsec3_per_proof:

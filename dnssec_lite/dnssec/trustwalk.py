@@ -39,6 +39,8 @@ from .trust import TrustAnchor, TrustAnchors
 log = logging.getLogger("dnssec_lite.dnssec")
 
 _SECURE = Status.SECURE
+_T_NSEC = RRType.NSEC
+_T_NSEC3 = RRType.NSEC3
 
 
 def _keyless_entry(
@@ -119,12 +121,17 @@ class TrustWalk:
         """NSEC and NSEC3 RRsets of the authority section signed by the zone."""
         nsecs: list[RRset] = []
         nsec3s: list[RRset] = []
+        zone = entry.zone
         for rrset in response.authority:
-            if rrset.rrtype not in (RRType.NSEC, RRType.NSEC3):
+            rrtype = rrset.rrtype
+            if rrtype != _T_NSEC and rrtype != _T_NSEC3:
                 continue
-            if not rrset.name.is_subdomain(entry.zone):
+            if not rrset.name.is_subdomain(zone):
                 continue
-            if not any(sig.signer == entry.zone for sig in rrset.sigs):
+            for sig in rrset.sigs:  # any() without a generator
+                if sig.signer == zone:
+                    break
+            else:
                 continue
             check = self._check(rrset, entry)
             if not check.ok:
@@ -133,7 +140,7 @@ class TrustWalk:
                 # Synthesised from a wildcard: such a record says nothing
                 # about the names it seems to cover (CVE-2017-15105).
                 continue
-            (nsecs if rrset.rrtype == RRType.NSEC else nsec3s).append(rrset)
+            (nsecs if rrtype == _T_NSEC else nsec3s).append(rrset)
         return nsecs, nsec3s, None
 
     def _zone_of(self, name: Name, rrtype: int = 0) -> Generator[list[Fetch], None, KeyEntry]:
