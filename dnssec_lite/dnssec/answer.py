@@ -400,7 +400,7 @@ class AnswerCheck(DenialCheck):
         last: Link | None = None
         for signer in signers:
             known = self._known_keys(signer)
-            entry = known if known is not None else (yield from self._keys_for(signer))
+            entry = known if known is not None else (yield from self._keys_for(signer, True))
             last, final = self._signed_link(rrset, signer, entry, response)
             if final:
                 return last

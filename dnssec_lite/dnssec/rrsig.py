@@ -133,7 +133,11 @@ def check_rrset(
         )
     failures: list[Reason] = []
     attempts = 0
-    owner_labels = name.label_count()
+    # Name.label_count inline (RRSIG labels: no root, no leading "*").
+    labels = name.labels
+    owner_labels = len(labels)
+    if owner_labels and labels[0] == b"*":
+        owner_labels -= 1
     zone_labels = -1  # computed on first use
     rrtype = rrset.rrtype
     in_zone: bool | None = None

@@ -51,6 +51,16 @@ class TrustAnchors:
 
     def closest(self, name: Name) -> TrustAnchor | None:
         """The anchor of the deepest zone at or above ``name``."""
+        anchors = self.anchors
+        if len(anchors) <= len(name.labels):
+            # Fewer anchors than suffixes (usually the root alone): test
+            # each anchor zone rather than building every suffix of ``name``.
+            # The same answer: the suffix of a given length is unique.
+            best: Name | None = None
+            for zone in anchors:
+                if name.is_subdomain(zone) and (best is None or len(zone) > len(best)):
+                    best = zone
+            return None if best is None else anchors[best]
         for depth in range(len(name.labels), -1, -1):
             anchor = self.anchors.get(name.suffix(depth))
             if anchor is not None:

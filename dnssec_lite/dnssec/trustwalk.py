@@ -152,22 +152,30 @@ class TrustWalk:
             name = name.parent()
         return (yield from self._keys_for(name))
 
-    def _keys_for(self, target: Name) -> Generator[list[Fetch], None, KeyEntry]:
+    def _keys_for(
+        self, target: Name, known_missed: bool = False
+    ) -> Generator[list[Fetch], None, KeyEntry]:
         """Walk from the closest trust anchor down to ``target``.
 
         Returns the entry of the deepest zone found at or above ``target``:
         SECURE with its keys, INSECURE below an unsigned delegation, or BOGUS.
+        ``known_missed``: the caller has just had None from
+        ``_known_keys(target)``, which need not be asked again.
         """
-        known = self._known_keys(target)
-        if known is not None:
-            return known
+        if not known_missed:
+            known = self._known_keys(target)
+            if known is not None:
+                return known
         anchors = self.validator.anchors
         cache = self.validator.key_cache
         anchor = anchors.closest(target)
         if anchor is None:
             return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
         start: KeyEntry | None = None
-        for depth in range(len(target), len(anchor.zone) - 1, -1):
+        # From the parent of ``target`` up: _known_keys has looked up
+        # ``target`` itself (the cache is keyed by zone, so a hit there
+        # would have been returned).
+        for depth in range(len(target) - 1, len(anchor.zone) - 1, -1):
             cached = cache.get(target.suffix(depth), self.now)
             if cached is not None:
                 start = cached
@@ -252,7 +260,8 @@ class TrustWalk:
             self._chain[entry.zone] = entry.link
 
     def _remember(self, entry: KeyEntry) -> None:
-        self._record(entry)
+        if entry.link is not None and entry.zone not in self._chain:  # _record inline
+            self._chain[entry.zone] = entry.link
         ttl = self.limits.bogus_ttl if entry.status is Status.BOGUS else entry.ttl
         self.validator.key_cache.put(entry, self.now, ttl)
 
