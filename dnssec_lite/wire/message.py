@@ -221,7 +221,9 @@ class Message:
     def from_wire(cls, data: bytes) -> Message:
         """Decode ``data``; raises WireFormatError on anything malformed."""
         try:
-            return _decode(bytes(data))
+            # bytes(data) would return an exact bytes object itself, but
+            # the call costs more than the test.
+            return _decode(data if type(data) is bytes else bytes(data))
         except WireFormatError:
             raise
         except (IndexError, struct.error, ValueError, OverflowError) as exc:  # safety net
@@ -357,14 +359,27 @@ def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Nam
 def _decode_section(
     data: bytes, lower: bytes, pos: int, count: int, allow_opt: bool, names: _Names
 ) -> tuple[list[RRset], int, _OptInfo | None]:
-    """Read ``count`` records; group them into RRsets (sigs attached)."""
+    """Read ``count`` records; group them into RRsets (sigs attached).
+
+    RRsets come out in the order of their first data record; signatures
+    whose data is absent form one RRSIG RRset per owner, placed where the
+    first of them appeared.
+    """
     out: list[RRset] = []
     if not count:
         return out, pos, None
-    # key (comparison key of the owner, type, class) -> [owner, ttl, rdatas]
+    # One dict for data and signatures: (comparison key of the owner, type
+    # or type covered, class) -> [owner, ttl, rdatas, sig ttl, sigs]; rdatas
+    # is None while only signatures have arrived.  Its insertion order is the
+    # output order (a group created by a signature is moved to the end when
+    # its first data record arrives), so no separate order list is needed.
     groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
-    sig_groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
-    order: list[tuple[bool, tuple[tuple[bytes, ...], int, int]]] = []
+    group: list[Any] = []
+    # The group of the previous record: a record of the same owner object,
+    # class and (covered) type joins it without building a key (data and
+    # then its signatures come one after another in practice).
+    last_name: Name | None = None
+    last_type = last_class = -1
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
@@ -405,54 +420,73 @@ def _decode_section(
             GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
         )
         pos = end
-        nkey = name._key
-        if nkey is None:
-            nkey = name.key
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
-            key = (nkey, rdata.type_covered, rrclass)
-            group = sig_groups.get(key)
-            if group is None:
-                sig_groups[key] = [name, ttl, [rdata]]
-                order.append((True, key))
+            covered = rdata.type_covered
+            if name is not last_name or covered != last_type or rrclass != last_class:
+                nkey = name._key
+                key = (name.key if nkey is None else nkey, covered, rrclass)
+                found = groups.get(key)
+                if found is None:
+                    group = groups[key] = [name, ttl, None, ttl, [rdata]]
+                    last_name, last_type, last_class = name, covered, rrclass
+                    continue
+                last_name, last_type, last_class, group = name, covered, rrclass, found
+            sigs = group[4]
+            if sigs is None:
+                group[3] = ttl
+                group[4] = [rdata]
+            else:
+                if ttl < group[3]:
+                    group[3] = ttl
+                sigs.append(rdata)
+            continue
+        if name is not last_name or rrtype != last_type or rrclass != last_class:
+            nkey = name._key
+            key = (name.key if nkey is None else nkey, rrtype, rrclass)
+            found = groups.get(key)
+            if found is None:
+                group = groups[key] = [name, ttl, [rdata], None, None]
+                last_name, last_type, last_class = name, rrtype, rrclass
                 continue
-        else:
-            key = (nkey, rrtype, rrclass)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [name, ttl, [rdata]]
-                order.append((False, key))
-                continue
+            last_name, last_type, last_class, group = name, rrtype, rrclass, found
+        rdatas = group[2]
+        if rdatas is None:
+            # The first data record of a group its signatures opened: the
+            # RRset takes this place in the order, and this owner.
+            nkey = name._key
+            key = (name.key if nkey is None else nkey, rrtype, rrclass)
+            del groups[key]
+            groups[key] = group
+            group[0] = name
+            group[1] = ttl
+            group[2] = [rdata]
+            continue
         if ttl < group[1]:
             group[1] = ttl
-        group[2].append(rdata)
+        rdatas.append(rdata)
     unmatched: dict[tuple[tuple[bytes, ...], int], int] = {}
-    for is_sig, key in order:
-        if not is_sig:
-            group = groups[key]
-            sig_group = sig_groups.get(key)
-            if sig_group is None:
-                out.append(RRset(group[0], key[1], key[2], group[1], group[2]))
+    for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
+        if data_rdatas is not None:
+            if sigs is None:
+                out.append(RRset(owner, key[1], key[2], ttl, data_rdatas))
             else:
-                out.append(
-                    RRset(group[0], key[1], key[2], group[1], group[2], sig_group[2], sig_group[1])
-                )
-        elif key not in groups:
-            # Signatures without their data: one RRSIG RRset per owner.
-            sig_group = sig_groups[key]
-            okey = (key[0], key[2])
-            index = unmatched.get(okey)
-            if index is None:
-                unmatched[okey] = len(out)
-                out.append(RRset(sig_group[0], _TYPE_RRSIG, key[2], sig_group[1], sig_group[2]))
-            else:
-                prev = out[index]
-                out[index] = RRset(
-                    prev.name,
-                    _TYPE_RRSIG,
-                    key[2],
-                    min(prev.ttl, sig_group[1]),
-                    prev.rdatas + tuple(sig_group[2]),
-                )
+                out.append(RRset(owner, key[1], key[2], ttl, data_rdatas, sigs, sig_ttl))
+            continue
+        # Signatures without their data: one RRSIG RRset per owner.
+        okey = (key[0], key[2])
+        index = unmatched.get(okey)
+        if index is None:
+            unmatched[okey] = len(out)
+            out.append(RRset(owner, _TYPE_RRSIG, key[2], sig_ttl, sigs))
+        else:
+            prev = out[index]
+            out[index] = RRset(
+                prev.name,
+                _TYPE_RRSIG,
+                key[2],
+                min(prev.ttl, sig_ttl),
+                prev.rdatas + tuple(sigs),
+            )
     return out, pos, opt
 
 
@@ -462,11 +496,11 @@ _EDNS_CACHE: dict[tuple[int, int], Edns] = {}
 
 
 def _decode(data: bytes) -> Message:
-    if len(data) < 12:
-        raise WireFormatError(len(data), "message shorter than the 12-octet header")
+    limit = len(data)
+    if limit < 12:
+        raise WireFormatError(limit, "message shorter than the 12-octet header")
     msg_id, word, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data, 0)
-    remaining = len(data) - 12
-    if qdcount * 5 + (ancount + nscount + arcount) * 11 > remaining:
+    if qdcount * 5 + (ancount + nscount + arcount) * 11 > limit - 12:
         raise WireFormatError(4, "record counts exceed what the message can hold")
     pos = 12
     lower = data.lower()
@@ -474,34 +508,39 @@ def _decode(data: bytes) -> Message:
     names: _Names = {}
     for _ in range(qdcount):
         name, pos = _owner_name(data, lower, pos, names)
-        if pos + 4 > len(data):
+        if pos + 4 > limit:
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
         pos += 4
         questions.append(Question(name, qtype, qclass))
-    answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
-    authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
+    # Empty sections are common (no authority, only OPT in additional):
+    # they skip the call.
+    answer: list[RRset] | tuple[()] = ()
+    authority: list[RRset] | tuple[()] = ()
+    additional: list[RRset] | tuple[()] = ()
+    opt: _OptInfo | None = None
+    if ancount:
+        answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
+    if nscount:
+        authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
     if (
         arcount == 1
-        and pos + 11 <= len(data)
+        and pos + 11 <= limit
         and data[pos] == 0
         and data[pos + 1] == 0
         and data[pos + 2] == _TYPE_OPT
     ):
         # The usual additional section: just the OPT record (root owner).
         _, payload, ttl, rdlen = _RR_FIXED.unpack_from(data, pos + 1)
-        if pos + 11 + rdlen <= len(data):
-            additional: list[RRset] = []
-            opt: _OptInfo | None = (payload, ttl, pos + 11, pos + 11 + rdlen)
+        if pos + 11 + rdlen <= limit:
+            opt = (payload, ttl, pos + 11, pos + 11 + rdlen)
             pos += 11 + rdlen
         else:
             additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
-    else:
+    elif arcount:
         additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
-    if pos != len(data):
-        raise WireFormatError(
-            pos, f"{len(data) - pos} octets of trailing data after the last record"
-        )
+    if pos != limit:
+        raise WireFormatError(pos, f"{limit - pos} octets of trailing data after the last record")
     rcode = word & 0x000F
     edns = None
     if opt is not None:
@@ -520,17 +559,22 @@ def _decode(data: bytes) -> Message:
                 flags=ttl & 0xFFFF,
                 options=decode_options(data, rdata_start, rdata_end),
             )
-    return Message(
-        msg_id,
-        word & 0x87F0,
-        (word >> 11) & 0x0F,
-        rcode,
-        questions,
-        answer,
-        authority,
-        additional,
-        edns,
-    )
+    # Filled in directly rather than through __init__: its keyword defaults
+    # and tuple() conversions are for callers building messages.
+    msg = _new_message(Message)
+    msg.id = msg_id
+    msg.flags = word & 0x87F0
+    msg.opcode = (word >> 11) & 0x0F
+    msg.rcode = rcode
+    msg.question = tuple(questions)
+    msg.answer = tuple(answer)
+    msg.authority = tuple(authority)
+    msg.additional = tuple(additional)
+    msg.edns = edns
+    return msg
+
+
+_new_message = object.__new__
 
 
 def _encode_rrset(out: bytearray, rrset: RRset, compress: Compress | None) -> int:
