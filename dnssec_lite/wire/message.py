@@ -295,65 +295,61 @@ def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Nam
     makes comparing and hashing them (when records are grouped, and later by
     the validator) an identity check with a cached hash.
 
-    ``lower`` is ``data.lower()``: the lower-cased labels are cut from it
-    alongside the labels, so that the name's comparison key comes for free.
-    Anything unusual (a bad pointer, a name too long, truncation) is left to
+    ``lower`` is ``data.lower()``: it gives the canonical form of the name
+    and, when the name is in lower case already (``data`` and ``lower``
+    agree there), its comparison key is just the labels reversed.  Anything
+    unusual (a bad pointer, a name too long, truncation) is left to
     :func:`decode_name`, which reports it.
     """
-    limit = len(data)
-    if pos < limit:
-        first = data[pos]
-        if first >= 0xC0:
-            if pos + 1 < limit:
-                target = ((first & 0x3F) << 8) | data[pos + 1]
-                cached = names.get(target)  # cached names all start before ``pos``
+    labels: list[bytes] = []
+    p = pos
+    try:
+        # A label or a pointer running past the end raises IndexError when
+        # the next octet is read: one exception handler instead of a bounds
+        # test per label.
+        length = data[p]
+        while 0 < length < 64:
+            stop = p + 1 + length
+            labels.append(data[p + 1 : stop])
+            p = stop
+            length = data[p]
+        if length == 0:
+            if p + 1 - pos <= MAX_NAME:
+                cwire = lower[pos : p + 1]  # uncompressed: the canonical form
+                labs = tuple(labels)
+                name = Name(labs, labs[::-1] if data.startswith(cwire, pos) else _key_of(labs))
+                name._cwire = cwire
+                names[pos] = (name, p + 1 - pos)
+                return name, p + 1
+        elif length >= 0xC0:
+            target = ((length & 0x3F) << 8) | data[p + 1]
+            cached = names.get(target)  # cached names all start before ``pos``
+            if p == pos:
                 if cached is not None:
                     return cached[0], pos + 2
                 name, end = decode_name(data, pos)
                 if end == pos + 2:
                     names[target] = (name, name.wire_length())
                 return name, end
-        else:
-            labels: list[bytes] = []
-            lows: list[bytes] = []
-            total = 1
-            p = pos
-            while p < limit:
-                length = data[p]
-                if length == 0:
-                    if total > MAX_NAME:
-                        break
-                    lows.reverse()
-                    name = Name(tuple(labels), tuple(lows))
-                    name._cwire = lower[pos : p + 1]  # uncompressed: the canonical form
-                    names[pos] = (name, total)
-                    return name, p + 1
-                if length < 64:
-                    stop = p + 1 + length
-                    if stop > limit:
-                        break
-                    labels.append(data[p + 1 : stop])
-                    lows.append(lower[p + 1 : stop])
-                    total += length + 1
-                    p = stop
-                    continue
-                if length >= 0xC0 and p + 1 < limit:
-                    target = ((length & 0x3F) << 8) | data[p + 1]
-                    cached = names.get(target)
-                    if cached is None or target >= pos:
-                        break
-                    tail, tail_len = cached
-                    total += tail_len - 1
-                    if total > MAX_NAME:
-                        break
-                    lows.reverse()
-                    name = Name(tuple(labels) + tail.labels, tail.key + tuple(lows))
+            if cached is not None and target < pos:
+                tail, tail_len = cached
+                total = p - pos + tail_len
+                if total <= MAX_NAME:
+                    labs = tuple(labels)
+                    key = labs[::-1] if data.startswith(lower[pos:p], pos) else _key_of(labs)
+                    name = Name(labs + tail.labels, tail.key + key)
                     names[pos] = (name, total)
                     return name, p + 2
-                break
+    except IndexError:
+        pass
     name, end = decode_name(data, pos)  # the general case, and the errors
     names[pos] = (name, name.wire_length())
     return name, end
+
+
+def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The comparison key of labels not all in lower case."""
+    return tuple([label.lower() for label in reversed(labels)])
 
 
 def _decode_section(
