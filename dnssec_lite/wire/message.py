@@ -39,6 +39,7 @@ from .types import (
 _HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
 _QFIXED = struct.Struct("!HH")
+_PTR_RR_FIXED = struct.Struct("!HHHIH")  # an owner that is a pointer, then _RR_FIXED
 
 _TYPE_RRSIG = int(RRType.RRSIG)
 _TYPE_OPT = int(RRType.OPT)
@@ -379,25 +380,26 @@ def _decode_section(
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
+    unpack_ptr = _PTR_RR_FIXED.unpack_from
     registry = REGISTRY
     get_name = names.get
     for _ in range(count):
         start = pos
-        # Inline fast path: the owner is a pointer to a name decoded already.
-        cached = (
-            get_name(((data[pos] & 0x3F) << 8) | data[pos + 1])
-            if pos + 1 < limit and data[pos] >= 0xC0
-            else None
-        )
+        # Inline fast path: the owner is a pointer to a name decoded already;
+        # the pointer and the fixed fields are read in one unpack.
+        cached = None
+        if pos + 12 <= limit and data[pos] >= 0xC0:
+            pointer, rrtype, rrclass, ttl, rdlen = unpack_ptr(data, pos)
+            cached = get_name(pointer & 0x3FFF)
         if cached is not None:
             name = cached[0]
-            pos += 2
+            pos += 12
         else:
             name, pos = _owner_name(data, lower, pos, names)
-        if pos + 10 > limit:
-            raise WireFormatError(pos, "record header truncated")
-        rrtype, rrclass, ttl, rdlen = unpack(data, pos)
-        pos += 10
+            if pos + 10 > limit:
+                raise WireFormatError(pos, "record header truncated")
+            rrtype, rrclass, ttl, rdlen = unpack(data, pos)
+            pos += 10
         end = pos + rdlen
         if end > limit:
             raise WireFormatError(pos - 2, f"rdata length {rdlen} runs past the end of the message")

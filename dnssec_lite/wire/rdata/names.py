@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import struct
 
-from ..name import Name
+from ...errors import WireFormatError
+from ..name import Name, decode_name
 from ..types import RRType
 from .base import (
     Compress,
@@ -43,8 +44,12 @@ class _SingleName(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> _SingleName:
-        name, pos = read_name(data, start, end, f"{RRType.to_text(cls.rrtype)} target")
-        expect_end(pos, end, RRType.to_text(cls.rrtype))
+        name, pos = decode_name(data, start)
+        if pos != end:  # the mnemonic is looked up for the error only
+            what = RRType.to_text(cls.rrtype)
+            if pos > end:
+                raise WireFormatError(start, f"{what} target runs past the end of the rdata")
+            expect_end(pos, end, what)
         return cls(name)
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
