@@ -289,18 +289,19 @@ _OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata en
 _Names = dict[int, tuple[Name, int]]
 
 
-def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Name, int]:
+def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
     """Decode a question or owner name, reusing the :class:`Name` already
     decoded at the offset a compression pointer refers to.  Owners are mostly
     pointers to the same few names; sharing the object saves decoding and
     makes comparing and hashing them (when records are grouped, and later by
     the validator) an identity check with a cached hash.
 
-    ``lower`` is ``data.lower()``: it gives the canonical form of the name
-    and, when the name is in lower case already (``data`` and ``lower``
-    agree there), its comparison key is just the labels reversed.  Anything
-    unusual (a bad pointer, a name too long, truncation) is left to
-    :func:`decode_name`, which reports it.
+    The lower-cased octets of an uncompressed name are its canonical form;
+    when the name is in lower case already (nearly always), its comparison
+    key is just the labels reversed.  Lower-casing the names alone is
+    cheaper than lower-casing the whole message.  Anything unusual (a bad
+    pointer, a name too long, truncation) is left to :func:`decode_name`,
+    which reports it.
     """
     labels: list[bytes] = []
     p = pos
@@ -316,7 +317,7 @@ def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Nam
             length = data[p]
         if length == 0:
             if p + 1 - pos <= MAX_NAME:
-                cwire = lower[pos : p + 1]  # uncompressed: the canonical form
+                cwire = data[pos : p + 1].lower()  # uncompressed: the canonical form
                 labs = tuple(labels)
                 name = Name(labs, labs[::-1] if data.startswith(cwire, pos) else _key_of(labs))
                 name._cwire = cwire
@@ -337,7 +338,7 @@ def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Nam
                 total = p - pos + tail_len
                 if total <= MAX_NAME:
                     labs = tuple(labels)
-                    key = labs[::-1] if data.startswith(lower[pos:p], pos) else _key_of(labs)
+                    key = labs[::-1] if data.startswith(data[pos:p].lower(), pos) else _key_of(labs)
                     name = Name(labs + tail.labels, tail.key + key)
                     names[pos] = (name, total)
                     return name, p + 2
@@ -354,7 +355,7 @@ def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
 
 
 def _decode_section(
-    data: bytes, lower: bytes, pos: int, count: int, allow_opt: bool, names: _Names
+    data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
 ) -> tuple[list[RRset], int, _OptInfo | None]:
     """Read ``count`` records; group them into RRsets (sigs attached).
 
@@ -395,7 +396,7 @@ def _decode_section(
             name = cached[0]
             pos += 12
         else:
-            name, pos = _owner_name(data, lower, pos, names)
+            name, pos = _owner_name(data, pos, names)
             if pos + 10 > limit:
                 raise WireFormatError(pos, "record header truncated")
             rrtype, rrclass, ttl, rdlen = unpack(data, pos)
@@ -501,11 +502,10 @@ def _decode(data: bytes) -> Message:
     if qdcount * 5 + (ancount + nscount + arcount) * 11 > limit - 12:
         raise WireFormatError(4, "record counts exceed what the message can hold")
     pos = 12
-    lower = data.lower()
     questions = []
     names: _Names = {}
     for _ in range(qdcount):
-        name, pos = _owner_name(data, lower, pos, names)
+        name, pos = _owner_name(data, pos, names)
         if pos + 4 > limit:
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
@@ -518,9 +518,9 @@ def _decode(data: bytes) -> Message:
     additional: list[RRset] | tuple[()] = ()
     opt: _OptInfo | None = None
     if ancount:
-        answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
+        answer, pos, _ = _decode_section(data, pos, ancount, False, names)
     if nscount:
-        authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
+        authority, pos, _ = _decode_section(data, pos, nscount, False, names)
     if (
         arcount == 1
         and pos + 11 <= limit
@@ -534,9 +534,9 @@ def _decode(data: bytes) -> Message:
             opt = (payload, ttl, pos + 11, pos + 11 + rdlen)
             pos += 11 + rdlen
         else:
-            additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
+            additional, pos, opt = _decode_section(data, pos, arcount, True, names)
     elif arcount:
-        additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
+        additional, pos, opt = _decode_section(data, pos, arcount, True, names)
     if pos != limit:
         raise WireFormatError(pos, f"{limit - pos} octets of trailing data after the last record")
     rcode = word & 0x000F
