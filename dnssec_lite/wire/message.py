@@ -463,15 +463,28 @@ def _decode_section(
         if ttl < group[1]:
             group[1] = ttl
         rdatas.append(rdata)
-    unmatched: dict[tuple[tuple[bytes, ...], int], int] = {}
+    unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
     for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
         if data_rdatas is not None:
+            # Filled in directly: RRset.__init__'s defaults and conversions
+            # cost more than the seven stores.
+            rrset = _new_rrset(RRset)
+            rrset.name = owner
+            rrset.rrtype = key[1]
+            rrset.rrclass = key[2]
+            rrset.ttl = ttl
+            rrset.rdatas = tuple(data_rdatas)
             if sigs is None:
-                out.append(RRset(owner, key[1], key[2], ttl, data_rdatas))
+                rrset.sigs = ()
+                rrset.sig_ttl = ttl
             else:
-                out.append(RRset(owner, key[1], key[2], ttl, data_rdatas, sigs, sig_ttl))
+                rrset.sigs = tuple(sigs)
+                rrset.sig_ttl = sig_ttl
+            out.append(rrset)
             continue
         # Signatures without their data: one RRSIG RRset per owner.
+        if unmatched is None:
+            unmatched = {}
         okey = (key[0], key[2])
         index = unmatched.get(okey)
         if index is None:
@@ -573,6 +586,7 @@ def _decode(data: bytes) -> Message:
 
 
 _new_message = object.__new__
+_new_rrset = object.__new__
 
 
 def _encode_rrset(out: bytearray, rrset: RRset, compress: Compress | None) -> int:

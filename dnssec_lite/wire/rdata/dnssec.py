@@ -360,8 +360,30 @@ class RRSIG(Rdata):
             data, start
         )
         # The signer is uncompressed (RFC 4034 3.1.7) and one of a few zones:
-        # find where it ends and look its octets up among the signers seen.
-        pos = start + 18
+        # look its octets up among the signers seen.  Their octets up to the
+        # first zero octet are tried first: a name's wire form is never the
+        # prefix of another's, so if they are a known signer, that is the
+        # signer (a zero octet inside a label just misses the table).
+        first = start + 18
+        zero = data.find(0, first, end)
+        if zero >= 0:
+            signer = _SIGNERS.get(data[first : zero + 1])
+            if signer is not None:
+                rdata = cls(
+                    covered,
+                    alg,
+                    labels,
+                    ttl,
+                    expiration,
+                    inception,
+                    tag,
+                    signer,
+                    data[zero + 1 : end],
+                )
+                rdata._wire = data[start:end]
+                return rdata
+        # Otherwise find where it ends and look it up, or decode it.
+        pos = first
         while pos < end:
             length = data[pos]
             if length == 0:
