@@ -523,7 +523,11 @@ def _decode(data: bytes) -> Message:
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
         pos += 4
-        questions.append(Question(name, qtype, qclass))
+        question = _new_question(Question)  # filled in directly, like the message
+        question.name = name
+        question.rrtype = qtype
+        question.rrclass = qclass
+        questions.append(question)
     # Empty sections are common (no authority, only OPT in additional):
     # they skip the call.
     answer: list[RRset] | tuple[()] = ()
@@ -586,6 +590,7 @@ def _decode(data: bytes) -> Message:
 
 
 _new_message = object.__new__
+_new_question = object.__new__
 _new_rrset = object.__new__
 
 

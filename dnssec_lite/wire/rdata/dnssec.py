@@ -42,6 +42,11 @@ _NSEC3_FIXED = struct.Struct("!BBHB")
 # -- type bitmaps (RFC 4034 section 4.1.2) -----------------------------------
 
 
+#: The bits set in each octet value, as offsets from its most significant bit
+#: (the bitmap's order): a table lookup instead of testing eight bits.
+_BITS = tuple(tuple(bit for bit in range(8) if octet & (0x80 >> bit)) for octet in range(256))
+
+
 def decode_type_bitmap(data: bytes, start: int, end: int) -> frozenset[int]:
     """Decode window blocks; windows must ascend and be 1..32 octets long."""
     types: set[int] = set()
@@ -58,13 +63,12 @@ def decode_type_bitmap(data: bytes, start: int, end: int) -> frozenset[int]:
             raise WireFormatError(pos + 1, f"type bitmap window length {length}")
         if pos + 2 + length > end:
             raise WireFormatError(pos, "type bitmap runs past the end of the rdata")
-        base = window << 8
-        for i in range(length):
-            octet = data[pos + 2 + i]
+        offset = window << 8
+        for octet in data[pos + 2 : pos + 2 + length]:
             if octet:
-                for bit in range(8):
-                    if octet & (0x80 >> bit):
-                        types.add(base + i * 8 + bit)
+                for bit in _BITS[octet]:
+                    types.add(offset + bit)
+            offset += 8
         last_window = window
         pos += 2 + length
     return frozenset(types)
