@@ -354,6 +354,12 @@ def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
     return tuple([label.lower() for label in reversed(labels)])
 
 
+#: RRsets being grouped: (comparison key of the owner, type or type covered,
+#: class) -> [owner, ttl, rdatas, sig ttl, sigs]; rdatas is None while only
+#: signatures have arrived.
+_Groups = dict[tuple[tuple[bytes, ...], int, int], list[Any]]
+
+
 def _decode_section(
     data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
 ) -> tuple[list[RRset], int, _OptInfo | None]:
@@ -366,18 +372,16 @@ def _decode_section(
     out: list[RRset] = []
     if not count:
         return out, pos, None
-    # One dict for data and signatures: (comparison key of the owner, type
-    # or type covered, class) -> [owner, ttl, rdatas, sig ttl, sigs]; rdatas
-    # is None while only signatures have arrived.  Its insertion order is the
-    # output order (a group created by a signature is moved to the end when
-    # its first data record arrives), so no separate order list is needed.
-    groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
-    group: list[Any] = []
-    # The group of the previous record: a record of the same owner object,
-    # class and (covered) type joins it without building a key (data and
-    # then its signatures come one after another in practice).
-    last_name: Name | None = None
-    last_type = last_class = -1
+    # Records are gathered in runs: consecutive records of one owner object,
+    # class and type (type covered for signatures), which is how an RRset and
+    # its signatures arrive.  A section of one run (most responses) needs
+    # no dict at all; otherwise each run is merged into ``groups`` when the
+    # next one starts (``_merge_run``).
+    groups: _Groups | None = None
+    run_name: Name | None = None
+    run_type = run_class = run_ttl = run_sig_ttl = -1
+    run_rdatas: list[Rdata] | None = None
+    run_sigs: list[RRSIG] | None = None
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
@@ -421,66 +425,76 @@ def _decode_section(
         pos = end
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
             covered = rdata.type_covered
-            if name is not last_name or covered != last_type or rrclass != last_class:
-                nkey = name._key
-                key = (name.key if nkey is None else nkey, covered, rrclass)
-                found = groups.get(key)
-                if found is None:
-                    group = groups[key] = [name, ttl, None, ttl, [rdata]]
-                    last_name, last_type, last_class = name, covered, rrclass
-                    continue
-                last_name, last_type, last_class, group = name, covered, rrclass, found
-            sigs = group[4]
-            if sigs is None:
-                group[3] = ttl
-                group[4] = [rdata]
+            if name is not run_name or covered != run_type or rrclass != run_class:
+                if run_name is not None:
+                    if groups is None:
+                        groups = {}
+                    _merge_run(
+                        groups,
+                        run_name,
+                        run_type,
+                        run_class,
+                        run_ttl,
+                        run_rdatas,
+                        run_sig_ttl,
+                        run_sigs,
+                    )
+                run_name, run_type, run_class = name, covered, rrclass
+                run_rdatas = None
+                run_sigs = [rdata]
+                run_sig_ttl = ttl
+            elif run_sigs is None:
+                run_sigs = [rdata]
+                run_sig_ttl = ttl
             else:
-                if ttl < group[3]:
-                    group[3] = ttl
-                sigs.append(rdata)
-            continue
-        if name is not last_name or rrtype != last_type or rrclass != last_class:
-            nkey = name._key
-            key = (name.key if nkey is None else nkey, rrtype, rrclass)
-            found = groups.get(key)
-            if found is None:
-                group = groups[key] = [name, ttl, [rdata], None, None]
-                last_name, last_type, last_class = name, rrtype, rrclass
-                continue
-            last_name, last_type, last_class, group = name, rrtype, rrclass, found
-        rdatas = group[2]
-        if rdatas is None:
-            # The first data record of a group its signatures opened: the
-            # RRset takes this place in the order, and this owner.
-            nkey = name._key
-            key = (name.key if nkey is None else nkey, rrtype, rrclass)
-            del groups[key]
-            groups[key] = group
-            group[0] = name
-            group[1] = ttl
-            group[2] = [rdata]
-            continue
-        if ttl < group[1]:
-            group[1] = ttl
-        rdatas.append(rdata)
+                run_sigs.append(rdata)
+                if ttl < run_sig_ttl:
+                    run_sig_ttl = ttl
+        elif name is not run_name or rrtype != run_type or rrclass != run_class:
+            if run_name is not None:
+                if groups is None:
+                    groups = {}
+                _merge_run(
+                    groups,
+                    run_name,
+                    run_type,
+                    run_class,
+                    run_ttl,
+                    run_rdatas,
+                    run_sig_ttl,
+                    run_sigs,
+                )
+            run_name, run_type, run_class = name, rrtype, rrclass
+            run_rdatas = [rdata]
+            run_ttl = ttl
+            run_sigs = None
+        elif run_rdatas is None:
+            run_rdatas = [rdata]
+            run_ttl = ttl
+        else:
+            run_rdatas.append(rdata)
+            if ttl < run_ttl:
+                run_ttl = ttl
+    if run_name is None:  # only the OPT record
+        return out, pos, opt
+    if groups is None:
+        # One run: one RRset, or signatures alone.  The owner's comparison
+        # key is computed as grouping by key would: the validator compares
+        # owners, and a name decoded without its key would compute it then.
+        if run_name._key is None:
+            run_name._key = run_name.key
+        if run_rdatas is not None:
+            out.append(
+                _rrset(run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
+            )
+        else:
+            out.append(RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()))
+        return out, pos, opt
+    _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
     unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
     for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
         if data_rdatas is not None:
-            # Filled in directly: RRset.__init__'s defaults and conversions
-            # cost more than the seven stores.
-            rrset = _new_rrset(RRset)
-            rrset.name = owner
-            rrset.rrtype = key[1]
-            rrset.rrclass = key[2]
-            rrset.ttl = ttl
-            rrset.rdatas = tuple(data_rdatas)
-            if sigs is None:
-                rrset.sigs = ()
-                rrset.sig_ttl = ttl
-            else:
-                rrset.sigs = tuple(sigs)
-                rrset.sig_ttl = sig_ttl
-            out.append(rrset)
+            out.append(_rrset(owner, key[1], key[2], ttl, data_rdatas, sig_ttl, sigs))
             continue
         # Signatures without their data: one RRSIG RRset per owner.
         if unmatched is None:
@@ -500,6 +514,73 @@ def _decode_section(
                 prev.rdatas + tuple(sigs),
             )
     return out, pos, opt
+
+
+def _merge_run(
+    groups: _Groups,
+    name: Name,
+    rrtype: int,
+    rrclass: int,
+    ttl: int,
+    rdatas: list[Rdata] | None,
+    sig_ttl: int,
+    sigs: list[RRSIG] | None,
+) -> None:
+    """Add a run of records (see :func:`_decode_section`) to the RRsets of
+    the section.  Groups are kept in the order of their first record; a
+    group its signatures opened moves to the end when its first data
+    arrives, so that the dict's order is the order of the RRsets."""
+    nkey = name._key
+    key = (name.key if nkey is None else nkey, rrtype, rrclass)
+    group = groups.get(key)
+    if group is None:
+        groups[key] = [name, ttl, rdatas, sig_ttl, sigs]
+        return
+    if rdatas is not None:
+        if group[2] is None:
+            del groups[key]
+            groups[key] = group
+            group[0] = name
+            group[1] = ttl
+            group[2] = rdatas
+        else:
+            if ttl < group[1]:
+                group[1] = ttl
+            group[2] += rdatas
+    if sigs is not None:
+        if group[4] is None:
+            group[3] = sig_ttl
+            group[4] = sigs
+        else:
+            if sig_ttl < group[3]:
+                group[3] = sig_ttl
+            group[4] += sigs
+
+
+def _rrset(
+    name: Name,
+    rrtype: int,
+    rrclass: int,
+    ttl: int,
+    rdatas: list[Rdata],
+    sig_ttl: int,
+    sigs: list[RRSIG] | None,
+) -> RRset:
+    """An RRset filled in directly: RRset.__init__'s defaults and conversions
+    cost more than the seven stores."""
+    rrset = _new_rrset(RRset)
+    rrset.name = name
+    rrset.rrtype = rrtype
+    rrset.rrclass = rrclass
+    rrset.ttl = ttl
+    rrset.rdatas = tuple(rdatas)
+    if sigs is None:
+        rrset.sigs = ()
+        rrset.sig_ttl = ttl
+    else:
+        rrset.sigs = tuple(sigs)
+        rrset.sig_ttl = sig_ttl
+    return rrset
 
 
 #: Edns values without options, shared: they are immutable and a handful of
