@@ -319,7 +319,11 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
             if p + 1 - pos <= MAX_NAME:
                 cwire = data[pos : p + 1].lower()  # uncompressed: the canonical form
                 labs = tuple(labels)
-                name = Name(labs, labs[::-1] if data.startswith(cwire, pos) else _key_of(labs))
+                # Filled in directly (all four slots), without the __init__ call.
+                name = _new_name(Name)
+                name.labels = labs
+                name._key = labs[::-1] if data.startswith(cwire, pos) else _key_of(labs)
+                name._hash = None
                 name._cwire = cwire
                 names[pos] = (name, p + 1 - pos)
                 return name, p + 1
@@ -671,6 +675,7 @@ def _decode(data: bytes) -> Message:
 
 
 _new_message = object.__new__
+_new_name = object.__new__
 _new_question = object.__new__
 _new_rrset = object.__new__
 

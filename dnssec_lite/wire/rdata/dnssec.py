@@ -35,6 +35,7 @@ from .base import (
 )
 
 _HBB = struct.Struct("!HBB")
+_new_rdata = object.__new__
 _RRSIG_FIXED = struct.Struct("!HBBIIIH")
 _NSEC3_FIXED = struct.Struct("!BBHB")
 
@@ -253,6 +254,19 @@ class _KeyBase(_HBBThenOctets):
         self._wire = None
         self._tag: int | None = None
 
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> _KeyBase:
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        # Filled in directly, without the __init__ call: DNSKEY sets are
+        # decoded on every cold validation.
+        rdata = _new_rdata(cls)
+        rdata.flags, rdata.protocol, rdata.algorithm = _HBB.unpack_from(data, start)
+        rdata.key = data[start + 4 : end]
+        rdata._wire = data[start:end]
+        rdata._tag = None
+        return rdata
+
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _HBB.pack(self.flags, self.protocol, self.algorithm)
         out += self.key
@@ -373,17 +387,18 @@ class RRSIG(Rdata):
         if zero >= 0:
             signer = _SIGNERS.get(data[first : zero + 1])
             if signer is not None:
-                rdata = cls(
-                    covered,
-                    alg,
-                    labels,
-                    ttl,
-                    expiration,
-                    inception,
-                    tag,
-                    signer,
-                    data[zero + 1 : end],
-                )
+                # Filled in directly: a tenth of the decoding was the
+                # __init__ call with its nine arguments.
+                rdata = _new_rdata(cls)
+                rdata.type_covered = covered
+                rdata.algorithm = alg
+                rdata.labels = labels
+                rdata.original_ttl = ttl
+                rdata.expiration = expiration
+                rdata.inception = inception
+                rdata.key_tag = tag
+                rdata.signer = signer
+                rdata.signature = data[zero + 1 : end]
                 rdata._wire = data[start:end]
                 return rdata
         # Otherwise find where it ends and look it up, or decode it.
