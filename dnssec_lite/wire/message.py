@@ -623,26 +623,30 @@ def _decode(data: bytes) -> Message:
         answer, pos, _ = _decode_section(data, pos, ancount, False, names)
     if nscount:
         authority, pos, _ = _decode_section(data, pos, nscount, False, names)
+    rcode = word & 0x000F
+    edns = None
     if (
         arcount == 1
-        and pos + 11 <= limit
+        and limit - pos == 11
         and data[pos] == 0
         and data[pos + 1] == 0
         and data[pos + 2] == _TYPE_OPT
+        and data[pos + 9] == data[pos + 10] == 0
     ):
-        # The usual additional section: just the OPT record (root owner).
-        _, payload, ttl, rdlen = _RR_FIXED.unpack_from(data, pos + 1)
-        if pos + 11 + rdlen <= limit:
-            opt = (payload, ttl, pos + 11, pos + 11 + rdlen)
-            pos += 11 + rdlen
-        else:
-            additional, pos, opt = _decode_section(data, pos, arcount, True, names)
+        # The usual additional section: an OPT record without options (root
+        # owner, rdata length 0) ending the message.
+        _, payload, ttl, _ = _RR_FIXED.unpack_from(data, pos + 1)
+        pos = limit
+        rcode |= (ttl >> 24) << 4
+        edns = _EDNS_CACHE.get((payload, ttl))
+        if edns is None:
+            edns = Edns(payload=payload, version=(ttl >> 16) & 0xFF, flags=ttl & 0xFFFF)
+            if len(_EDNS_CACHE) < 64:
+                _EDNS_CACHE[(payload, ttl)] = edns
     elif arcount:
         additional, pos, opt = _decode_section(data, pos, arcount, True, names)
     if pos != limit:
         raise WireFormatError(pos, f"{limit - pos} octets of trailing data after the last record")
-    rcode = word & 0x000F
-    edns = None
     if opt is not None:
         payload, ttl, rdata_start, rdata_end = opt
         rcode |= (ttl >> 24) << 4
