@@ -392,6 +392,8 @@ def _decode_section(
     unpack_ptr = _PTR_RR_FIXED.unpack_from
     registry = REGISTRY
     get_name = names.get
+    spelled = b""  # the octets of the last owner not starting with a pointer
+    spelled_entry: tuple[Name, int] = (ROOT, 1)
     for _ in range(count):
         start = pos
         # Inline fast path: the owner is a pointer to a name decoded already;
@@ -404,7 +406,18 @@ def _decode_section(
             name = cached[0]
             pos += 12
         else:
-            name, pos = _owner_name(data, pos, names)
+            if spelled and data.startswith(spelled, pos):
+                # The previous spelled-out owner, spelled out again (a server
+                # that compresses no NSEC3 owner repeats it for the RRSIG):
+                # the same octets are the same name, so share the object.
+                names[pos] = spelled_entry
+                pos += len(spelled)
+                name = spelled_entry[0]
+            else:
+                name, pos = _owner_name(data, pos, names)
+                if data[start] < 0xC0 and start in names:
+                    spelled = data[start:pos]
+                    spelled_entry = names[start]
             if pos + 10 > limit:
                 raise WireFormatError(pos, "record header truncated")
             rrtype, rrclass, ttl, rdlen = unpack(data, pos)
