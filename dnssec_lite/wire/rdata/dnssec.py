@@ -599,15 +599,20 @@ class NSEC3(_NSEC3Params):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3:
-        need(data, start, 5, end, "NSEC3 fixed fields")
+        # need() is called only when its check fails: a call costs more
+        # than the test.
+        if start + 5 > end:
+            need(data, start, 5, end, "NSEC3 fixed fields")
         hash_algorithm, flags, iterations, salt_len = _NSEC3_FIXED.unpack_from(data, start)
         pos = start + 5
-        need(data, pos, salt_len + 1, end, "NSEC3 salt")
+        if pos + salt_len + 1 > end:
+            need(data, pos, salt_len + 1, end, "NSEC3 salt")
         salt = data[pos : pos + salt_len]
         pos += salt_len
         hash_len = data[pos]
         pos += 1
-        need(data, pos, hash_len, end, "NSEC3 next hashed owner")
+        if pos + hash_len > end:
+            need(data, pos, hash_len, end, "NSEC3 next hashed owner")
         if hash_len == 0:
             raise WireFormatError(pos - 1, "NSEC3 next hashed owner is empty")
         next_hashed = data[pos : pos + hash_len]

@@ -111,9 +111,15 @@ class MX(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> MX:
-        need(data, start, 2, end, "MX preference")
-        name, pos = read_name(data, start + 2, end, "MX exchange")
-        expect_end(pos, end, "MX")
+        # The checking helpers are called only when a check fails: a call
+        # costs more than the test (likewise for SOA, NSEC and NSEC3).
+        if start + 2 > end:
+            need(data, start, 2, end, "MX preference")
+        name, pos = decode_name(data, start + 2)
+        if pos != end:
+            if pos > end:
+                read_name(data, start + 2, end, "MX exchange")
+            expect_end(pos, end, "MX")
         return cls(_H.unpack_from(data, start)[0], name)
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
@@ -207,11 +213,18 @@ class SOA(Rdata):
 
     @classmethod
     def from_wire(cls, data: bytes, start: int, end: int) -> SOA:
-        mname, pos = read_name(data, start, end, "SOA mname")
-        rname, pos = read_name(data, pos, end, "SOA rname")
-        need(data, pos, 20, end, "SOA timers")
+        mname, pos = decode_name(data, start)
+        if pos > end:
+            read_name(data, start, end, "SOA mname")
+        rname, nxt = decode_name(data, pos)
+        if nxt > end:
+            read_name(data, pos, end, "SOA rname")
+        pos = nxt
+        if pos + 20 > end:
+            need(data, pos, 20, end, "SOA timers")
         ints = _SOA_INTS.unpack_from(data, pos)
-        expect_end(pos + 20, end, "SOA")
+        if pos + 20 != end:
+            expect_end(pos + 20, end, "SOA")
         return cls(mname, rname, *ints)
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
