@@ -363,6 +363,8 @@ def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
 #: signatures have arrived.
 _Groups = dict[tuple[tuple[bytes, ...], int, int], list[Any]]
 
+_ROOT_ENTRY: tuple[Name, int] = (ROOT, 1)
+
 
 def _decode_section(
     data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
@@ -374,8 +376,6 @@ def _decode_section(
     first of them appeared.
     """
     out: list[RRset] = []
-    if not count:
-        return out, pos, None
     # Records are gathered in runs: consecutive records of one owner object,
     # class and type (type covered for signatures), which is how an RRset and
     # its signatures arrive.  A section of one run (most responses) needs
@@ -393,7 +393,7 @@ def _decode_section(
     registry = REGISTRY
     get_name = names.get
     spelled = b""  # the octets of the last owner not starting with a pointer
-    spelled_entry: tuple[Name, int] = (ROOT, 1)
+    spelled_entry = _ROOT_ENTRY
     for _ in range(count):
         start = pos
         # Inline fast path: the owner is a pointer to a name decoded already;
