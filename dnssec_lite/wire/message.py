@@ -39,6 +39,7 @@ from .types import (
 _HEADER = struct.Struct("!HHHHHH")
 _RR_FIXED = struct.Struct("!HHIH")
 _QFIXED = struct.Struct("!HH")
+_PTR_RR_FIXED = struct.Struct("!HHHIH")  # an owner that is a pointer, then _RR_FIXED
 
 _TYPE_RRSIG = int(RRType.RRSIG)
 _TYPE_OPT = int(RRType.OPT)
@@ -221,7 +222,9 @@ class Message:
     def from_wire(cls, data: bytes) -> Message:
         """Decode ``data``; raises WireFormatError on anything malformed."""
         try:
-            return _decode(bytes(data))
+            # bytes(data) would return an exact bytes object itself, but
+            # the call costs more than the test.
+            return _decode(data if type(data) is bytes else bytes(data))
         except WireFormatError:
             raise
         except (IndexError, struct.error, ValueError, OverflowError) as exc:  # safety net
@@ -286,107 +289,139 @@ _OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata en
 _Names = dict[int, tuple[Name, int]]
 
 
-def _owner_name(data: bytes, lower: bytes, pos: int, names: _Names) -> tuple[Name, int]:
+def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
     """Decode a question or owner name, reusing the :class:`Name` already
     decoded at the offset a compression pointer refers to.  Owners are mostly
     pointers to the same few names; sharing the object saves decoding and
     makes comparing and hashing them (when records are grouped, and later by
     the validator) an identity check with a cached hash.
 
-    ``lower`` is ``data.lower()``: the lower-cased labels are cut from it
-    alongside the labels, so that the name's comparison key comes for free.
-    Anything unusual (a bad pointer, a name too long, truncation) is left to
-    :func:`decode_name`, which reports it.
+    The lower-cased octets of an uncompressed name are its canonical form;
+    when the name is in lower case already (nearly always), its comparison
+    key is just the labels reversed.  Lower-casing the names alone is
+    cheaper than lower-casing the whole message.  Anything unusual (a bad
+    pointer, a name too long, truncation) is left to :func:`decode_name`,
+    which reports it.
     """
-    limit = len(data)
-    if pos < limit:
-        first = data[pos]
-        if first >= 0xC0:
-            if pos + 1 < limit:
-                target = ((first & 0x3F) << 8) | data[pos + 1]
-                cached = names.get(target)  # cached names all start before ``pos``
+    labels: list[bytes] = []
+    p = pos
+    try:
+        # A label or a pointer running past the end raises IndexError when
+        # the next octet is read: one exception handler instead of a bounds
+        # test per label.
+        length = data[p]
+        while 0 < length < 64:
+            stop = p + 1 + length
+            labels.append(data[p + 1 : stop])
+            p = stop
+            length = data[p]
+        if length == 0:
+            if p + 1 - pos <= MAX_NAME:
+                cwire = data[pos : p + 1].lower()  # uncompressed: the canonical form
+                labs = tuple(labels)
+                # Filled in directly (all four slots), without the __init__ call.
+                name = _new_name(Name)
+                name.labels = labs
+                name._key = labs[::-1] if data.startswith(cwire, pos) else _key_of(labs)
+                name._hash = None
+                name._cwire = cwire
+                names[pos] = (name, p + 1 - pos)
+                return name, p + 1
+        elif length >= 0xC0:
+            target = ((length & 0x3F) << 8) | data[p + 1]
+            cached = names.get(target)  # cached names all start before ``pos``
+            if p == pos:
                 if cached is not None:
                     return cached[0], pos + 2
                 name, end = decode_name(data, pos)
                 if end == pos + 2:
                     names[target] = (name, name.wire_length())
                 return name, end
-        else:
-            labels: list[bytes] = []
-            lows: list[bytes] = []
-            total = 1
-            p = pos
-            while p < limit:
-                length = data[p]
-                if length == 0:
-                    if total > MAX_NAME:
-                        break
-                    lows.reverse()
-                    name = Name(tuple(labels), tuple(lows))
-                    name._cwire = lower[pos : p + 1]  # uncompressed: the canonical form
-                    names[pos] = (name, total)
-                    return name, p + 1
-                if length < 64:
-                    stop = p + 1 + length
-                    if stop > limit:
-                        break
-                    labels.append(data[p + 1 : stop])
-                    lows.append(lower[p + 1 : stop])
-                    total += length + 1
-                    p = stop
-                    continue
-                if length >= 0xC0 and p + 1 < limit:
-                    target = ((length & 0x3F) << 8) | data[p + 1]
-                    cached = names.get(target)
-                    if cached is None or target >= pos:
-                        break
-                    tail, tail_len = cached
-                    total += tail_len - 1
-                    if total > MAX_NAME:
-                        break
-                    lows.reverse()
-                    name = Name(tuple(labels) + tail.labels, tail.key + tuple(lows))
+            if cached is not None and target < pos:
+                tail, tail_len = cached
+                total = p - pos + tail_len
+                if total <= MAX_NAME:
+                    labs = tuple(labels)
+                    key = labs[::-1] if data.startswith(data[pos:p].lower(), pos) else _key_of(labs)
+                    name = Name(labs + tail.labels, tail.key + key)
                     names[pos] = (name, total)
                     return name, p + 2
-                break
+    except IndexError:
+        pass
     name, end = decode_name(data, pos)  # the general case, and the errors
     names[pos] = (name, name.wire_length())
     return name, end
 
 
+def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The comparison key of labels not all in lower case."""
+    return tuple([label.lower() for label in reversed(labels)])
+
+
+#: RRsets being grouped: (comparison key of the owner, type or type covered,
+#: class) -> [owner, ttl, rdatas, sig ttl, sigs]; rdatas is None while only
+#: signatures have arrived.
+_Groups = dict[tuple[tuple[bytes, ...], int, int], list[Any]]
+
+_ROOT_ENTRY: tuple[Name, int] = (ROOT, 1)
+
+
 def _decode_section(
-    data: bytes, lower: bytes, pos: int, count: int, allow_opt: bool, names: _Names
+    data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
 ) -> tuple[list[RRset], int, _OptInfo | None]:
-    """Read ``count`` records; group them into RRsets (sigs attached)."""
+    """Read ``count`` records; group them into RRsets (sigs attached).
+
+    RRsets come out in the order of their first data record; signatures
+    whose data is absent form one RRSIG RRset per owner, placed where the
+    first of them appeared.
+    """
     out: list[RRset] = []
-    if not count:
-        return out, pos, None
-    # key (comparison key of the owner, type, class) -> [owner, ttl, rdatas]
-    groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
-    sig_groups: dict[tuple[tuple[bytes, ...], int, int], list[Any]] = {}
-    order: list[tuple[bool, tuple[tuple[bytes, ...], int, int]]] = []
+    # Records are gathered in runs: consecutive records of one owner object,
+    # class and type (type covered for signatures), which is how an RRset and
+    # its signatures arrive.  A section of one run (most responses) needs
+    # no dict at all; otherwise each run is merged into ``groups`` when the
+    # next one starts (``_merge_run``).
+    groups: _Groups | None = None
+    run_name: Name | None = None
+    run_type = run_class = run_ttl = run_sig_ttl = -1
+    run_rdatas: list[Rdata] | None = None
+    run_sigs: list[RRSIG] | None = None
     opt: _OptInfo | None = None
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
+    unpack_ptr = _PTR_RR_FIXED.unpack_from
     registry = REGISTRY
     get_name = names.get
+    spelled = b""  # the octets of the last owner not starting with a pointer
+    spelled_entry = _ROOT_ENTRY
     for _ in range(count):
         start = pos
-        # Inline fast path: the owner is a pointer to a name decoded already.
-        cached = (
-            get_name(((data[pos] & 0x3F) << 8) | data[pos + 1])
-            if pos + 1 < limit and data[pos] >= 0xC0
-            else None
-        )
+        # Inline fast path: the owner is a pointer to a name decoded already;
+        # the pointer and the fixed fields are read in one unpack.
+        cached = None
+        if pos + 12 <= limit and data[pos] >= 0xC0:
+            pointer, rrtype, rrclass, ttl, rdlen = unpack_ptr(data, pos)
+            cached = get_name(pointer & 0x3FFF)
         if cached is not None:
             name = cached[0]
-            pos += 2
+            pos += 12
         else:
-            name, pos = _owner_name(data, lower, pos, names)
-        if pos + 10 > limit:
-            raise WireFormatError(pos, "record header truncated")
-        rrtype, rrclass, ttl, rdlen = unpack(data, pos)
-        pos += 10
+            if spelled and data.startswith(spelled, pos):
+                # The previous spelled-out owner, spelled out again (a server
+                # that compresses no NSEC3 owner repeats it for the RRSIG):
+                # the same octets are the same name, so share the object.
+                names[pos] = spelled_entry
+                pos += len(spelled)
+                name = spelled_entry[0]
+            else:
+                name, pos = _owner_name(data, pos, names)
+                if data[start] < 0xC0 and start in names:
+                    spelled = data[start:pos]
+                    spelled_entry = names[start]
+            if pos + 10 > limit:
+                raise WireFormatError(pos, "record header truncated")
+            rrtype, rrclass, ttl, rdlen = unpack(data, pos)
+            pos += 10
         end = pos + rdlen
         if end > limit:
             raise WireFormatError(pos - 2, f"rdata length {rdlen} runs past the end of the message")
@@ -405,55 +440,164 @@ def _decode_section(
             GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
         )
         pos = end
-        nkey = name._key
-        if nkey is None:
-            nkey = name.key
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
-            key = (nkey, rdata.type_covered, rrclass)
-            group = sig_groups.get(key)
-            if group is None:
-                sig_groups[key] = [name, ttl, [rdata]]
-                order.append((True, key))
-                continue
+            covered = rdata.type_covered
+            if name is not run_name or covered != run_type or rrclass != run_class:
+                if run_name is not None:
+                    if groups is None:
+                        groups = {}
+                    _merge_run(
+                        groups,
+                        run_name,
+                        run_type,
+                        run_class,
+                        run_ttl,
+                        run_rdatas,
+                        run_sig_ttl,
+                        run_sigs,
+                    )
+                run_name, run_type, run_class = name, covered, rrclass
+                run_rdatas = None
+                run_sigs = [rdata]
+                run_sig_ttl = ttl
+            elif run_sigs is None:
+                run_sigs = [rdata]
+                run_sig_ttl = ttl
+            else:
+                run_sigs.append(rdata)
+                if ttl < run_sig_ttl:
+                    run_sig_ttl = ttl
+        elif name is not run_name or rrtype != run_type or rrclass != run_class:
+            if run_name is not None:
+                if groups is None:
+                    groups = {}
+                _merge_run(
+                    groups,
+                    run_name,
+                    run_type,
+                    run_class,
+                    run_ttl,
+                    run_rdatas,
+                    run_sig_ttl,
+                    run_sigs,
+                )
+            run_name, run_type, run_class = name, rrtype, rrclass
+            run_rdatas = [rdata]
+            run_ttl = ttl
+            run_sigs = None
+        elif run_rdatas is None:
+            run_rdatas = [rdata]
+            run_ttl = ttl
         else:
-            key = (nkey, rrtype, rrclass)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [name, ttl, [rdata]]
-                order.append((False, key))
-                continue
-        if ttl < group[1]:
-            group[1] = ttl
-        group[2].append(rdata)
-    unmatched: dict[tuple[tuple[bytes, ...], int], int] = {}
-    for is_sig, key in order:
-        if not is_sig:
-            group = groups[key]
-            sig_group = sig_groups.get(key)
-            if sig_group is None:
-                out.append(RRset(group[0], key[1], key[2], group[1], group[2]))
-            else:
-                out.append(
-                    RRset(group[0], key[1], key[2], group[1], group[2], sig_group[2], sig_group[1])
-                )
-        elif key not in groups:
-            # Signatures without their data: one RRSIG RRset per owner.
-            sig_group = sig_groups[key]
-            okey = (key[0], key[2])
-            index = unmatched.get(okey)
-            if index is None:
-                unmatched[okey] = len(out)
-                out.append(RRset(sig_group[0], _TYPE_RRSIG, key[2], sig_group[1], sig_group[2]))
-            else:
-                prev = out[index]
-                out[index] = RRset(
-                    prev.name,
-                    _TYPE_RRSIG,
-                    key[2],
-                    min(prev.ttl, sig_group[1]),
-                    prev.rdatas + tuple(sig_group[2]),
-                )
+            run_rdatas.append(rdata)
+            if ttl < run_ttl:
+                run_ttl = ttl
+    if run_name is None:  # only the OPT record
+        return out, pos, opt
+    if groups is None:
+        # One run: one RRset, or signatures alone.  The owner's comparison
+        # key is computed as grouping by key would: the validator compares
+        # owners, and a name decoded without its key would compute it then.
+        if run_name._key is None:
+            run_name._key = run_name.key
+        if run_rdatas is not None:
+            out.append(
+                _rrset(run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
+            )
+        else:
+            out.append(RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()))
+        return out, pos, opt
+    _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
+    unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
+    for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
+        if data_rdatas is not None:
+            out.append(_rrset(owner, key[1], key[2], ttl, data_rdatas, sig_ttl, sigs))
+            continue
+        # Signatures without their data: one RRSIG RRset per owner.
+        if unmatched is None:
+            unmatched = {}
+        okey = (key[0], key[2])
+        index = unmatched.get(okey)
+        if index is None:
+            unmatched[okey] = len(out)
+            out.append(RRset(owner, _TYPE_RRSIG, key[2], sig_ttl, sigs))
+        else:
+            prev = out[index]
+            out[index] = RRset(
+                prev.name,
+                _TYPE_RRSIG,
+                key[2],
+                min(prev.ttl, sig_ttl),
+                prev.rdatas + tuple(sigs),
+            )
     return out, pos, opt
+
+
+def _merge_run(
+    groups: _Groups,
+    name: Name,
+    rrtype: int,
+    rrclass: int,
+    ttl: int,
+    rdatas: list[Rdata] | None,
+    sig_ttl: int,
+    sigs: list[RRSIG] | None,
+) -> None:
+    """Add a run of records (see :func:`_decode_section`) to the RRsets of
+    the section.  Groups are kept in the order of their first record; a
+    group its signatures opened moves to the end when its first data
+    arrives, so that the dict's order is the order of the RRsets."""
+    nkey = name._key
+    key = (name.key if nkey is None else nkey, rrtype, rrclass)
+    group = groups.get(key)
+    if group is None:
+        groups[key] = [name, ttl, rdatas, sig_ttl, sigs]
+        return
+    if rdatas is not None:
+        if group[2] is None:
+            del groups[key]
+            groups[key] = group
+            group[0] = name
+            group[1] = ttl
+            group[2] = rdatas
+        else:
+            if ttl < group[1]:
+                group[1] = ttl
+            group[2] += rdatas
+    if sigs is not None:
+        if group[4] is None:
+            group[3] = sig_ttl
+            group[4] = sigs
+        else:
+            if sig_ttl < group[3]:
+                group[3] = sig_ttl
+            group[4] += sigs
+
+
+def _rrset(
+    name: Name,
+    rrtype: int,
+    rrclass: int,
+    ttl: int,
+    rdatas: list[Rdata],
+    sig_ttl: int,
+    sigs: list[RRSIG] | None,
+) -> RRset:
+    """An RRset filled in directly: RRset.__init__'s defaults and conversions
+    cost more than the seven stores."""
+    rrset = _new_rrset(RRset)
+    rrset.name = name
+    rrset.rrtype = rrtype
+    rrset.rrclass = rrclass
+    rrset.ttl = ttl
+    rrset.rdatas = tuple(rdatas)
+    if sigs is None:
+        rrset.sigs = ()
+        rrset.sig_ttl = ttl
+    else:
+        rrset.sigs = tuple(sigs)
+        rrset.sig_ttl = sig_ttl
+    return rrset
 
 
 #: Edns values without options, shared: they are immutable and a handful of
@@ -462,48 +606,60 @@ _EDNS_CACHE: dict[tuple[int, int], Edns] = {}
 
 
 def _decode(data: bytes) -> Message:
-    if len(data) < 12:
-        raise WireFormatError(len(data), "message shorter than the 12-octet header")
+    limit = len(data)
+    if limit < 12:
+        raise WireFormatError(limit, "message shorter than the 12-octet header")
     msg_id, word, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data, 0)
-    remaining = len(data) - 12
-    if qdcount * 5 + (ancount + nscount + arcount) * 11 > remaining:
+    if qdcount * 5 + (ancount + nscount + arcount) * 11 > limit - 12:
         raise WireFormatError(4, "record counts exceed what the message can hold")
     pos = 12
-    lower = data.lower()
     questions = []
     names: _Names = {}
     for _ in range(qdcount):
-        name, pos = _owner_name(data, lower, pos, names)
-        if pos + 4 > len(data):
+        name, pos = _owner_name(data, pos, names)
+        if pos + 4 > limit:
             raise WireFormatError(pos, "question type and class truncated")
         qtype, qclass = _QFIXED.unpack_from(data, pos)
         pos += 4
-        questions.append(Question(name, qtype, qclass))
-    answer, pos, _ = _decode_section(data, lower, pos, ancount, False, names)
-    authority, pos, _ = _decode_section(data, lower, pos, nscount, False, names)
+        question = _new_question(Question)  # filled in directly, like the message
+        question.name = name
+        question.rrtype = qtype
+        question.rrclass = qclass
+        questions.append(question)
+    # Empty sections are common (no authority, only OPT in additional):
+    # they skip the call.
+    answer: list[RRset] | tuple[()] = ()
+    authority: list[RRset] | tuple[()] = ()
+    additional: list[RRset] | tuple[()] = ()
+    opt: _OptInfo | None = None
+    if ancount:
+        answer, pos, _ = _decode_section(data, pos, ancount, False, names)
+    if nscount:
+        authority, pos, _ = _decode_section(data, pos, nscount, False, names)
+    rcode = word & 0x000F
+    edns = None
     if (
         arcount == 1
-        and pos + 11 <= len(data)
+        and limit - pos == 11
         and data[pos] == 0
         and data[pos + 1] == 0
         and data[pos + 2] == _TYPE_OPT
+        and data[pos + 9] == data[pos + 10] == 0
     ):
-        # The usual additional section: just the OPT record (root owner).
-        _, payload, ttl, rdlen = _RR_FIXED.unpack_from(data, pos + 1)
-        if pos + 11 + rdlen <= len(data):
-            additional: list[RRset] = []
-            opt: _OptInfo | None = (payload, ttl, pos + 11, pos + 11 + rdlen)
-            pos += 11 + rdlen
-        else:
-            additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
-    else:
-        additional, pos, opt = _decode_section(data, lower, pos, arcount, True, names)
-    if pos != len(data):
-        raise WireFormatError(
-            pos, f"{len(data) - pos} octets of trailing data after the last record"
-        )
-    rcode = word & 0x000F
-    edns = None
+        # The usual additional section: an OPT record without options (root
+        # owner, rdata length 0) ending the message.
+        _, payload, ttl, _ = _RR_FIXED.unpack_from(data, pos + 1)
+        pos = limit
+        rcode |= (ttl >> 24) << 4
+        edns = _EDNS_CACHE.get((payload, ttl))
+        if edns is None:
+            edns = Edns(payload=payload, version=(ttl >> 16) & 0xFF, flags=ttl & 0xFFFF)
+            if len(_EDNS_CACHE) < 64:
+                _EDNS_CACHE[(payload, ttl)] = edns
+    elif arcount:
+        additional, pos, opt = _decode_section(data, pos, arcount, True, names)
+    if pos != limit:
+        raise WireFormatError(pos, f"{limit - pos} octets of trailing data after the last record")
     if opt is not None:
         payload, ttl, rdata_start, rdata_end = opt
         rcode |= (ttl >> 24) << 4
@@ -520,17 +676,25 @@ def _decode(data: bytes) -> Message:
                 flags=ttl & 0xFFFF,
                 options=decode_options(data, rdata_start, rdata_end),
             )
-    return Message(
-        msg_id,
-        word & 0x87F0,
-        (word >> 11) & 0x0F,
-        rcode,
-        questions,
-        answer,
-        authority,
-        additional,
-        edns,
-    )
+    # Filled in directly rather than through __init__: its keyword defaults
+    # and tuple() conversions are for callers building messages.
+    msg = _new_message(Message)
+    msg.id = msg_id
+    msg.flags = word & 0x87F0
+    msg.opcode = (word >> 11) & 0x0F
+    msg.rcode = rcode
+    msg.question = tuple(questions)
+    msg.answer = tuple(answer)
+    msg.authority = tuple(authority)
+    msg.additional = tuple(additional)
+    msg.edns = edns
+    return msg
+
+
+_new_message = object.__new__
+_new_name = object.__new__
+_new_question = object.__new__
+_new_rrset = object.__new__
 
 
 def _encode_rrset(out: bytearray, rrset: RRset, compress: Compress | None) -> int:
