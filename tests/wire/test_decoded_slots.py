@@ -16,7 +16,8 @@ from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.zonefile import parse_rrsets
 
 ZONE = """\
-example. 3600 IN DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==
+example. 3600 IN DNSKEY 257 3 13 ( mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+Gq
+    JxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ== )
 example. 3600 IN RRSIG DNSKEY 13 1 3600 20260101000000 20251201000000 12345 example. AAAA
 www.Example. 300 IN A 192.0.2.1
 www.Example. 300 IN A 192.0.2.2
