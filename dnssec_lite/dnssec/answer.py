@@ -36,6 +36,8 @@ _T_RRSIG = RRType.RRSIG
 _T_CNAME = RRType.CNAME
 _NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
 _ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+_NXDOMAIN = Rcode.NXDOMAIN
+_YXDOMAIN = Rcode.YXDOMAIN
 
 
 class AnswerCheck(DenialCheck):
@@ -53,7 +55,7 @@ class AnswerCheck(DenialCheck):
         denial: list[RRset],
         ttl: int,
     ) -> Answer:
-        if status is Status.SECURE:
+        if status is _SECURE:
             reason = None
         elif reason is None:
             reason = reasons.bogus(EDE.OTHER, "validation failed")
@@ -129,16 +131,16 @@ class AnswerCheck(DenialCheck):
                 0,
             )
         rcode = response.rcode
-        dname_overflow = find_dname(response, q.name) if rcode == Rcode.YXDOMAIN else None
+        dname_overflow = find_dname(response, q.name) if rcode == _YXDOMAIN else None
         if dname_overflow is not None:
             # RFC 6672 2.2: the DNAME substitution would exceed 255 octets.
             # The DNAME can be validated; the rcode itself is not signed, so
             # at best the answer is INSECURE (as in Unbound: no AD).
             link = yield from self._validate_positive(dname_overflow, response)
-            if link.status is Status.BOGUS:
+            if link.status is _BOGUS:
                 return self._finish(link.status, link.reason, rcode, [dname_overflow], [], 0)
             return self._finish(
-                Status.INSECURE,
+                _INSECURE,
                 Reason(
                     None,
                     f"YXDOMAIN: substituting the DNAME {dname_overflow.name.to_text()} into "
@@ -171,7 +173,7 @@ class AnswerCheck(DenialCheck):
             # RFC 4035 5.3.1 never covers RRSIG RRsets; like Unbound, hand
             # them over as unvalidated.
             return self._finish(
-                Status.INSECURE,
+                _INSECURE,
                 Reason(
                     None,
                     "RRSIG records are not signed themselves; returned unvalidated",
@@ -186,7 +188,7 @@ class AnswerCheck(DenialCheck):
         nta = self.validator.anchors.negative_for(q.name)
         if nta is not None:
             return self._finish(
-                Status.INSECURE,
+                _INSECURE,
                 reasons.negative_anchor(q.name, nta),
                 rcode,
                 list(response.answer),
@@ -202,7 +204,7 @@ class AnswerCheck(DenialCheck):
             if name in seen:
                 links.append(
                     Link(
-                        Status.BOGUS,
+                        _BOGUS,
                         reasons.bogus(
                             EDE.DNSSEC_BOGUS,
                             f"CNAME/DNAME loop at {name.to_text()}",
@@ -229,11 +231,7 @@ class AnswerCheck(DenialCheck):
                 # a server sends both, the one it put first wins (as in
                 # Unbound's scrubber); the other is left out.
                 direct = None
-            if (
-                direct is not None
-                and qtype == RRType.CNAME
-                and find_dname(response, name) is not None
-            ):
+            if direct is not None and qtype == _T_CNAME and find_dname(response, name) is not None:
                 # A CNAME asked for below a DNAME is the synthesised one: the
                 # DNAME branch checks it against the substitution.
                 direct = None
@@ -252,14 +250,10 @@ class AnswerCheck(DenialCheck):
                 if link.status is _SECURE or link.status is _INSECURE:
                     denial.extend(proof_rrsets(response))
                 break
-            cname = response.get_answer(name, RRType.CNAME)
+            cname = response.get_answer(name, _T_CNAME)
             # A CNAME below a DNAME is the synthesised (unsigned) one: the
             # DNAME branch checks it against the substitution.
-            if (
-                cname is not None
-                and q.rrtype != RRType.CNAME
-                and find_dname(response, name) is None
-            ):
+            if cname is not None and q.rrtype != _T_CNAME and find_dname(response, name) is None:
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
                 out.append(cname)
@@ -271,12 +265,12 @@ class AnswerCheck(DenialCheck):
             dname = find_dname(response, name)
             if dname is not None:
                 link = yield from self._validate_positive(dname, response)
-                if link.status is Status.SECURE and any(
+                if link.status is _SECURE and any(
                     sig.labels < dname.name.label_count() for sig in dname.sigs
                 ):
                     # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
                     link = Link(
-                        Status.BOGUS,
+                        _BOGUS,
                         reasons.bogus(
                             EDE.DNSSEC_BOGUS,
                             f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
@@ -291,7 +285,7 @@ class AnswerCheck(DenialCheck):
                 if synth is None:
                     links.append(
                         Link(
-                            Status.BOGUS,
+                            _BOGUS,
                             reasons.bogus(
                                 EDE.DNSSEC_BOGUS,
                                 f"DNAME substitution for {name.to_text()} is too long",
@@ -302,31 +296,31 @@ class AnswerCheck(DenialCheck):
                         )
                     )
                     break
-                given = response.get_answer(name, RRType.CNAME)
+                given = response.get_answer(name, _T_CNAME)
                 if given is not None:
                     target = cname_target(given)
                     if target != synth:
                         links.append(
                             Link(
-                                Status.BOGUS,
+                                _BOGUS,
                                 reasons.bogus(
                                     EDE.DNSSEC_BOGUS,
                                     f"CNAME {name.to_text()} -> {target} does not match the DNAME "
                                     f"{dname.name.to_text()} (expected {synth.to_text()})",
                                     name,
-                                    RRType.CNAME,
+                                    _T_CNAME,
                                 ),
                                 0,
                             )
                         )
                         break
                     out.append(given)
-                if qtype == RRType.CNAME:
+                if qtype == _T_CNAME:
                     break  # the synthesised CNAME is the answer asked for
                 name = synth
                 continue
             # No data for ``name``: a negative answer (at the end of any chain).
-            nxdomain = rcode == Rcode.NXDOMAIN
+            nxdomain = rcode == _NXDOMAIN
             link = yield from self._validate_negative(name, q.rrtype, nxdomain, response)
             links.append(link)
             denial.extend(proof_rrsets(response))
@@ -334,7 +328,7 @@ class AnswerCheck(DenialCheck):
         else:
             links.append(
                 Link(
-                    Status.BOGUS,
+                    _BOGUS,
                     reasons.limit_hit(
                         "CNAME/DNAME chain too long", self.limits.max_chain_links, q.name, q.rrtype
                     ),
@@ -369,10 +363,8 @@ class AnswerCheck(DenialCheck):
     ) -> Generator[list[Fetch], None, Link]:
         if not rrset.sigs:
             entry = yield from self._zone_of(rrset.name, rrset.rrtype)
-            if entry.status is Status.SECURE:
-                return Link(
-                    Status.BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0
-                )
+            if entry.status is _SECURE:
+                return Link(_BOGUS, reasons.rrsigs_missing(rrset.name, rrset.rrtype, entry.zone), 0)
             return Link(entry.status, entry.reason, rrset.ttl)
         owner = rrset.name
         if len(rrset.sigs) == 1:
@@ -384,10 +376,10 @@ class AnswerCheck(DenialCheck):
             )
         if not signers:
             entry = yield from self._zone_of(rrset.name, rrset.rrtype)
-            if entry.status is not Status.SECURE:
+            if entry.status is not _SECURE:
                 return Link(entry.status, entry.reason, rrset.ttl)
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"no RRSIG of {reasons.rrset_label(rrset.name, rrset.rrtype)} is by a zone "
@@ -417,7 +409,7 @@ class AnswerCheck(DenialCheck):
             return Link(entry.status, entry.reason, rrset.ttl), entry.status is _INSECURE
         if entry.zone != signer:
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
@@ -447,13 +439,13 @@ class AnswerCheck(DenialCheck):
             proof = self._wildcard_proof(rrset.name, sig.labels, entry, response)
             if not proof.ok:
                 return Link(
-                    Status.BOGUS,
+                    _BOGUS,
                     reasons.bogus(EDE.NSEC_MISSING, proof.text, rrset.name, rrset.rrtype),
                     0,
                 ), True
             if proof.insecure:
                 return Link(
-                    Status.INSECURE,
+                    _INSECURE,
                     reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
                     ttl,
                 ), True

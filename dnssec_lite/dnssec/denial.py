@@ -27,6 +27,14 @@ from .sections import neg_ttl, negative_signer
 from .status import ChainLink, Reason, Status
 from .trustwalk import TrustWalk
 
+# Enum members bound once (see trustwalk).
+_SECURE = Status.SECURE
+_INSECURE = Status.INSECURE
+_BOGUS = Status.BOGUS
+_T_DS = RRType.DS
+_T_NS = RRType.NS
+_T_SOA = RRType.SOA
+
 
 class Link(NamedTuple):
     """The outcome of one link of an answer (a named tuple: built per RRset)."""
@@ -80,7 +88,7 @@ class DenialCheck(TrustWalk):
         signer = negative_signer(response, name)
         if signer is not None:
             anchors = self.validator.anchors
-            holder = name.parent() if qtype == RRType.DS and not name.is_root() else name
+            holder = name.parent() if qtype == _T_DS and not name.is_root() else name
             anchor = anchors.closest(holder)
             if (
                 anchor is not None
@@ -95,10 +103,10 @@ class DenialCheck(TrustWalk):
                 signer = None
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
-            if entry.status is not Status.SECURE:
+            if entry.status is not _SECURE:
                 return Link(entry.status, entry.reason, neg_ttl(response))
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.NSEC_MISSING
                     if any(r.sigs for r in response.authority)
@@ -112,11 +120,11 @@ class DenialCheck(TrustWalk):
                 0,
             )
         entry = yield from self._keys_for(signer)
-        if entry.status is not Status.SECURE:
+        if entry.status is not _SECURE:
             return Link(entry.status, entry.reason, neg_ttl(response))
         if entry.zone != signer:
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"denial for {name.to_text()} is signed by "
@@ -126,9 +134,9 @@ class DenialCheck(TrustWalk):
                 ),
                 0,
             )
-        if qtype == RRType.DS and signer == name and not name.is_root():
+        if qtype == _T_DS and signer == name and not name.is_root():
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"denial of DS for {name.to_text()} comes from the child zone itself",
@@ -137,16 +145,16 @@ class DenialCheck(TrustWalk):
                 ),
                 0,
             )
-        soa = response.find(response.authority, signer, RRType.SOA)
+        soa = response.find(response.authority, signer, _T_SOA)
         ttl = neg_ttl(response)
         if soa is not None and soa.sigs:
             check = self._check(soa, entry)
             if not check.ok:
-                return Link(Status.BOGUS, check.reason, 0)
+                return Link(_BOGUS, check.reason, 0)
             ttl = min(ttl, check.expires_in)
         nsecs, nsec3s, problem = self._validated_proofs(response, entry)
         if problem is not None:
-            return Link(Status.BOGUS, problem, 0)
+            return Link(_BOGUS, problem, 0)
         proof: nsec_proofs.Proof
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
@@ -159,7 +167,7 @@ class DenialCheck(TrustWalk):
             if not ns3:
                 if ns3.unknown_hash:
                     return Link(
-                        Status.INSECURE,
+                        _INSECURE,
                         reasons.bogus(
                             EDE.OTHER,
                             f"NSEC3 of {entry.zone.to_text()} uses an unknown hash algorithm",
@@ -169,7 +177,7 @@ class DenialCheck(TrustWalk):
                         ttl,
                     )
                 return Link(
-                    Status.BOGUS,
+                    _BOGUS,
                     reasons.bogus(
                         EDE.NSEC_MISSING, f"no usable NSEC3 of {entry.zone.to_text()}", name, qtype
                     ),
@@ -177,7 +185,7 @@ class DenialCheck(TrustWalk):
                 )
             if ns3.iterations > self.limits.max_nsec3_iterations:
                 return Link(
-                    Status.INSECURE,
+                    _INSECURE,
                     reasons.nsec3_iterations(
                         entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
                     ),
@@ -190,7 +198,7 @@ class DenialCheck(TrustWalk):
                     proof = nsec3_proofs.prove_nodata(ns3, name, qtype)
             except nsec3_proofs.LimitExceeded:
                 return Link(
-                    Status.BOGUS,
+                    _BOGUS,
                     reasons.limit_hit(
                         "too many NSEC3 hash computations",
                         self.limits.max_nsec3_hashes,
@@ -201,7 +209,7 @@ class DenialCheck(TrustWalk):
                 )
         else:
             return Link(
-                Status.BOGUS,
+                _BOGUS,
                 reasons.bogus(
                     EDE.NSEC_MISSING,
                     f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
@@ -218,16 +226,16 @@ class DenialCheck(TrustWalk):
                 if (
                     name.is_subdomain(owner)
                     and owner != entry.zone
-                    and RRType.NS in rd.types
-                    and RRType.DS not in rd.types
-                    and RRType.SOA not in rd.types
-                    and qtype != RRType.DS
+                    and _T_NS in rd.types
+                    and _T_DS not in rd.types
+                    and _T_SOA not in rd.types
+                    and qtype != _T_DS
                 ):
                     reason = reasons.insecure_delegation(
                         owner, f"NSEC at {owner.to_text()} shows NS without DS"
                     )
-                    return Link(Status.INSECURE, reason, neg_ttl(response))
-        if not proof.ok and nsec3s and qtype != RRType.DS:
+                    return Link(_INSECURE, reason, neg_ttl(response))
+        if not proof.ok and nsec3s and qtype != _T_DS:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             try:
                 for depth in range(len(name), len(entry.zone), -1):
@@ -235,32 +243,32 @@ class DenialCheck(TrustWalk):
                     rd3 = ns3.match(cut) if ns3 else None
                     if (
                         rd3 is not None
-                        and RRType.NS in rd3.types
-                        and RRType.DS not in rd3.types
-                        and RRType.SOA not in rd3.types
+                        and _T_NS in rd3.types
+                        and _T_DS not in rd3.types
+                        and _T_SOA not in rd3.types
                     ):
                         reason = reasons.insecure_delegation(
                             cut, f"NSEC3 for {cut.to_text()} shows NS without DS"
                         )
-                        return Link(Status.INSECURE, reason, neg_ttl(response))
+                        return Link(_INSECURE, reason, neg_ttl(response))
             except nsec3_proofs.LimitExceeded:
                 pass
         if not proof.ok:
-            if len(name) > len(entry.zone) + 1 or (qtype != RRType.DS and name != entry.zone):
+            if len(name) > len(entry.zone) + 1 or (qtype != _T_DS and name != entry.zone):
                 # The name may lie below an unsigned delegation inside the
                 # signer's zone (the denial then comes from the parent side).
                 below = yield from self._zone_of(name)
-                if below.status is Status.INSECURE:
-                    return Link(Status.INSECURE, below.reason, neg_ttl(response))
-            return Link(Status.BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
+                if below.status is _INSECURE:
+                    return Link(_INSECURE, below.reason, neg_ttl(response))
+            return Link(_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
         if nxdomain and proof.kind == "ent-nodata":
             # The name exists (an empty non-terminal): the right answer is
             # NOERROR/NODATA, whatever rcode the server sent.
             self._rcode = Rcode.NOERROR
         if proof.insecure:
-            return Link(Status.INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
-        return Link(Status.SECURE, None, ttl)
+            return Link(_INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
+        return Link(_SECURE, None, ttl)
 
     def _note_proof(self, zone: Name, text: str) -> None:
         link = self._chain.get(zone)

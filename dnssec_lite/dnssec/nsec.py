@@ -13,6 +13,14 @@ from ..wire.rdata.dnssec import NSEC
 from ..wire.rrset import RRset
 from ..wire.types import RRType
 
+# Enum members bound once: an attribute lookup on the enum class costs
+# about 0.1 µs, and the proofs test several types per record.
+_T_CNAME = RRType.CNAME
+_T_DNAME = RRType.DNAME
+_T_DS = RRType.DS
+_T_NS = RRType.NS
+_T_SOA = RRType.SOA
+
 
 @dataclass(frozen=True, slots=True)
 class Proof:
@@ -65,7 +73,7 @@ def covers(owner: Name, nxt: Name, name: Name, zone: Name) -> bool:
 
 
 def _is_delegation(nsec: NSEC) -> bool:
-    return RRType.NS in nsec.types and RRType.SOA not in nsec.types
+    return _T_NS in nsec.types and _T_SOA not in nsec.types
 
 
 def matching(records: list[tuple[Name, NSEC]], name: Name) -> NSEC | None:
@@ -97,10 +105,10 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
     """NOERROR/NODATA: the name exists but has no ``qtype`` (nor CNAME)."""
     nsec = matching(records, name)
     if nsec is not None:
-        if qtype in nsec.types or RRType.CNAME in nsec.types:
+        if qtype in nsec.types or _T_CNAME in nsec.types:
             return Proof(False, "failed", f"NSEC at {name.to_text()} lists the type asked for")
-        if qtype == RRType.DS:
-            if RRType.SOA in nsec.types and not name.is_root():
+        if qtype == _T_DS:
+            if _T_SOA in nsec.types and not name.is_root():
                 return Proof(
                     False,
                     "failed",
@@ -131,7 +139,7 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
             f"NSEC covers {name.to_text()} but the answer is NODATA "
             f"and no NSEC matches the wildcard {wild.to_text()}",
         )
-    if qtype in wnsec.types or RRType.CNAME in wnsec.types:
+    if qtype in wnsec.types or _T_CNAME in wnsec.types:
         return Proof(False, "failed", f"NSEC at {wild.to_text()} lists the type asked for")
     return Proof(
         True, "wildcard-nodata", f"wildcard {wild.to_text()} has no {RRType.to_text(qtype)}"
@@ -169,7 +177,7 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
         )
     # A DNAME at the closest encloser would have redirected the query.
     ce_nsec = matching(records, ce)
-    if ce_nsec is not None and RRType.DNAME in ce_nsec.types:
+    if ce_nsec is not None and _T_DNAME in ce_nsec.types:
         return Proof(False, "failed", f"{ce.to_text()} has a DNAME; the name should be redirected")
     wild = ce.wildcard()
     if matching(records, wild) is not None:
@@ -204,11 +212,11 @@ def prove_no_ds(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Pro
     """
     nsec = matching(records, name)
     if nsec is not None:
-        if RRType.DS in nsec.types:
+        if _T_DS in nsec.types:
             return Proof(False, "ds-exists", f"NSEC at {name.to_text()} lists DS")
-        if RRType.SOA in nsec.types:
+        if _T_SOA in nsec.types:
             return Proof(False, "failed", f"NSEC at {name.to_text()} comes from the child apex")
-        if RRType.NS in nsec.types:
+        if _T_NS in nsec.types:
             return Proof(
                 True, "no-ds", f"NSEC at {name.to_text()} shows NS without DS", insecure=True
             )

@@ -15,6 +15,12 @@ from ..wire.rrset import RRset
 from ..wire.types import RRType
 
 _PROOF_TYPES = (RRType.NSEC, RRType.NSEC3, RRType.SOA)
+# Enum members bound once: an attribute lookup on the enum class costs
+# about 0.1 µs, and these run in loops over the sections.
+_T_SOA = RRType.SOA
+_T_CNAME = RRType.CNAME
+_T_DNAME = RRType.DNAME
+_DENIAL_TYPES = (RRType.SOA, RRType.NSEC, RRType.NSEC3)
 
 
 def min_ttl(rrsets: tuple[RRset, ...]) -> int:
@@ -23,7 +29,7 @@ def min_ttl(rrsets: tuple[RRset, ...]) -> int:
 
 def neg_ttl(response: Message) -> int:
     for rrset in response.authority:
-        if rrset.rrtype == RRType.SOA:
+        if rrset.rrtype == _T_SOA:
             for rd in rrset.rdatas:
                 minimum = getattr(rd, "minimum", None)
                 if isinstance(minimum, int):
@@ -40,7 +46,7 @@ def cname_first(answer: tuple[RRset, ...], name: Name, other: RRset) -> bool:
     for rrset in answer:
         if rrset is other:
             return False
-        if rrset.rrtype == RRType.CNAME and rrset.name == name:
+        if rrset.rrtype == _T_CNAME and rrset.name == name:
             return True
     return False
 
@@ -57,7 +63,7 @@ def find_dname(response: Message, name: Name) -> RRset | None:
     ancestor of ``name`` (the one that rewrites it), if any."""
     best: RRset | None = None
     for rrset in response.answer:
-        if rrset.rrtype == RRType.DNAME and name.is_strict_subdomain(rrset.name):
+        if rrset.rrtype == _T_DNAME and name.is_strict_subdomain(rrset.name):
             if best is None or len(rrset.name) > len(best.name):
                 best = rrset
     return best
@@ -81,7 +87,7 @@ def negative_signer(response: Message, name: Name) -> Name | None:
     in the authority section that is an ancestor of ``name``."""
     best: Name | None = None
     for rrset in response.authority:
-        if rrset.rrtype not in (RRType.SOA, RRType.NSEC, RRType.NSEC3):
+        if rrset.rrtype not in _DENIAL_TYPES:
             continue
         for sig in rrset.sigs:
             if name.is_subdomain(sig.signer) and rrset.name.is_subdomain(sig.signer):

@@ -38,9 +38,21 @@ from .trust import TrustAnchor, TrustAnchors
 
 log = logging.getLogger("dnssec_lite.dnssec")
 
+# Enum members bound once: reading ``Status.X`` or ``RRType.X`` is an
+# attribute lookup on the enum class (about 0.1 µs), dozens of times per
+# cold chain.
 _SECURE = Status.SECURE
+_INSECURE = Status.INSECURE
+_BOGUS = Status.BOGUS
+_T_DS = RRType.DS
+_T_DNSKEY = RRType.DNSKEY
+_T_CNAME = RRType.CNAME
 _T_NSEC = RRType.NSEC
 _T_NSEC3 = RRType.NSEC3
+_DS_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+# Fetches built with tuple.__new__: the named tuple's own __new__ is a
+# Python function, and a cold walk builds a dozen fetches.
+_tuple_new = tuple.__new__
 
 
 def _keyless_entry(
@@ -148,7 +160,7 @@ class TrustWalk:
 
         DS records live on the parent side of a cut (RFC 4035 2.4), so for
         them the walk stops at the parent's zone."""
-        if rrtype == RRType.DS and not name.is_root():
+        if rrtype == _T_DS and not name.is_root():
             name = name.parent()
         return (yield from self._keys_for(name))
 
@@ -187,7 +199,7 @@ class TrustWalk:
         if len(names_below) > self.limits.max_delegation_depth:
             return KeyEntry(
                 target,
-                Status.BOGUS,
+                _BOGUS,
                 reason=reasons.limit_hit(
                     f"{target.to_text()} is too deep below its trust anchor",
                     self.limits.max_delegation_depth,
@@ -198,11 +210,11 @@ class TrustWalk:
         # Ask for everything this walk may need at once: parallel fetches.
         wanted: list[Fetch] = []
         if start is None:
-            wanted.append(Fetch(anchor.zone, RRType.DNSKEY))
-        if start is None or start.status is Status.SECURE:
+            wanted.append(_tuple_new(Fetch, (anchor.zone, _T_DNSKEY)))
+        if start is None or start.status is _SECURE:
             for below in names_below:
-                wanted.append(Fetch(below, RRType.DS))
-                wanted.append(Fetch(below, RRType.DNSKEY))
+                wanted.append(_tuple_new(Fetch, (below, _T_DS)))
+                wanted.append(_tuple_new(Fetch, (below, _T_DNSKEY)))
         yield from self._need(wanted)
         if start is None:
             entry = self._anchor_entry(anchor)
@@ -210,7 +222,7 @@ class TrustWalk:
         else:
             entry = start
             self._record(entry)
-        if entry.status is not Status.SECURE:
+        if entry.status is not _SECURE:
             return entry
         for below in names_below:
             step = self._ds_step(entry, below)
@@ -222,18 +234,18 @@ class TrustWalk:
                 assert isinstance(ds_rrset, RRset)
                 entry = self._dnskey_entry(below, ds_rrset, entry)
                 self._remember(entry)
-                if entry.status is not Status.SECURE:
+                if entry.status is not _SECURE:
                     return entry
                 continue
             if kind == "insecure":
                 reason = step[1]
                 assert isinstance(reason, Reason)
-                insecure = _keyless_entry(below, Status.INSECURE, reason, ttl=entry.ttl)
+                insecure = _keyless_entry(below, _INSECURE, reason, ttl=entry.ttl)
                 self._remember(insecure)
                 return insecure
             reason = step[1]
             assert isinstance(reason, Reason)
-            bogus = _keyless_entry(below, Status.BOGUS, reason)
+            bogus = _keyless_entry(below, _BOGUS, reason)
             self._remember(bogus)
             return bogus
         return entry
@@ -246,7 +258,7 @@ class TrustWalk:
         if anchors.negative:
             nta = anchors.negative_for(target)
             if nta is not None:
-                return KeyEntry(nta, Status.INSECURE, reason=reasons.negative_anchor(target, nta))
+                return KeyEntry(nta, _INSECURE, reason=reasons.negative_anchor(target, nta))
         exact = self.validator.key_cache.get(target, self.now)
         if exact is not None and exact.zone == target:
             # _record inline (the warm path)
@@ -262,7 +274,7 @@ class TrustWalk:
     def _remember(self, entry: KeyEntry) -> None:
         if entry.link is not None and entry.zone not in self._chain:  # _record inline
             self._chain[entry.zone] = entry.link
-        ttl = self.limits.bogus_ttl if entry.status is Status.BOGUS else entry.ttl
+        ttl = self.limits.bogus_ttl if entry.status is _BOGUS else entry.ttl
         self.validator.key_cache.put(entry, self.now, ttl)
 
     def _result(self, fetch: Fetch) -> FetchResult:
@@ -271,36 +283,34 @@ class TrustWalk:
     def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
         """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
         ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
-        result = self._result(Fetch(name, RRType.DS))
+        result = self._result(_tuple_new(Fetch, (name, _T_DS)))
         if isinstance(result, FetchFailed):
             return "bogus", reasons.bogus(
                 result.ede,
                 f"DS lookup for {name.to_text()} failed: {result.reason}",
                 name,
-                RRType.DS,
+                _T_DS,
             )
-        if result.rcode not in (Rcode.NOERROR, Rcode.NXDOMAIN):
+        if result.rcode not in _DS_RCODES:
             return "bogus", reasons.bogus(
                 EDE.NO_REACHABLE_AUTHORITY,
                 f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
                 name,
-                RRType.DS,
+                _T_DS,
             )
-        ds_rrset = result.get_answer(name, RRType.DS)
+        ds_rrset = result.get_answer(name, _T_DS)
         if ds_rrset is not None:
             check = self._check(ds_rrset, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, RRType.DS, parent.zone)
+                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_DS, parent.zone)
             return "cut", ds_rrset.with_ttl(
                 min(ds_rrset.ttl, check.expires_in, check.sig.original_ttl if check.sig else 0)
             )
-        cname = result.get_answer(name, RRType.CNAME)
+        cname = result.get_answer(name, _T_CNAME)
         if cname is not None:
             check = self._check(cname, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(
-                    name, RRType.CNAME, parent.zone
-                )
+                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_CNAME, parent.zone)
             return "nocut", None
         signer = negative_signer(result, name)
         if signer is not None and signer != parent.zone:
@@ -311,7 +321,7 @@ class TrustWalk:
                     EDE.DNSSEC_BOGUS,
                     f"DS denial for {name.to_text()} came from the child zone",
                     name,
-                    RRType.DS,
+                    _T_DS,
                 )
             if not signer.is_subdomain(parent.zone):
                 return "bogus", reasons.bogus(
@@ -319,7 +329,7 @@ class TrustWalk:
                     f"DS denial for {name.to_text()} is signed by "
                     f"{signer.to_text()}, outside {parent.zone.to_text()}",
                     name,
-                    RRType.DS,
+                    _T_DS,
                 )
         nsecs, nsec3s, problem = self._validated_proofs(result, parent)
         if problem is not None:
@@ -336,13 +346,13 @@ class TrustWalk:
                         EDE.OTHER,
                         f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
                         name,
-                        RRType.DS,
+                        _T_DS,
                     )
                 return "bogus", reasons.bogus(
                     EDE.NSEC_MISSING,
                     f"no usable NSEC3 proves DS absence at {name}",
                     name,
-                    RRType.DS,
+                    _T_DS,
                 )
             if ns3.iterations > self.limits.max_nsec3_iterations:
                 return "insecure", reasons.nsec3_iterations(
@@ -355,7 +365,7 @@ class TrustWalk:
                     "too many NSEC3 hash computations",
                     self.limits.max_nsec3_hashes,
                     name,
-                    RRType.DS,
+                    _T_DS,
                 )
         else:
             unsigned = not any(r.sigs for r in result.authority)
@@ -364,10 +374,10 @@ class TrustWalk:
                 f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
                 f"in {parent.zone.to_text()}",
                 name,
-                RRType.DS,
+                _T_DS,
             )
         if not proof.ok:
-            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, RRType.DS)
+            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, _T_DS)
         if proof.kind == "no-ds":
             return "insecure", reasons.insecure_delegation(name, proof.text)
         return "nocut", None
@@ -393,7 +403,7 @@ class TrustWalk:
         usable, reason = self._usable_ds(zone, ds_set)
         if not usable:
             assert reason is not None
-            return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
+            return _keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
         return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
 
     def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
@@ -404,11 +414,11 @@ class TrustWalk:
             usable, reason = self._usable_ds(zone, anchor.ds)
             if not usable and not anchor.dnskeys:
                 assert reason is not None
-                return _keyless_entry(zone, Status.INSECURE, reason, ds=ds_refs, ttl=3600)
+                return _keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=3600)
         keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
         if anchor.dnskeys and not keys and not usable:
             reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
-            return _keyless_entry(zone, Status.INSECURE, reason, ttl=3600)
+            return _keyless_entry(zone, _INSECURE, reason, ttl=3600)
         entry = self._keys_from_trust(zone, usable, keys, ds_refs, 1 << 31, anchor=True)
         return entry
 
@@ -433,26 +443,26 @@ class TrustWalk:
                     reason.name,
                     reason.rrtype,
                 )
-            return _keyless_entry(zone, Status.BOGUS, reason, ds=ds_refs)
+            return _keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
 
-        result = self._result(Fetch(zone, RRType.DNSKEY))
+        result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
         if isinstance(result, FetchFailed):
             return bogus(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
                     zone,
-                    RRType.DNSKEY,
+                    _T_DNSKEY,
                 )
             )
-        dnskey_rrset = result.get_answer(zone, RRType.DNSKEY)
+        dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
         if dnskey_rrset is None:
             return bogus(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
                     zone,
-                    RRType.DNSKEY,
+                    _T_DNSKEY,
                 )
             )
         all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
@@ -481,7 +491,7 @@ class TrustWalk:
                                 f"too many DS digest mismatches for {zone.to_text()}",
                                 self.limits.max_ds_mismatches,
                                 zone,
-                                RRType.DS,
+                                _T_DS,
                             )
                         )
         for key in anchor_keys:
@@ -496,7 +506,7 @@ class TrustWalk:
                 reason = reasons.unsupported_algorithms(zone, unsupported_key_algs)
                 return _keyless_entry(
                     zone,
-                    Status.INSECURE,
+                    _INSECURE,
                     reason,
                     ds=ds_refs,
                     dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
@@ -510,7 +520,7 @@ class TrustWalk:
                     f"matches its {what}s "
                     f"({', '.join(str(r) for r in ds_refs) or 'keys'})",
                     zone,
-                    RRType.DNSKEY,
+                    _T_DNSKEY,
                 )
             )
         # Flag tests on ``flags`` directly (is_zone_key, is_revoked): no
@@ -522,7 +532,7 @@ class TrustWalk:
                     EDE.NO_ZONE_KEY_BIT_SET,
                     f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
                     zone,
-                    RRType.DNSKEY,
+                    _T_DNSKEY,
                 )
             )
         check = check_rrset(
