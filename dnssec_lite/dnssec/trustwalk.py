@@ -184,18 +184,25 @@ class TrustWalk:
         if anchor is None:
             return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
         start: KeyEntry | None = None
-        # From the parent of ``target`` up: _known_keys has looked up
-        # ``target`` itself (the cache is keyed by zone, so a hit there
-        # would have been returned).
-        for depth in range(len(target) - 1, len(anchor.zone) - 1, -1):
-            cached = cache.get(target.suffix(depth), self.now)
+        # The names from below the anchor down to ``target``, built once: the
+        # cache probe and the walk use the same ones.  The probe goes from the
+        # parent of ``target`` up to the anchor: _known_keys has looked up
+        # ``target`` itself (the cache is keyed by zone, so a hit there would
+        # have been returned).
+        # (Label counts read as len(name.labels): Name.__len__ is a Python call.)
+        top = len(anchor.zone.labels)
+        size = len(target.labels)
+        path = [target.suffix(d) for d in range(top + 1, size)]
+        if size > top:
+            path.append(target)
+        below_start = 0
+        for depth in range(len(path) - 2, -2, -1):
+            cached = cache.get(path[depth] if depth >= 0 else anchor.zone, self.now)
             if cached is not None:
                 start = cached
+                below_start = len(start.zone.labels) - top
                 break
-        names_below = [
-            target.suffix(d)
-            for d in range(len(start.zone if start else anchor.zone) + 1, len(target) + 1)
-        ]
+        names_below = path[below_start:]
         if len(names_below) > self.limits.max_delegation_depth:
             return KeyEntry(
                 target,
@@ -262,18 +269,19 @@ class TrustWalk:
         exact = self.validator.key_cache.get(target, self.now)
         if exact is not None and exact.zone == target:
             # _record inline (the warm path)
-            if exact.link is not None and target not in self._chain:
-                self._chain[exact.zone] = exact.link
+            # setdefault: one hash of the name where "not in" and a store cost two.
+            if exact.link is not None:
+                self._chain.setdefault(exact.zone, exact.link)
             return exact
         return None
 
     def _record(self, entry: KeyEntry) -> None:
-        if entry.link is not None and entry.zone not in self._chain:
-            self._chain[entry.zone] = entry.link
+        if entry.link is not None:  # the first link of a zone stays
+            self._chain.setdefault(entry.zone, entry.link)
 
     def _remember(self, entry: KeyEntry) -> None:
-        if entry.link is not None and entry.zone not in self._chain:  # _record inline
-            self._chain[entry.zone] = entry.link
+        if entry.link is not None:  # _record inline
+            self._chain.setdefault(entry.zone, entry.link)
         ttl = self.limits.bogus_ttl if entry.status is _BOGUS else entry.ttl
         self.validator.key_cache.put(entry, self.now, ttl)
 
