@@ -195,6 +195,17 @@ class _DSBase(_HBBThenOctets):
         self.digest = digest
         self._wire = None
 
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.key_tag, rdata.algorithm, rdata.digest_type = _HBB.unpack_from(data, start)
+        rdata.digest = data[start + 4 : end]
+        rdata._wire = data[start:end]
+        return rdata
+
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _HBB.pack(self.key_tag, self.algorithm, self.digest_type)
         out += self.digest
@@ -615,11 +626,14 @@ class NSEC3(_NSEC3Params):
             need(data, pos, hash_len, end, "NSEC3 next hashed owner")
         if hash_len == 0:
             raise WireFormatError(pos - 1, "NSEC3 next hashed owner is empty")
-        next_hashed = data[pos : pos + hash_len]
-        pos += hash_len
-        rdata = cls(
-            hash_algorithm, flags, iterations, salt, next_hashed, decode_type_bitmap(data, pos, end)
-        )
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.hash_algorithm = hash_algorithm
+        rdata.flags = flags
+        rdata.iterations = iterations
+        rdata.salt = salt
+        rdata.next_hashed = data[pos : pos + hash_len]
+        rdata.types = decode_type_bitmap(data, pos + hash_len, end)
         rdata._wire = data[start:end]
         return rdata
 
