@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
 from .name import MAX_NAME, ROOT, Name, decode_name
-from .rdata.base import REGISTRY, Compress, GenericRdata, Rdata, write_name
+from .rdata.base import DECODERS, Compress, GenericRdata, Rdata, write_name
 from .rdata.dnssec import RRSIG
 from .rdata.opt import decode_options, encode_options
 from .rrset import RR, RRset
@@ -375,7 +375,6 @@ def _decode_section(
     whose data is absent form one RRSIG RRset per owner, placed where the
     first of them appeared.
     """
-    out: list[RRset] = []
     # Records are gathered in runs: consecutive records of one owner object,
     # class and type (type covered for signatures), which is how an RRset and
     # its signatures arrive.  A section of one run (most responses) needs
@@ -390,7 +389,7 @@ def _decode_section(
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
     unpack_ptr = _PTR_RR_FIXED.unpack_from
-    registry = REGISTRY
+    decoders = DECODERS
     get_name = names.get
     spelled = b""  # the octets of the last owner not starting with a pointer
     spelled_entry = _ROOT_ENTRY
@@ -435,10 +434,8 @@ def _decode_section(
             opt = (rrclass, ttl, pos, end)
             pos = end
             continue
-        cls = registry.get(rrtype)
-        rdata = (
-            GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
-        )
+        decode = decoders.get(rrtype)
+        rdata = GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end)
         pos = end
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
             covered = rdata.type_covered
@@ -517,6 +514,7 @@ def _decode_section(
             rrset.sig_ttl = run_sig_ttl
         return (rrset,), pos, opt
     _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
+    out: list[RRset] = []
     unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
     for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
         if data_rdatas is not None:
@@ -688,10 +686,8 @@ def _decode(data: bytes) -> Message:
     if (
         arcount == 1
         and limit - pos == 11
-        and data[pos] == 0
-        and data[pos + 1] == 0
-        and data[pos + 2] == _TYPE_OPT
-        and data[pos + 9] == data[pos + 10] == 0
+        and data.startswith(b"\x00\x00\x29", pos)  # root owner, type OPT
+        and data.endswith(b"\x00\x00")  # rdata length 0: the record ends the message
     ):
         # The usual additional section: an OPT record without options (root
         # owner, rdata length 0) ending the message.
