@@ -343,7 +343,12 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
                 if total <= MAX_NAME:
                     labs = tuple(labels)
                     key = labs[::-1] if data.startswith(data[pos:p].lower(), pos) else _key_of(labs)
-                    name = Name(labs + tail.labels, tail.key + key)
+                    # Filled in as Name.__init__ would, without the call.
+                    name = _new_name(Name)
+                    name.labels = labs + tail.labels
+                    name._key = tail.key + key
+                    name._hash = None
+                    name._cwire = None
                     names[pos] = (name, total)
                     return name, p + 2
     except IndexError:
