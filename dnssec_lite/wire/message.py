@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
 from .name import MAX_NAME, ROOT, Name, decode_name
-from .rdata.base import REGISTRY, Compress, GenericRdata, Rdata, write_name
+from .rdata.base import DECODERS, Compress, GenericRdata, Rdata, write_name
 from .rdata.dnssec import RRSIG
 from .rdata.opt import decode_options, encode_options
 from .rrset import RR, RRset
@@ -343,7 +343,12 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
                 if total <= MAX_NAME:
                     labs = tuple(labels)
                     key = labs[::-1] if data.startswith(data[pos:p].lower(), pos) else _key_of(labs)
-                    name = Name(labs + tail.labels, tail.key + key)
+                    # Filled in as Name.__init__ would, without the call.
+                    name = _new_name(Name)
+                    name.labels = labs + tail.labels
+                    name._key = tail.key + key
+                    name._hash = None
+                    name._cwire = None
                     names[pos] = (name, total)
                     return name, p + 2
     except IndexError:
@@ -368,14 +373,13 @@ _ROOT_ENTRY: tuple[Name, int] = (ROOT, 1)
 
 def _decode_section(
     data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
-) -> tuple[list[RRset], int, _OptInfo | None]:
+) -> tuple[tuple[RRset, ...], int, _OptInfo | None]:
     """Read ``count`` records; group them into RRsets (sigs attached).
 
     RRsets come out in the order of their first data record; signatures
     whose data is absent form one RRSIG RRset per owner, placed where the
     first of them appeared.
     """
-    out: list[RRset] = []
     # Records are gathered in runs: consecutive records of one owner object,
     # class and type (type covered for signatures), which is how an RRset and
     # its signatures arrive.  A section of one run (most responses) needs
@@ -390,7 +394,7 @@ def _decode_section(
     limit = len(data)
     unpack = _RR_FIXED.unpack_from
     unpack_ptr = _PTR_RR_FIXED.unpack_from
-    registry = REGISTRY
+    decoders = DECODERS
     get_name = names.get
     spelled = b""  # the octets of the last owner not starting with a pointer
     spelled_entry = _ROOT_ENTRY
@@ -435,10 +439,8 @@ def _decode_section(
             opt = (rrclass, ttl, pos, end)
             pos = end
             continue
-        cls = registry.get(rrtype)
-        rdata = (
-            GenericRdata(rrtype, data[pos:end]) if cls is None else cls.from_wire(data, pos, end)
-        )
+        decode = decoders.get(rrtype)
+        rdata = GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end)
         pos = end
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
             covered = rdata.type_covered
@@ -493,21 +495,31 @@ def _decode_section(
             if ttl < run_ttl:
                 run_ttl = ttl
     if run_name is None:  # only the OPT record
-        return out, pos, opt
+        return (), pos, opt
     if groups is None:
         # One run: one RRset, or signatures alone.  The owner's comparison
         # key is computed as grouping by key would: the validator compares
         # owners, and a name decoded without its key would compute it then.
         if run_name._key is None:
             run_name._key = run_name.key
-        if run_rdatas is not None:
-            out.append(
-                _rrset(run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
-            )
+        if run_rdatas is None:
+            return (RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()),), pos, opt
+        # _rrset() written out: this is most sections of most responses.
+        rrset = _new_rrset(RRset)
+        rrset.name = run_name
+        rrset.rrtype = run_type
+        rrset.rrclass = run_class
+        rrset.ttl = run_ttl
+        rrset.rdatas = tuple(run_rdatas)
+        if run_sigs is None:
+            rrset.sigs = ()
+            rrset.sig_ttl = run_ttl
         else:
-            out.append(RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()))
-        return out, pos, opt
+            rrset.sigs = tuple(run_sigs)
+            rrset.sig_ttl = run_sig_ttl
+        return (rrset,), pos, opt
     _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
+    out: list[RRset] = []
     unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
     for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
         if data_rdatas is not None:
@@ -530,7 +542,7 @@ def _decode_section(
                 min(prev.ttl, sig_ttl),
                 prev.rdatas + tuple(sigs),
             )
-    return out, pos, opt
+    return tuple(out), pos, opt
 
 
 def _merge_run(
@@ -612,25 +624,63 @@ def _decode(data: bytes) -> Message:
     msg_id, word, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data, 0)
     if qdcount * 5 + (ancount + nscount + arcount) * 11 > limit - 12:
         raise WireFormatError(4, "record counts exceed what the message can hold")
-    pos = 12
-    questions = []
     names: _Names = {}
-    for _ in range(qdcount):
-        name, pos = _owner_name(data, pos, names)
+    if qdcount == 1:
+        # The usual single question, its name the first of the message: the
+        # walk of _owner_name written out here (a pointer cannot come first,
+        # it must point back), the call and a list saved on every message.
+        # Anything else (a label running past the end: IndexError; a
+        # pointer; a name too long) goes to _owner_name, which reports it.
+        labels: list[bytes] = []
+        p = 12
+        try:
+            length = data[12]
+            while 0 < length < 64:
+                stop = p + 1 + length
+                labels.append(data[p + 1 : stop])
+                p = stop
+                length = data[p]
+        except IndexError:
+            length = -1
+        if length == 0 and p <= MAX_NAME + 11:
+            cwire = data[12 : p + 1].lower()
+            labs = tuple(labels)
+            name = _new_name(Name)
+            name.labels = labs
+            name._key = labs[::-1] if data.startswith(cwire, 12) else _key_of(labs)
+            name._hash = None
+            name._cwire = cwire
+            names[12] = (name, p - 11)
+            pos = p + 1
+        else:
+            name, pos = _owner_name(data, 12, names)
         if pos + 4 > limit:
             raise WireFormatError(pos, "question type and class truncated")
-        qtype, qclass = _QFIXED.unpack_from(data, pos)
-        pos += 4
         question = _new_question(Question)  # filled in directly, like the message
         question.name = name
-        question.rrtype = qtype
-        question.rrclass = qclass
-        questions.append(question)
+        question.rrtype, question.rrclass = _QFIXED.unpack_from(data, pos)
+        pos += 4
+        questions: tuple[Question, ...] = (question,)
+    else:
+        pos = 12
+        qlist = []
+        for _ in range(qdcount):
+            name, pos = _owner_name(data, pos, names)
+            if pos + 4 > limit:
+                raise WireFormatError(pos, "question type and class truncated")
+            qtype, qclass = _QFIXED.unpack_from(data, pos)
+            pos += 4
+            question = _new_question(Question)
+            question.name = name
+            question.rrtype = qtype
+            question.rrclass = qclass
+            qlist.append(question)
+        questions = tuple(qlist)
     # Empty sections are common (no authority, only OPT in additional):
     # they skip the call.
-    answer: list[RRset] | tuple[()] = ()
-    authority: list[RRset] | tuple[()] = ()
-    additional: list[RRset] | tuple[()] = ()
+    answer: tuple[RRset, ...] = ()
+    authority: tuple[RRset, ...] = ()
+    additional: tuple[RRset, ...] = ()
     opt: _OptInfo | None = None
     if ancount:
         answer, pos, _ = _decode_section(data, pos, ancount, False, names)
@@ -641,10 +691,8 @@ def _decode(data: bytes) -> Message:
     if (
         arcount == 1
         and limit - pos == 11
-        and data[pos] == 0
-        and data[pos + 1] == 0
-        and data[pos + 2] == _TYPE_OPT
-        and data[pos + 9] == data[pos + 10] == 0
+        and data.startswith(b"\x00\x00\x29", pos)  # root owner, type OPT
+        and data.endswith(b"\x00\x00")  # rdata length 0: the record ends the message
     ):
         # The usual additional section: an OPT record without options (root
         # owner, rdata length 0) ending the message.
@@ -683,10 +731,10 @@ def _decode(data: bytes) -> Message:
     msg.flags = word & 0x87F0
     msg.opcode = (word >> 11) & 0x0F
     msg.rcode = rcode
-    msg.question = tuple(questions)
-    msg.answer = tuple(answer)
-    msg.authority = tuple(authority)
-    msg.additional = tuple(additional)
+    msg.question = questions
+    msg.answer = answer
+    msg.authority = authority
+    msg.additional = additional
     msg.edns = edns
     return msg
 

@@ -111,6 +111,9 @@ class GenericRdata(Rdata):
 
 
 REGISTRY: dict[int, type[Rdata]] = {}
+#: The ``from_wire`` of each registered class, bound once: the message
+#: decoder calls it without looking the classmethod up on every record.
+DECODERS: dict[int, Callable[[bytes, int, int], Rdata]] = {}
 
 
 def register(rrtype: int) -> Callable[[type[_R]], type[_R]]:
@@ -119,6 +122,7 @@ def register(rrtype: int) -> Callable[[type[_R]], type[_R]]:
     def deco(cls: type[_R]) -> type[_R]:
         cls.rrtype = int(rrtype)
         REGISTRY[rrtype] = cls
+        DECODERS[rrtype] = cls.from_wire
         return cls
 
     return deco

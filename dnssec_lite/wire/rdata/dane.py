@@ -7,6 +7,8 @@ from ..name import Name
 from ..types import RRType
 from .base import Compress, Rdata, hexdecode, register, text_int, text_min
 
+_new_rdata = object.__new__
+
 
 class _Association(Rdata):
     """Usage, selector, matching type and the association data."""
@@ -26,7 +28,12 @@ class _Association(Rdata):
             raise WireFormatError(
                 start, f"{RRType.to_text(cls.rrtype)} rdata shorter than 3 octets"
             )
-        rdata = cls(data[start], data[start + 1], data[start + 2], data[start + 3 : end])
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.usage = data[start]
+        rdata.selector = data[start + 1]
+        rdata.mtype = data[start + 2]
+        rdata.data = data[start + 3 : end]
         rdata._wire = data[start:end]
         return rdata
 

@@ -195,6 +195,17 @@ class _DSBase(_HBBThenOctets):
         self.digest = digest
         self._wire = None
 
+    @classmethod
+    def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
+        if start + 4 > end:
+            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.key_tag, rdata.algorithm, rdata.digest_type = _HBB.unpack_from(data, start)
+        rdata.digest = data[start + 4 : end]
+        rdata._wire = data[start:end]
+        return rdata
+
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _HBB.pack(self.key_tag, self.algorithm, self.digest_type)
         out += self.digest
@@ -374,9 +385,6 @@ class RRSIG(Rdata):
     def from_wire(cls, data: bytes, start: int, end: int) -> RRSIG:
         if start + 18 > end:
             need(data, start, 18, end, "RRSIG fixed fields")
-        covered, alg, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack_from(
-            data, start
-        )
         # The signer is uncompressed (RFC 4034 3.1.7) and one of a few zones:
         # look its octets up among the signers seen.  Their octets up to the
         # first zero octet are tried first: a name's wire form is never the
@@ -388,20 +396,26 @@ class RRSIG(Rdata):
             signer = _SIGNERS.get(data[first : zero + 1])
             if signer is not None:
                 # Filled in directly: a tenth of the decoding was the
-                # __init__ call with its nine arguments.
+                # __init__ call with its nine arguments.  The fixed fields
+                # are unpacked straight into the slots.
                 rdata = _new_rdata(cls)
-                rdata.type_covered = covered
-                rdata.algorithm = alg
-                rdata.labels = labels
-                rdata.original_ttl = ttl
-                rdata.expiration = expiration
-                rdata.inception = inception
-                rdata.key_tag = tag
+                (
+                    rdata.type_covered,
+                    rdata.algorithm,
+                    rdata.labels,
+                    rdata.original_ttl,
+                    rdata.expiration,
+                    rdata.inception,
+                    rdata.key_tag,
+                ) = _RRSIG_FIXED.unpack_from(data, start)
                 rdata.signer = signer
                 rdata.signature = data[zero + 1 : end]
                 rdata._wire = data[start:end]
                 return rdata
         # Otherwise find where it ends and look it up, or decode it.
+        covered, alg, labels, ttl, expiration, inception, tag = _RRSIG_FIXED.unpack_from(
+            data, start
+        )
         pos = first
         while pos < end:
             length = data[pos]
@@ -615,11 +629,14 @@ class NSEC3(_NSEC3Params):
             need(data, pos, hash_len, end, "NSEC3 next hashed owner")
         if hash_len == 0:
             raise WireFormatError(pos - 1, "NSEC3 next hashed owner is empty")
-        next_hashed = data[pos : pos + hash_len]
-        pos += hash_len
-        rdata = cls(
-            hash_algorithm, flags, iterations, salt, next_hashed, decode_type_bitmap(data, pos, end)
-        )
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.hash_algorithm = hash_algorithm
+        rdata.flags = flags
+        rdata.iterations = iterations
+        rdata.salt = salt
+        rdata.next_hashed = data[pos : pos + hash_len]
+        rdata.types = decode_type_bitmap(data, pos + hash_len, end)
         rdata._wire = data[start:end]
         return rdata
 

@@ -29,6 +29,7 @@ from .base import (
 _H = struct.Struct("!H")
 _HHH = struct.Struct("!HHH")
 _SOA_INTS = struct.Struct("!IIIII")
+_new_rdata = object.__new__
 
 
 class _SingleName(Rdata):
@@ -120,7 +121,12 @@ class MX(Rdata):
             if pos > end:
                 read_name(data, start + 2, end, "MX exchange")
             expect_end(pos, end, "MX")
-        return cls(_H.unpack_from(data, start)[0], name)
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.preference = (data[start] << 8) | data[start + 1]
+        rdata.exchange = name
+        rdata._wire = None
+        return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         out += _H.pack(self.preference)
@@ -222,10 +228,17 @@ class SOA(Rdata):
         pos = nxt
         if pos + 20 > end:
             need(data, pos, 20, end, "SOA timers")
-        ints = _SOA_INTS.unpack_from(data, pos)
         if pos + 20 != end:
             expect_end(pos + 20, end, "SOA")
-        return cls(mname, rname, *ints)
+        # Filled in directly (as __init__ would), without the call.
+        rdata = _new_rdata(cls)
+        rdata.mname = mname
+        rdata.rname = rname
+        rdata.serial, rdata.refresh, rdata.retry, rdata.expire, rdata.minimum = (
+            _SOA_INTS.unpack_from(data, pos)
+        )
+        rdata._wire = None
+        return rdata
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
         write_name(out, self.mname, compress)
