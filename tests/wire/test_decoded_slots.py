@@ -25,6 +25,12 @@ www.example. 300 IN AAAA 2001:db8::1
 www.example. 300 IN RRSIG A 13 2 300 20260101000000 20251201000000 12345 example. AAAA
 other.example. 300 IN RRSIG TXT 13 2 300 20260101000000 20251201000000 12345 Example. AAAA
 mail.example. 300 IN MX 10 www.example.
+example. 300 IN SOA ns.example. hostmaster.example. 1 7200 3600 1209600 300
+sub.example. 300 IN DS 12345 13 2 49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE9A8DE30C1E0EBCF6D0F0E7E1
+_25._tcp.www.example. 300 IN TLSA 3 1 1 (
+    49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE9A8DE30C1E0EBCF6D0F0E7E1 )
+2VPTU5TIMAMQTTGL4LUU9KG21E0AOR3S.example. 300 IN NSEC3 1 1 0 - (
+    35MTHGPGCU1QG68FAB165KLNSNK3DPVL A RRSIG )
 """
 
 
@@ -72,5 +78,19 @@ def test_every_slot_of_every_decoded_object_is_set() -> None:
             seen.add(type(obj))
     names = {cls.__name__ for cls in seen}
     # The classes the decoder fills in without __init__ are all covered.
-    assert {"Message", "Question", "RRset", "Name", "RRSIG", "DNSKEY", "A", "AAAA"} <= names
+    assert {
+        "Message",
+        "Question",
+        "RRset",
+        "Name",
+        "RRSIG",
+        "DNSKEY",
+        "DS",
+        "A",
+        "AAAA",
+        "MX",
+        "SOA",
+        "TLSA",
+        "NSEC3",
+    } <= names
     assert any(issubclass(cls, Rdata) for cls in seen) and RRset in seen
