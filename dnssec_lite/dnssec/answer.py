@@ -22,7 +22,6 @@ from . import reasons
 from .denial import DenialCheck, Link
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyEntry
-from .rrsig import check_rrset
 from .sections import cname_first, cname_target, dname_target, find_dname, min_ttl, proof_rrsets
 from .status import Answer, Reason, Status
 
@@ -392,7 +391,11 @@ class AnswerCheck(DenialCheck):
         last: Link | None = None
         for signer in signers:
             known = self._known_keys(signer)
-            entry = known if known is not None else (yield from self._keys_for(signer, True))
+            entry = (
+                known
+                if known is not None
+                else (yield from self._keys_for(signer, known_missed=True))
+            )
             last, final = self._signed_link(rrset, signer, entry, response)
             if final:
                 return last
@@ -420,16 +423,7 @@ class AnswerCheck(DenialCheck):
                 ),
                 0,
             ), False
-        check = check_rrset(
-            rrset,
-            entry.zone,
-            entry.keys,
-            self.sig_time,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
+        check = self._check(rrset, entry)
         if not check.ok:
             return Link(_BOGUS, check.reason, 0), False
         sig = check.sig

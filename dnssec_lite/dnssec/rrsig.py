@@ -61,11 +61,6 @@ class SigCheck(NamedTuple):
     #: Seconds until the validating signature expires (caps the TTL).
     expires_in: int = 0
 
-    @property
-    def wildcard_labels(self) -> int | None:
-        """The RRSIG labels value when the RRset was wildcard-expanded."""
-        return None if self.sig is None else self.sig.labels
-
 
 def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | None:
     now32 = now & 0xFFFFFFFF

@@ -442,34 +442,12 @@ def _decode_section(
         decode = decoders.get(rrtype)
         rdata = GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end)
         pos = end
+        sig: RRSIG | None = None
+        run_key_type = rrtype
         if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
-            covered = rdata.type_covered
-            if name is not run_name or covered != run_type or rrclass != run_class:
-                if run_name is not None:
-                    if groups is None:
-                        groups = {}
-                    _merge_run(
-                        groups,
-                        run_name,
-                        run_type,
-                        run_class,
-                        run_ttl,
-                        run_rdatas,
-                        run_sig_ttl,
-                        run_sigs,
-                    )
-                run_name, run_type, run_class = name, covered, rrclass
-                run_rdatas = None
-                run_sigs = [rdata]
-                run_sig_ttl = ttl
-            elif run_sigs is None:
-                run_sigs = [rdata]
-                run_sig_ttl = ttl
-            else:
-                run_sigs.append(rdata)
-                if ttl < run_sig_ttl:
-                    run_sig_ttl = ttl
-        elif name is not run_name or rrtype != run_type or rrclass != run_class:
+            sig = rdata  # grouped with the RRset of the type it covers
+            run_key_type = rdata.type_covered
+        if name is not run_name or run_key_type != run_type or rrclass != run_class:
             if run_name is not None:
                 if groups is None:
                     groups = {}
@@ -483,10 +461,16 @@ def _decode_section(
                     run_sig_ttl,
                     run_sigs,
                 )
-            run_name, run_type, run_class = name, rrtype, rrclass
-            run_rdatas = [rdata]
-            run_ttl = ttl
-            run_sigs = None
+            run_name, run_type, run_class = name, run_key_type, rrclass
+            run_rdatas = run_sigs = None
+        if sig is not None:
+            if run_sigs is None:
+                run_sigs = [sig]
+                run_sig_ttl = ttl
+            else:
+                run_sigs.append(sig)
+                if ttl < run_sig_ttl:
+                    run_sig_ttl = ttl
         elif run_rdatas is None:
             run_rdatas = [rdata]
             run_ttl = ttl
@@ -504,20 +488,11 @@ def _decode_section(
             run_name._key = run_name.key
         if run_rdatas is None:
             return (RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()),), pos, opt
-        # _rrset() written out: this is most sections of most responses.
-        rrset = _new_rrset(RRset)
-        rrset.name = run_name
-        rrset.rrtype = run_type
-        rrset.rrclass = run_class
-        rrset.ttl = run_ttl
-        rrset.rdatas = tuple(run_rdatas)
-        if run_sigs is None:
-            rrset.sigs = ()
-            rrset.sig_ttl = run_ttl
-        else:
-            rrset.sigs = tuple(run_sigs)
-            rrset.sig_ttl = run_sig_ttl
-        return (rrset,), pos, opt
+        return (
+            (_rrset(run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs),),
+            pos,
+            opt,
+        )
     _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
     out: list[RRset] = []
     unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
