@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import struct
 import time
-from typing import TypeVar
 
 from ...errors import TextFormatError, WireFormatError
 from ..name import Name
@@ -157,35 +156,10 @@ def _key_tag(rdata: bytes, algorithm: int) -> int:
     return acc & 0xFFFF
 
 
-# -- the layout DS and DNSKEY share ----------------------------------------
-
-_HBBT = TypeVar("_HBBT", bound="_HBBThenOctets")
-
-
-class _HBBThenOctets(Rdata):
-    """Rdata of a 16-bit and two 8-bit fields followed by opaque octets: the
-    layout DS (RFC 4034 5.1) and DNSKEY (RFC 4034 2.1) share, with their
-    child copies."""
-
-    __slots__ = ()
-
-    def __init__(self, first: int, second: int, third: int, octets: bytes) -> None:
-        raise NotImplementedError
-
-    @classmethod
-    def from_wire(cls: type[_HBBT], data: bytes, start: int, end: int) -> _HBBT:
-        if start + 4 > end:
-            need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
-        first, second, third = _HBB.unpack_from(data, start)
-        rdata = cls(first, second, third, data[start + 4 : end])
-        rdata._wire = data[start:end]
-        return rdata
-
-
 # -- DS / CDS ---------------------------------------------------------------
 
 
-class _DSBase(_HBBThenOctets):
+class _DSBase(Rdata):
     __slots__ = ("algorithm", "digest", "digest_type", "key_tag")
 
     def __init__(self, key_tag: int, algorithm: int, digest_type: int, digest: bytes) -> None:
@@ -254,7 +228,7 @@ class CDS(_DSBase):
 # -- DNSKEY / CDNSKEY -------------------------------------------------------
 
 
-class _KeyBase(_HBBThenOctets):
+class _KeyBase(Rdata):
     __slots__ = ("_tag", "algorithm", "flags", "key", "protocol")
 
     def __init__(self, flags: int, protocol: int, algorithm: int, key: bytes) -> None:
