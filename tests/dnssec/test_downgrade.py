@@ -33,7 +33,7 @@ from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import EDE, RRClass, RRType
 from tests.helpers.fakenet import FakeNetwork
 from tests.helpers.keys import TestKey, rsa_public_key_field
-from tests.helpers.zonesigner import DAY, NOW, Hierarchy, Zone, cached_key
+from tests.helpers.zonesigner import DAY, NOW, FakeKey, Hierarchy, Zone, cached_key
 
 N = Name.from_text
 WWW = "www.example.test."
@@ -229,6 +229,26 @@ def test_mixed_ds_set_8_and_13_is_bogus(forged_algs: tuple[int, ...]) -> None:
     assert_bogus(ask(h, net))
 
 
+def test_unsupported_ds_beside_a_supported_one_does_not_decide() -> None:
+    """DS {253, 13} and DS digests {99, 2}: the supported ones decide, so
+    forged keys for either make the zone BOGUS, not INSECURE."""
+    h = Hierarchy(13, domain=None)
+    zone = h.add_zone("example.test.", digest_types=(99, 2))
+    zone.add("www 300 IN A 192.0.2.1")
+    zone.add_key(FakeKey(253), 257, signs_keys=True, signs_zone=True)
+    h.sign()
+    served = h.tld.get(zone.apex, RRType.DS)
+    ds_set = [rd for rd in served.rdatas if isinstance(rd, DS)]
+    pairs = {(d.algorithm, d.digest_type) for d in ds_set}
+    assert pairs == {(13, 2), (253, 2), (13, 99), (253, 99)}
+    assert ask(h, h.network()).status is Status.SECURE
+    rng = random.Random(11)
+    keys = [forge(d.algorithm, d.key_tag, rng, bits=512) for d in ds_set]
+    net = h.network()
+    hostile(net, "example.test.", keys)
+    assert_bogus(ask(h, net))
+
+
 def test_mixed_ds_set_still_validates_honestly() -> None:
     h = built(13, extra=(8,))
     assert ask(h, h.network()).status is Status.SECURE
@@ -362,7 +382,7 @@ forged_key = st.tuples(
     keys=st.lists(forged_key, min_size=1, max_size=5),
     with_genuine=st.booleans(),
     with_sigs=st.booleans(),
-    where=st.sampled_from([".", "example.test."]),
+    where=st.sampled_from([".", "test.", "example.test."]),
 )
 def test_forged_dnskey_sets_never_downgrade(
     ds_case: tuple[int, tuple[int, ...]],
