@@ -25,15 +25,18 @@ from dnssec_lite.dnssec.keycache import KeyCache
 from dnssec_lite.dnssec.limits import DEFAULT_LIMITS, Limits
 from dnssec_lite.dnssec.status import Answer, Status
 from dnssec_lite.dnssec.trust import TrustAnchor, TrustAnchors
+from dnssec_lite.resolve import Resolver
+from dnssec_lite.wire.edns import EDNS_DO, Edns
 from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rdata.address import A
 from dnssec_lite.wire.rdata.dnssec import DNSKEY, DS
 from dnssec_lite.wire.rrset import RRset
-from dnssec_lite.wire.types import EDE, RRClass, RRType
+from dnssec_lite.wire.types import EDE, FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, RRClass, RRType
 from tests.helpers.fakenet import FakeNetwork
 from tests.helpers.keys import TestKey, rsa_public_key_field
 from tests.helpers.zonesigner import DAY, NOW, FakeKey, Hierarchy, Zone, cached_key
+from tests.resolve.dnsserver import TestServer
 
 N = Name.from_text
 WWW = "www.example.test."
@@ -493,3 +496,46 @@ def test_message_helper_sanity() -> None:
     (rrset,) = msg.answer
     assert list(rrset.rdatas) == [key] and not rrset.sigs
     assert key.key_tag == ds.key_tag and key.algorithm == ds.algorithm
+
+
+# -- the recipe end to end: a hostile upstream in front of the stub resolver -------------
+
+
+def upstream(net: FakeNetwork) -> TestServer:
+    """A loopback server (free port) answering every query from ``net``."""
+
+    def handle(query: Message, tcp: bool) -> bytes | None:
+        q = query.question[0]
+        result = net.query(q.name, q.rrtype)
+        if not isinstance(result, Message):
+            return None
+        flags = FLAG_QR | FLAG_RA | (query.flags & (FLAG_RD | FLAG_CD))
+        reply = result.replace(id=query.id, flags=flags, edns=Edns(flags=EDNS_DO))
+        return reply.to_wire(max_size=None if tcp else 1232)
+
+    return TestServer(handle)
+
+
+def test_hostile_upstream_then_honest_through_the_resolver() -> None:
+    """The recipe through ``Resolver``: not INSECURE with 6.6.6.6; once the
+    upstream is honest and bogus_ttl has passed, another
+    zone validates SECURE -- the root was not kept as a bad verdict."""
+    h = built(8)
+    (anchor_ds,) = ds_of(h.root)
+    net = h.network()
+    hostile(net, ".", [forge(8, anchor_ds.key_tag, random.Random(8), bits=512)])
+    clock = [float(NOW)]
+    with upstream(net) as srv:
+        resolver = Resolver(
+            [str(srv.server)], anchors=h.anchors(), clock=lambda: clock[0], attempts=1
+        )
+        answer = resolver.resolve(WWW, "A")
+        # The stub resolver reports the unsigned DNSKEY set as an upstream
+        # that strips DNSSEC (INDETERMINATE); either way not INSECURE.
+        assert answer.status in (Status.BOGUS, Status.INDETERMINATE), answer.summary()
+        assert answer.reason is not None and "digest" in answer.reason.text
+        net.overrides.clear()  # the upstream turns honest
+        clock[0] += DEFAULT_LIMITS.bogus_ttl
+        later = resolver.resolve("www.other.test.", "A")
+    assert later.status is Status.SECURE, later.summary()
+    assert [str(rd) for rs in later.records() for rd in rs.rdatas] != ["6.6.6.6"]
