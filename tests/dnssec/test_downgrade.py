@@ -12,6 +12,7 @@ question itself with an unsigned ``A 6.6.6.6``.
 from __future__ import annotations
 
 import dataclasses
+import os
 import random
 
 import pytest
@@ -375,8 +376,13 @@ forged_key = st.tuples(
 )
 
 
+#: Examples of the property per run; a benchmark-sized run sets
+#: DNSSEC_LITE_DOWNGRADE_EXAMPLES (e.g. 5000).
+EXAMPLES = int(os.environ.get("DNSSEC_LITE_DOWNGRADE_EXAMPLES", "60"))
+
+
 @settings(
-    max_examples=60,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
