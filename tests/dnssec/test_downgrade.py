@@ -392,6 +392,7 @@ EXAMPLES = int(os.environ.get("DNSSEC_LITE_DOWNGRADE_EXAMPLES", "60"))
     with_genuine=st.booleans(),
     with_sigs=st.booleans(),
     where=st.sampled_from([".", "test.", "example.test."]),
+    strict=st.booleans(),  # min_rsa_bits 2048: the genuine 2048-bit keys pass, forged 1024s not
 )
 def test_forged_dnskey_sets_never_downgrade(
     ds_case: tuple[int, tuple[int, ...]],
@@ -399,6 +400,7 @@ def test_forged_dnskey_sets_never_downgrade(
     with_genuine: bool,
     with_sigs: bool,
     where: str,
+    strict: bool,
 ) -> None:
     h = built(*ds_case)
     zone = h.zones[N(where)]
@@ -417,7 +419,8 @@ def test_forged_dnskey_sets_never_downgrade(
         sigs = zone.get(zone.apex, RRType.DNSKEY).sigs
         stapled = RRset(zone.apex, RRType.DNSKEY, RRClass.IN, 3600, forged, sigs)
         net.override(where, "DNSKEY", lambda msg: msg.replace(answer=(stapled,), authority=()))
-    answer = ask(h, net)
+    policy = STRICT if strict else AlgorithmPolicy()
+    answer = ask(h, net, validator=Validator(h.anchors(), policy=policy))
     assert answer.status is not Status.INSECURE, answer.summary()
     assert answer.status is Status.BOGUS, answer.summary()
 
