@@ -58,7 +58,7 @@ class DenialCheck(TrustWalk):
             return nsec_proofs.Proof(False, "failed", problem.text)
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
-            return nsec_proofs.prove_wildcard_answer(records, name, entry.zone)
+            return nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone)
         if nsec3s:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             if ns3.iterations > self.limits.max_nsec3_iterations:

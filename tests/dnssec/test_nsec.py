@@ -68,5 +68,15 @@ def test_next_name_outside_zone_dropped() -> None:
 
 
 def test_wildcard_answer_proof() -> None:
-    assert nsec.prove_wildcard_answer(CHAIN, N("b.example."), Z).ok
-    assert not nsec.prove_wildcard_answer(CHAIN, N("a.example."), Z).ok
+    assert nsec.prove_wildcard_answer(CHAIN, N("b.example."), 1, Z).ok
+    assert not nsec.prove_wildcard_answer(CHAIN, N("a.example."), 1, Z).ok
+
+
+def test_wildcard_answer_needs_the_signed_closest_encloser() -> None:
+    """x.a.example. is covered by a.example. -> sub.example., whose owner is a
+    closer encloser than the apex: *.example. cannot have been used."""
+    assert not nsec.prove_wildcard_answer(CHAIN, N("x.a.example."), 1, Z).ok
+    # ... while *.a.example. (labels 2) is consistent with that NSEC.
+    assert nsec.prove_wildcard_answer(CHAIN, N("x.a.example."), 2, Z).ok
+    # A deeper claimed source than the NSEC implies is just as wrong.
+    assert not nsec.prove_wildcard_answer(CHAIN, N("p.q.example."), 2, Z).ok
