@@ -16,6 +16,7 @@ from collections.abc import Generator
 
 from ..wire.message import Message, Question
 from ..wire.name import Name
+from ..wire.rdata.names import CNAME
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import reasons
@@ -340,6 +341,11 @@ class AnswerCheck(DenialCheck):
                     # RFC 6672 3.1: the synthesised CNAME lives as long as
                     # the DNAME it comes from.
                     out.append(capped(given, out[-1].ttl) if link.status is _SECURE else given)
+                else:
+                    # The server left it out (or it was moved away): the
+                    # answer carries the CNAME the DNAME defines, whatever
+                    # the server sent (RFC 6672 3.4 lets resolvers make it).
+                    out.append(RRset(name, _T_CNAME, dname.rrclass, out[-1].ttl, [CNAME(synth)]))
                 if qtype == _T_CNAME:
                     positive = True
                     break  # the synthesised CNAME is the answer asked for
