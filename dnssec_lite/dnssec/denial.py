@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from ..wire.message import Message
 from ..wire.name import Name
+from ..wire.rdata.dnssec import NSEC
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import nsec as nsec_proofs
@@ -98,7 +99,8 @@ class DenialCheck(TrustWalk):
             return nsec_proofs.Proof(False, "failed", problem.text), []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
-            return nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone), nsecs
+            proof = nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone)
+            return proof, _used_nsecs(nsecs, records, name, proof.kind, entry.zone)
         if nsec3s:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             if ns3.iterations > self.limits.max_nsec3_iterations:
@@ -111,7 +113,8 @@ class DenialCheck(TrustWalk):
                     insecure=True,
                 ), nsec3s
             try:
-                return nsec3_proofs.prove_wildcard_answer(ns3, name, labels), nsec3s
+                proof = nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
+                return proof, ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
                 return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations"), []
         return nsec_proofs.Proof(
@@ -198,12 +201,15 @@ class DenialCheck(TrustWalk):
         if problem is not None:
             return Link(_BOGUS, problem, 0)
         proof: nsec_proofs.Proof
+        used: list[RRset] = []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
             if nxdomain:
                 proof = nsec_proofs.prove_nxdomain(records, name, entry.zone)
             else:
                 proof = nsec_proofs.prove_nodata(records, name, qtype, entry.zone)
+            if proof.ok:
+                used = _used_nsecs(nsecs, records, name, proof.kind, entry.zone)
         elif nsec3s:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             if not ns3:
@@ -238,6 +244,7 @@ class DenialCheck(TrustWalk):
                     proof = nsec3_proofs.prove_nxdomain(ns3, name)
                 else:
                     proof = nsec3_proofs.prove_nodata(ns3, name, qtype)
+                used = ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
                 return Link(
                     _BOGUS,
@@ -304,9 +311,7 @@ class DenialCheck(TrustWalk):
                     return Link(_INSECURE, below.reason, neg_ttl(response))
             return Link(_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
-        cap = self._keep_proofs(
-            entry.zone, ([signed_soa] if signed_soa is not None else []) + (nsecs or nsec3s)
-        )
+        cap = self._keep_proofs(entry.zone, ([signed_soa] if signed_soa is not None else []) + used)
         if 0 <= cap < ttl:
             ttl = cap
         if nxdomain and proof.kind == "ent-nodata":
@@ -321,6 +326,18 @@ class DenialCheck(TrustWalk):
         link = self._chain.get(zone)
         if link is not None and link.proof is None:
             self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+
+
+def _used_nsecs(
+    nsecs: list[RRset],
+    records: list[tuple[Name, NSEC]],
+    name: Name,
+    kind: str,
+    zone: Name,
+) -> list[RRset]:
+    """The NSEC RRsets a proof of ``kind`` about ``name`` rests on."""
+    owners = nsec_proofs.proof_owners(records, name, kind, zone)
+    return [r for r in nsecs if r.name in owners]
 
 
 __all__ = ["DenialCheck", "Link"]

@@ -231,6 +231,30 @@ def prove_wildcard_answer(
     )
 
 
+def proof_owners(records: list[tuple[Name, NSEC]], name: Name, kind: str, zone: Name) -> set[Name]:
+    """Owners of the NSEC records a successful proof of ``kind`` about
+    ``name`` rests on: the one matching or covering the name and, for
+    NXDOMAIN and wildcard NODATA, the one matching or covering the wildcard
+    at the closest encloser.  Other validated NSEC records the response
+    carried are no part of what the answer proves."""
+    if kind == "nodata":
+        return {name}
+    cover = covering(records, name, zone)
+    if cover is None:
+        return set()
+    owner, nsec = cover
+    out = {owner}
+    if kind in ("nxdomain", "wildcard-nodata"):
+        wild = closest_encloser(name, owner, nsec.next).wildcard()
+        if matching(records, wild) is not None:
+            out.add(wild)
+        else:
+            wild_cover = covering(records, wild, zone)
+            if wild_cover is not None:
+                out.add(wild_cover[0])
+    return out
+
+
 def prove_no_ds(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
     """What the parent's NSEC records say about DS at ``name``.
 

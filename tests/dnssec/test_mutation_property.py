@@ -5,15 +5,18 @@ Over real responses of an NSEC and an NSEC3 zone (positive, TLSA, NXDOMAIN,
 NODATA, wildcard and wildcard NODATA, CNAME and DNAME chains, a CNAME to
 nowhere, an empty non-terminal), seeded random mutations flip the rcode and
 header flags, move RRsets between sections, re-own them (other names, case
-changes, names below), duplicate and drop them, one to three at a time.
+changes, names below), duplicate and drop them, and transplant genuine
+RRsets of the zone's other responses (at the question's name, too), one to
+three at a time.
 When the result is SECURE:
 
 * its records are the genuine ones (owner names case aside, types,
   classes, rdata), in the same order;
 * its rcode is the genuine one;
-* its denial records are genuine denial records (a subset: a response
-  that drops a record it did not need still proves the same), and a
-  negative answer still has some.
+* its denial records are those of the genuine response (a subset: a
+  response that drops a record it did not need still proves the same),
+  never other records, not even genuine ones transplanted from elsewhere
+  in the zone; and a negative or wildcard answer still has its proof.
 
 The sample is derandomised (fixed seeds); ``DNSSEC_LITE_MUTATIONS`` sets
 its size for a longer run (the default keeps the suite fast).
@@ -62,6 +65,7 @@ CASES = [
     ("dangling.example.test.", "A"),
     ("www.old.example.test.", "A"),
     ("ent.example.test.", "A"),
+    ("x.mail.wild.example.test.", "A"),
 ]
 RCODES = [
     Rcode.NOERROR,
@@ -91,6 +95,7 @@ def world(nsec3: bool) -> tuple[Hierarchy, FakeNetwork, Validator]:
         "dangling 300 IN CNAME nothere",
         "old 300 IN DNAME example.test.",
         "a.ent 300 IN A 192.0.2.5",
+        "mail.wild 300 IN A 192.0.2.25",
     )
     h.sign()
     net = h.network(roundtrip=False)
@@ -119,6 +124,34 @@ def _sections(msg: Message) -> dict[str, list[RRset]]:
 def _pick(rng: random.Random, secs: dict[str, list[RRset]]) -> tuple[str, int] | None:
     spots = [(s, i) for s in SECTIONS for i in range(len(secs[s]))]
     return rng.choice(spots) if spots else None
+
+
+@cache
+def pool(nsec3: bool) -> tuple[RRset, ...]:
+    """Every RRset of the genuine responses: what a transplant draws from."""
+    _h, net, _v = world(nsec3)
+    out: list[RRset] = []
+    for qname, qtype in CASES:
+        honest = net.honest(qname, qtype)
+        out += [*honest.answer, *honest.authority]
+    return tuple(out)
+
+
+def transplant(rng: random.Random, msg: Message) -> Message:
+    """A genuine RRset of another response of the zone, put into this one
+    (at the question's name half of the time: a wildcard expansion there)."""
+    secs = _sections(msg)
+    donor = rng.choice(pool(_NSEC3[0]))
+    if rng.random() < 0.5:
+        owner = msg.question[0].name
+        donor = RRset(owner, donor.rrtype, donor.rrclass, donor.ttl, donor.rdatas, donor.sigs)
+    dest = secs[rng.choice(SECTIONS)]
+    dest.insert(rng.randint(0, len(dest)), donor)
+    return msg.replace(**secs)
+
+
+#: The world a transplant draws from (set by :func:`run`).
+_NSEC3 = [False]
 
 
 def flip_rcode(rng: random.Random, msg: Message) -> Message:
@@ -187,7 +220,16 @@ def reown(rng: random.Random, msg: Message) -> Message:
     return msg.replace(**secs)
 
 
-MUTATIONS: list[Mutation] = [flip_rcode, flip_flags, move, duplicate, drop, reown, reown]
+MUTATIONS: list[Mutation] = [
+    flip_rcode,
+    flip_flags,
+    move,
+    duplicate,
+    drop,
+    reown,
+    reown,
+    transplant,
+]
 
 
 def mutate(rng: random.Random, msg: Message) -> tuple[Message, list[str]]:
@@ -234,6 +276,7 @@ def same_meaning(got: Answer, want: Answer) -> str | None:
 
 def run(nsec3: bool, seed: int, count: int) -> dict[str, int]:
     _h, net, validator = world(nsec3)
+    _NSEC3[0] = nsec3
     rng = random.Random(seed)
     tally = {"mutations": 0, "secure": 0, "other": 0, "unparsable": 0}
     for _ in range(count):
