@@ -121,7 +121,7 @@ def _best(fn: Callable[[], object], rounds: int) -> tuple[float, str]:
         start = time.perf_counter()
         try:
             fn()
-        except Exception as exc:  # noqa: BLE001 - reported, not handled
+        except Exception as exc:  # reported, not handled
             outcome = f"{type(exc).__name__}: {exc}"
         best = min(best, time.perf_counter() - start)
     return best, outcome
