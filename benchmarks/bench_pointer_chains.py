@@ -52,9 +52,9 @@ def _pointer(offset: int) -> bytes:
     return struct.pack("!H", 0xC000 | offset)
 
 
-def _message(records: list[bytes]) -> bytes:
-    header = _HEADER.pack(0x1234, 0x8180, 1, len(records), 0, 0)
-    return header + _QUESTION + b"".join(records)
+def _message(records: list[bytes], question: bytes, msg_id: int) -> bytes:
+    header = _HEADER.pack(msg_id, 0x8180, 1, len(records), 0, 0)
+    return header + question + b"".join(records)
 
 
 def _cnames(targets: list[int], count: int) -> list[bytes]:
@@ -67,12 +67,14 @@ def _cnames(targets: list[int], count: int) -> list[bytes]:
     return out
 
 
-def pointer_chain(size: int, depth: int | None = None) -> bytes:
+def pointer_chain(
+    size: int, depth: int | None = None, *, question: bytes = _QUESTION, msg_id: int = 0x1234
+) -> bytes:
     """The ``chain`` layout of about ``size`` octets (``chain127`` with
     ``depth=127``): a chain of ``depth`` pointers (by default half the
     message, within the pointer range), then CNAME records into its upper
-    half."""
-    fixed = 12 + len(_QUESTION) + 12  # header, question, chain record header
+    half.  ``question`` (its wire form) and ``msg_id`` make it a reply."""
+    fixed = 12 + len(question) + 12  # header, question, chain record header
     if depth is None:
         depth = max(1, min((size - fixed) // 4, (_POINTER_RANGE - fixed) // 2))
     start = fixed  # the root octet of the chain
@@ -83,7 +85,7 @@ def pointer_chain(size: int, depth: int | None = None) -> bytes:
     links = [start + 1 + 2 * i for i in range(depth)]
     upper = links[len(links) // 2 :][::-1]  # deepest first
     count = max(0, (size - fixed - len(rdata)) // CNAME_RECORD)
-    return _message([chain, *_cnames(upper, count)])
+    return _message([chain, *_cnames(upper, count)], question, msg_id)
 
 
 def label_chain(size: int, labels: int = 127) -> bytes:
@@ -99,7 +101,7 @@ def label_chain(size: int, labels: int = 127) -> bytes:
         rdata += b"\x01a" + _pointer(links[-2])
     chain = _pointer(12) + _RR.pack(_PRIVATE_TYPE, _IN, 300, len(rdata)) + bytes(rdata)
     count = max(0, (size - fixed - len(rdata)) // CNAME_RECORD)
-    return _message([chain, *_cnames(links[::-1], count)])
+    return _message([chain, *_cnames(links[::-1], count)], _QUESTION, 0x1234)
 
 
 LAYOUTS: dict[str, Callable[[int], bytes]] = {
