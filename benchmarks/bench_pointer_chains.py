@@ -16,6 +16,8 @@ parses the same octets in the same run (``rejects`` where it refuses them).
 * ``labels127``: an honest-looking chain, each link one label and a pointer
   to the previous link, 127 labels (255 octets) at its end; CNAME records
   point at every depth of it.
+* ``suffixes``: a name of 127 one-octet labels, and CNAME records pointing at
+  each of its labels: every suffix is a name of its own (one pointer each).
 * ``chain16`` and ``labels16``: the same cut to 16 pointers per name, the
   most dnspython accepts (it rejects the deeper layouts).
 """
@@ -104,10 +106,23 @@ def label_chain(size: int, labels: int = 127) -> bytes:
     return _message([chain, *_cnames(links[::-1], count)], _QUESTION, 0x1234)
 
 
+def label_suffixes(size: int, labels: int = 127) -> bytes:
+    """The ``suffixes`` layout: one name of ``labels`` one-octet labels, then
+    CNAME records pointing at the start of each of its labels (every suffix
+    of the name), longest first."""
+    fixed = 12 + len(_QUESTION) + 12
+    rdata = b"\x01a" * labels + b"\x00"
+    chain = _pointer(12) + _RR.pack(_PRIVATE_TYPE, _IN, 300, len(rdata)) + rdata
+    starts = [fixed + 2 * i for i in range(labels)]
+    count = max(0, (size - fixed - len(rdata)) // CNAME_RECORD)
+    return _message([chain, *_cnames(starts, count)], _QUESTION, 0x1234)
+
+
 LAYOUTS: dict[str, Callable[[int], bytes]] = {
     "chain": pointer_chain,
     "chain127": lambda size: pointer_chain(size, 127),
     "labels127": label_chain,
+    "suffixes": label_suffixes,
     # Within dnspython's limit of 16 pointers per name, so that it parses them.
     "chain16": lambda size: pointer_chain(size, 15),
     "labels16": lambda size: label_chain(size, 16),
