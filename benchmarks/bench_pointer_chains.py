@@ -30,6 +30,7 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,12 +172,12 @@ def main() -> None:
         for size in sizes:
             wire = build(size)
             records = _HEADER.unpack_from(wire, 0)[3]
-            ours, outcome = _best(lambda w=wire: Message.from_wire(w), 1 if args.quick else 5)
+            ours, outcome = _best(partial(Message.from_wire, wire), 1 if args.quick else 5)
             if outcome != "ok" and not outcome.startswith(WireFormatError.__name__):
                 raise SystemExit(f"{name} {size}: unexpected {outcome}")
             them = "-"
             if theirs is not None:
-                seconds, verdict = _best(lambda w=wire: theirs(w), 1)
+                seconds, verdict = _best(partial(theirs, wire), 1)
                 them = f"{seconds * 1e3:9.2f}" if verdict == "ok" else "  rejects"
             per_kb = ours * 1e6 / (len(wire) / 1024)
             print(
