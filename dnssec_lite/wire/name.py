@@ -328,9 +328,11 @@ def decode_name(data: bytes, offset: int, names: NameMemo | None = None) -> tupl
     jump landed (or where the name began), which rules out loops; labels,
     the total length and the pointers followed are checked against the
     limits.  With ``names`` (the memo of one message), a pointer to an offset
-    decoded already reuses that name, and the name is added under ``offset``
-    and under every offset a pointer landed on.  Returns the name and the
-    offset just after it.
+    decoded already reuses that name, and a compressed name is added under
+    ``offset`` and under every offset a pointer landed on (an uncompressed
+    one only once a pointer lands on it: most are never pointed to, and
+    storing them cost more than it saved).  Returns the name and the offset
+    just after it.
     """
     labels: list[bytes] = []
     total = 1
@@ -406,18 +408,20 @@ def decode_name(data: bytes, offset: int, names: NameMemo | None = None) -> tupl
     name._key = None
     name._hash = None
     name._cwire = None
+    if end is None:
+        return name, pos  # no pointer: later pointers to it are memoised where they land
     if names is not None:
         if hops < MAX_POINTERS:
             names[offset] = (name, total, hops)
         if landed is None:
-            return name, (pos if end is None else end)
+            return name, end
         whole = name.labels
         for at, index, before, hops_before in landed:
             rest = hops - hops_before
             if rest < MAX_POINTERS:
                 part = name if index == 0 else _make_name(whole[index:])
                 names[at] = (part, total - before + 1, rest)
-    return name, (pos if end is None else end)
+    return name, end
 
 
 def _make_name(labels: tuple[bytes, ...]) -> Name:
