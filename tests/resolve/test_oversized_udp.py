@@ -131,3 +131,21 @@ def test_async_honest_lookup_is_not_delayed_by_a_hostile_upstream() -> None:
     alone, together, bad_status = asyncio.run(run())
     assert bad_status is not Status.SECURE
     assert together < alone + 0.25, (alone, together)  # was 78 s in the report
+
+
+def test_hostile_only_upstream_is_left_for_the_next_one() -> None:
+    with HostileFirst(honest=False) as bad, TestServer(hierarchy_handler(H)) as good:
+        r = Resolver(
+            [str(bad.server), str(good.server)],
+            anchors=H.anchors(),
+            clock=lambda: NOW,
+            timeout=0.3,
+            attempts=1,
+        )
+        start = time.monotonic()
+        answer = r.resolve("example.test.", "SOA")
+        elapsed = time.monotonic() - start
+    assert answer.status is Status.SECURE, answer.reason
+    assert answer.extra["server"] == str(good.server)
+    assert bad.udp_queries  # it was asked, and its 60 KB reply dropped
+    assert elapsed < 2.0
