@@ -36,12 +36,13 @@ class TextFormatError(DnssecLiteError):
         self.line = line
         self.column = column
         self.source = source
-        where = source or "<text>"
+        # Only what is known is said: no placeholder for text without a source.
+        where = source or ("line" if line is not None else "")
         if line is not None:
-            where += f":{line}"
+            where += f":{line}" if source else f" {line}"
             if column is not None:
-                where += f":{column}"
-        super().__init__(f"{where}: {what}")
+                where += f":{column}" if source else f", column {column}"
+        super().__init__(f"{where}: {what}" if where else what)
 
 
 class TransportError(DnssecLiteError, OSError):

@@ -137,3 +137,40 @@ def test_usage_errors_exit_64_one_line(argv: list[str], capsys: pytest.CaptureFi
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("error")]) <= 1
+
+
+def test_version_prints_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_lite import __version__
+    from dnssec_lite.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dnssec-lite {__version__}"
+
+
+def test_usage_error_with_json_prints_a_json_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dnssec_lite.cli import EXIT_USAGE, main
+
+    assert main(["query", "a..b", "--json"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: bad name: empty label in name 'a..b'"
+    assert json.loads(captured.out) == {
+        "error": {"kind": "usage", "text": "bad name: empty label in name 'a..b'"}
+    }
+    # Without --json nothing goes to stdout, and the name is said once, no placeholder.
+    assert main(["query", "a..b"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert not captured.out and "<text>" not in captured.err
+    assert captured.err.count("a..b") == 1
+
+
+def test_help_states_the_timeout_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_lite.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["query", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default 2; doubles each round over the servers" in text
