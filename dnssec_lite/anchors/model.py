@@ -124,7 +124,10 @@ class TrackedKey:
         return self.state in TRUSTED
 
     def moved(self, state: KeyState, now: int) -> TrackedKey:
-        return replace(self, state=state, since=now)
+        """In ``state`` from ``now``; the sighting count only means
+        something while AddPend (Unbound writes 0 otherwise)."""
+        sightings = self.sightings if state is KeyState.ADDPEND else 0
+        return replace(self, state=state, since=now, sightings=sightings)
 
 
 @dataclass(frozen=True, slots=True)
