@@ -12,7 +12,9 @@ runs them through the table.  Choices where RFC 5011 leaves room:
   that showed the key)``, RFC 5011 section 2.4.1.  Unbound uses a fixed 30
   days; the RFC's rule is never shorter, and equal for the root (TTL 2 days).
 * At least :data:`MIN_SIGHTINGS` validated sightings before Valid, as
-  Unbound (``MIN_PENDINGCOUNT``): one lucky answer never completes an add.
+  Unbound (``MIN_PENDINGCOUNT``): a key seen once only stays AddPend however
+  long ago that was.  As in Unbound, a key seen twice becomes Valid once its
+  hold-down is over even if the probe that notices fails.
 * Remove hold-down 30 days, measured from the revocation.
 * Missing keys are forgotten after :data:`KEEP_MISSING` (366 days, as
   Unbound's ``keep-missing``), but never the last ones: with no Valid key
@@ -242,6 +244,15 @@ def update(
             f"now ({now}) is before the last change ({point.last_change}): "
             "hold-downs are delayed, not completed",
         )
+    # Time alone completes an add whose key was seen often enough (Unbound's
+    # autr_holddown_exceed): a failing probe does not hold it back.
+    for tracked in list(run.keys.values()):
+        if (
+            tracked.state is KeyState.ADDPEND
+            and tracked.sightings >= MIN_SIGHTINGS
+            and run.elapsed(tracked, tracked.add_holddown)
+        ):
+            run.fire(tracked, Event.ADD_TIME, "add hold-down over")
     draw = rng if rng is not None else random.random
     rrset = dnskey_answer
     if (
