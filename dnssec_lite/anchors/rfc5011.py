@@ -246,13 +246,13 @@ def update(
         )
     # Time alone completes an add whose key was seen often enough (Unbound's
     # autr_holddown_exceed): a failing probe does not hold it back.
-    for tracked in list(run.keys.values()):
+    for pending in list(run.keys.values()):
         if (
-            tracked.state is KeyState.ADDPEND
-            and tracked.sightings >= MIN_SIGHTINGS
-            and run.elapsed(tracked, tracked.add_holddown)
+            pending.state is KeyState.ADDPEND
+            and pending.sightings >= MIN_SIGHTINGS
+            and run.elapsed(pending, pending.add_holddown)
         ):
-            run.fire(tracked, Event.ADD_TIME, "add hold-down over")
+            run.fire(pending, Event.ADD_TIME, "add hold-down over")
     draw = rng if rng is not None else random.random
     rrset = dnskey_answer
     if (
@@ -318,7 +318,7 @@ def update(
         )
         return _not_validated(state, run, why, draw, kept_ds)
     orig_ttl = check.sig.original_ttl
-    _apply_validated(run, plain_published, revoked_published, orig_ttl, rrset, policy, limits)
+    _apply_validated(run, plain_published, orig_ttl)
     interval = query_interval(orig_ttl, check.expires_in)
     retry = retry_time(orig_ttl, check.expires_in)
     new_point = replace(
@@ -339,14 +339,9 @@ def update(
 
 
 def _apply_validated(
-    run: _Run,
-    plain_published: dict[tuple[int, int, int, bytes], DNSKEY],
-    revoked_published: dict[tuple[int, int, int, bytes], DNSKEY],
-    orig_ttl: int,
-    rrset: RRset,
-    policy: AlgorithmPolicy,
-    limits: Limits,
+    run: _Run, plain_published: dict[tuple[int, int, int, bytes], DNSKEY], orig_ttl: int
 ) -> None:
+    """The events a validated RRset implies, beyond revocations."""
     now = run.now
     for ident, key in plain_published.items():
         tracked = run.keys.get(ident)
@@ -369,10 +364,6 @@ def _apply_validated(
                 tracked.tag,
             )
     for ident, tracked in list(run.keys.items()):
-        if tracked.state is KeyState.ADDPEND and ident in revoked_published:
-            if self_signed(rrset, revoked_published[ident], now, policy, limits):
-                run.fire(tracked, Event.REV_BIT, "revoked while pending")
-                continue
         present = ident in plain_published
         if tracked.state in (KeyState.ADDPEND, KeyState.VALID) and not present:
             run.fire(tracked, Event.KEY_REM, "not in the validated RRset")
