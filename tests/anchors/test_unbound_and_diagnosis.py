@@ -185,6 +185,13 @@ def test_bad_rfc9718_xml(change: tuple[str, str], problem: str) -> None:
     assert problem in info.value.what, info.value.what
 
 
+def test_bundled_xml_matches_package_data() -> None:
+    from dnssec_lite.anchors.formats import read_package_file
+
+    assert read_package_file("root-anchors.xml") == _XML
+    assert "<PublicKey>" in _XML and _XML.count("<Flags>257</Flags>") == 2
+
+
 def test_xml_validity_windows_at_a_given_time() -> None:
     before_2024 = parse_root_anchors_xml(_XML, ts("2024-07-17"), "x").anchors[ROOT]
     assert {d.key_tag for d in before_2024.ds} == {20326}
