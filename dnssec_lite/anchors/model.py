@@ -72,6 +72,8 @@ class Notice(enum.Enum):
     REVOKED_KEY_REPUBLISHED = "revoked-key-republished"
     #: Every trusted key of the trust point is revoked: nothing is trusted.
     ALL_REVOKED = "all-revoked"
+    #: A zone-signing key configured as an anchor, retired once a SEP key is Valid.
+    ZSK_ANCHOR_RETIRED = "zsk-anchor-retired"
 
 
 def plain_key(key: DNSKEY) -> DNSKEY:

@@ -289,10 +289,15 @@ def update(
             run.fire(tracked, Event.REV_BIT, "published with the REVOKE bit, self-signed")
 
     # Validation with keys trusted now and published without the bit.
+    zone_keys = {
+        key_id(k): k
+        for k in rrset.rdatas
+        if isinstance(k, DNSKEY) and k.protocol == 3 and k.is_zone_key and not k.is_revoked
+    }
     signing = tuple(
-        plain_published[ident]
+        zone_keys[ident]
         for ident, tracked in run.keys.items()
-        if tracked.trusted and ident in plain_published
+        if tracked.trusted and ident in zone_keys
     )
     check = check_rrset(rrset, zone, signing, now, limits, policy, Budget()) if signing else None
     if check is None or not check.ok or check.sig is None:
@@ -364,13 +369,25 @@ def _apply_validated(
                 tracked.tag,
             )
     for ident, tracked in list(run.keys.items()):
+        if not tracked.dnskey.is_sep:
+            continue  # a configured zone-signing-key anchor: see below
         present = ident in plain_published
+        if present and tracked.since == 0:
+            # A key from an anchor file without state: its lifecycle here
+            # starts with this first validated sighting (as Unbound).
+            run.keys[ident] = replace(tracked, since=now, first_seen=now)
         if tracked.state in (KeyState.ADDPEND, KeyState.VALID) and not present:
             run.fire(tracked, Event.KEY_REM, "not in the validated RRset")
         elif tracked.state is KeyState.REVOKED and run.elapsed(tracked, REMOVE_HOLDDOWN):
             run.fire(tracked, Event.REM_TIME, "remove hold-down over")
-    has_valid = any(t.state is KeyState.VALID for t in run.keys.values())
+    has_valid = any(t.state is KeyState.VALID and t.dnskey.is_sep for t in run.keys.values())
     for ident, tracked in list(run.keys.items()):
+        if not tracked.dnskey.is_sep and has_valid:
+            # Zone-signing keys are only a starting point: RFC 5011 follows
+            # SEP keys, so once one is Valid the configured ZSK is retired.
+            del run.keys[ident]
+            run.notice(Notice.ZSK_ANCHOR_RETIRED, "a SEP key is trusted now", tracked.tag)
+            continue
         if (
             tracked.state is KeyState.MISSING
             and has_valid
@@ -411,14 +428,22 @@ def _not_validated(
 
 
 def next_refresh(state: AnchorState, now: int) -> int:
-    """When the next trust point is due for a probe (``<= now``: due now)."""
-    times = [p.next_probe or now for p in state.points.values()]
+    """When the next trust point is due for a probe (``<= now``: due now).
+
+    A trust point whose keys are all revoked is not probed any more (nothing
+    it could fetch would validate); with nothing to probe the answer is 15
+    days ahead, the longest query interval."""
+    times = [p.next_probe or now for p in state.points.values() if not p.all_revoked]
     return min(times) if times else now + 15 * DAY
 
 
 def due(state: AnchorState, now: int) -> list[Name]:
     """The trust points to probe at ``now``."""
-    return [p.zone for p in state.points.values() if (p.next_probe or now) <= now]
+    return [
+        p.zone
+        for p in state.points.values()
+        if not p.all_revoked and (p.next_probe or now) <= now
+    ]
 
 
 def trusted_anchors(state: AnchorState) -> TrustAnchors:
