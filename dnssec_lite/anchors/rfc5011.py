@@ -289,22 +289,16 @@ def update(
             run.fire(tracked, Event.REV_BIT, "published with the REVOKE bit, self-signed")
 
     # Validation with keys trusted now and published without the bit.
-    zone_keys = {
-        key_id(k): k
-        for k in rrset.rdatas
-        if isinstance(k, DNSKEY) and k.protocol == 3 and k.is_zone_key and not k.is_revoked
-    }
-    signing = tuple(
-        zone_keys[ident]
-        for ident, tracked in run.keys.items()
-        if tracked.trusted and ident in zone_keys
-    )
+    # Every key trusted now may sign, published or not (a Missing key still
+    # proves possession of its private key, as Unbound's trust-anchor check
+    # allows); anchors may be zone-signing keys.
+    signing = tuple(tracked.dnskey for tracked in run.keys.values() if tracked.trusted)
     check = check_rrset(rrset, zone, signing, now, limits, policy, Budget()) if signing else None
     if check is None or not check.ok or check.sig is None:
         why = (
             check.reason.text
             if check is not None and check.reason is not None
-            else "no trusted key of the trust point is in the RRset"
+            else "the trust point has no trusted key"
         )
         # Revocations stand; DS-matched keys that did not validate anything
         # go back to being plain DS anchors.
