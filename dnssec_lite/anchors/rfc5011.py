@@ -34,7 +34,13 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Final
 
-from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy, load_public_key, verify
+from ..dnssec.algorithms import (
+    DEFAULT_POLICY,
+    AlgorithmPolicy,
+    is_supported,
+    load_public_key,
+    verify,
+)
 from ..dnssec.canonical import signed_data
 from ..dnssec.digest import ds_digest
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
@@ -317,7 +323,7 @@ def update(
         )
         return _not_validated(state, run, why, draw, kept_ds)
     orig_ttl = check.sig.original_ttl
-    _apply_validated(run, plain_published, orig_ttl)
+    _apply_validated(run, plain_published, orig_ttl, policy)
     interval = query_interval(orig_ttl, check.expires_in)
     retry = retry_time(orig_ttl, check.expires_in)
     new_point = replace(
@@ -338,13 +344,18 @@ def update(
 
 
 def _apply_validated(
-    run: _Run, plain_published: dict[tuple[int, int, int, bytes], DNSKEY], orig_ttl: int
+    run: _Run,
+    plain_published: dict[tuple[int, int, int, bytes], DNSKEY],
+    orig_ttl: int,
+    policy: AlgorithmPolicy,
 ) -> None:
     """The events a validated RRset implies, beyond revocations."""
     now = run.now
     for ident, key in plain_published.items():
         tracked = run.keys.get(ident)
         if tracked is None:
+            if not is_supported(key.algorithm, policy):
+                continue  # a key we could never verify with is no anchor
             hold = max(ADD_HOLDDOWN, orig_ttl)
             start = TrackedKey(key, KeyState.START, now, now, 1, hold)
             run.keys[ident] = start
@@ -375,6 +386,16 @@ def _apply_validated(
         elif tracked.state is KeyState.REVOKED and run.elapsed(tracked, REMOVE_HOLDDOWN):
             run.fire(tracked, Event.REM_TIME, "remove hold-down over")
     has_valid = any(t.state is KeyState.VALID and t.dnskey.is_sep for t in run.keys.values())
+    if not has_valid and any(
+        t.trusted and not t.dnskey.is_sep and t.since == 0 for t in run.keys.values()
+    ):
+        # Only a configured zone-signing key is trusted: ZSKs are not
+        # followed and may vanish any time, so the SEP keys it validated are
+        # trusted at once (Unbound's init_zsk_to_ksk).
+        for tracked in list(run.keys.values()):
+            if tracked.state is KeyState.ADDPEND:
+                run.fire(tracked, Event.ADD_TIME, "vouched for by the configured ZSK anchor")
+                has_valid = True
     for ident, tracked in list(run.keys.items()):
         if not tracked.dnskey.is_sep and has_valid:
             # Zone-signing keys are only a starting point: RFC 5011 follows
@@ -415,6 +436,9 @@ def _not_validated(
         next_probe=_jittered(run.now, retry, draw),
     )
     if new_point.all_revoked:
+        # The revocations were authenticated (self-signed): a successful
+        # probe, the last one (nothing is probed any more).
+        new_point = replace(new_point, last_success=run.now, query_failed=0)
         run.notice(Notice.ALL_REVOKED, problem_text(new_point) or "")
     else:
         run.notice(Notice.NOT_VALIDATED, why)
@@ -434,9 +458,7 @@ def next_refresh(state: AnchorState, now: int) -> int:
 def due(state: AnchorState, now: int) -> list[Name]:
     """The trust points to probe at ``now``."""
     return [
-        p.zone
-        for p in state.points.values()
-        if not p.all_revoked and (p.next_probe or now) <= now
+        p.zone for p in state.points.values() if not p.all_revoked and (p.next_probe or now) <= now
     ]
 
 

@@ -59,11 +59,11 @@ _HEADER_FIELDS = {
 }
 _REVOKED_NOTE = (
     ";;REVOKED\n",
-    ";;The zone has all keys revoked, and is\n"
-    ";;considered as if it has no trust anchors.\n"
-    ";;the remainder of the file is the last probe.\n"
-    ";;to restart the trust anchor, overwrite this file.\n"
-    ";;with one containing valid DNSKEYs or DSes.\n",
+    "; The zone has all keys revoked, and is\n"
+    "; considered as if it has no trust anchors.\n"
+    "; the remainder of the file is the last probe.\n"
+    "; to restart the trust anchor, overwrite this file.\n"
+    "; with one containing valid DNSKEYs or DSes.\n",
 )
 
 
@@ -74,7 +74,9 @@ def _ctime(when: int) -> str:
 
 
 def _key_bits(key: DNSKEY) -> int:
-    """Key size as Unbound prints it (RSA modulus bits, curve size)."""
+    """Key size as Unbound prints it (RSA modulus bits, DSA prime, curve size)."""
+    if key.algorithm in (3, 6) and key.key:
+        return 512 + 64 * key.key[0]  # RFC 2536: T, then a prime of 64 + 8T octets
     if key.algorithm in (5, 7, 8, 10) and key.key:
         length, start = key.key[0], 1
         if length == 0 and len(key.key) >= 3:
@@ -109,7 +111,9 @@ def dumps_unbound(point: TrustPoint, *, ttl: int | None = None) -> str:
         out.append(_REVOKED_NOTE[1])
     out.append(f";;last_queried: {point.last_queried} ;;{_ctime(point.last_queried)}\n")
     out.append(f";;last_success: {point.last_success} ;;{_ctime(point.last_success)}\n")
-    out.append(f";;next_probe_time: {point.next_probe} ;;{_ctime(point.next_probe)}\n")
+    # A trust point with every key revoked is not probed any more.
+    probe = 0 if point.all_revoked else point.next_probe
+    out.append(f";;next_probe_time: {probe} ;;{_ctime(probe)}\n")
     out.append(f";;query_failed: {point.query_failed}\n")
     out.append(f";;query_interval: {point.query_interval}\n")
     out.append(f";;retry_time: {point.retry_time}\n")

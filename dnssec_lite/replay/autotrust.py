@@ -63,6 +63,14 @@ class AutotrustResult:
     def passed(self) -> bool:
         return self.error is None and self.checks > 0 and not self.failures
 
+    @property
+    def outcome(self) -> str:
+        """PASS, FAIL, or NONE for a scenario without a CHECK_AUTOTRUST step
+        (it checks answers only: the validator's replay harness plays it)."""
+        if self.error is None and self.checks == 0:
+            return "NONE"
+        return "PASS" if self.passed else "FAIL"
+
 
 def _normal(text: str) -> tuple[list[str], list[str]]:
     """(header lines, sorted key lines) with what the comparison ignores removed."""
@@ -105,6 +113,10 @@ def compare_autotrust(expected: str, actual: str) -> list[str]:
     return problems
 
 
+def _label(name: str) -> str:
+    return name.lower().rstrip(".")
+
+
 class _Player:
     def __init__(self, scenario: Scenario) -> None:
         self.scenario = scenario
@@ -117,10 +129,14 @@ class _Player:
         self._messages: dict[int, Message] = {}
         #: The file as Unbound would have it: the initial content until the
         #: first write (see :meth:`probe` for when Unbound writes).
-        self.files: dict[Name, str] = {}
-        for body in scenario.config.autotrust_files.values():
+        #: By AUTOTRUST_FILE name (what CHECK_AUTOTRUST names; the zone
+        #: inside may differ), and which file each trust point is kept in.
+        self.files: dict[str, str] = {}
+        self.file_of: dict[Name, str] = {}
+        for label, body in scenario.config.autotrust_files.items():
+            self.files[_label(label)] = body
             for zone in loads_unbound(body, scenario.path).points:
-                self.files[zone] = body
+                self.file_of[zone] = _label(label)
 
     def timeout(self) -> int:
         """Seconds to the next probe; 0 when nothing is left to probe (every
@@ -174,7 +190,7 @@ class _Player:
                 or Notice.ALL_REVOKED in notices
                 or (answer is not None and had_success)
             ):
-                self.files[zone] = dumps_unbound(self.state.points[zone])
+                self.files[self.file_of[zone]] = dumps_unbound(self.state.points[zone])
 
     def run(self, step: Step, result: AutotrustResult) -> None:
         self.step = step.number
@@ -193,9 +209,8 @@ class _Player:
             self.variables[name] = int(value) if value.lstrip("-").isdigit() else value
         elif kind == "CHECK_AUTOTRUST":
             result.checks += 1
-            zone = Name.from_text(step.args[0])
             expected = self.expand(step.file_text or "", step.line)
-            actual = self.files.get(zone, "")
+            actual = self.files.get(_label(step.args[0]), "")
             for problem in compare_autotrust(expected, actual):
                 result.failures.append(f"step {step.number}: {problem}")
 
