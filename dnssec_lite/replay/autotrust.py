@@ -27,6 +27,7 @@ every key's data, state, pending count and last-change time.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,12 +105,9 @@ def compare_autotrust(expected: str, actual: str) -> list[str]:
     problems = []
     if exp_head != act_head:
         problems.append(f"header: expected {exp_head}, got {act_head}")
-    for line in exp_keys:
-        if line not in act_keys:
-            problems.append(f"missing key line: {line}")
-    for line in act_keys:
-        if line not in exp_keys:
-            problems.append(f"unexpected key line: {line}")
+    expected_count, actual_count = Counter(exp_keys), Counter(act_keys)
+    problems += [f"missing key line: {k}" for k in (expected_count - actual_count).elements()]
+    problems += [f"unexpected key line: {k}" for k in (actual_count - expected_count).elements()]
     return problems
 
 
