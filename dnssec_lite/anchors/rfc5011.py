@@ -23,6 +23,14 @@ runs them through the table.  Choices where RFC 5011 leaves room:
   table, which has no RevBit for AddPend): a revoked key is never trusted.
 * A ``now`` before the trust point's last change (the clock went
   backwards) completes no hold-down and is reported, as Unbound does.
+* Any key trusted now may sign the DNSKEY RRset, even one no longer
+  published in it (a Missing key still proves possession of its private
+  key; Unbound's trust-anchor check allows it too).
+* Zone-signing keys (no SEP flag) are never learnt; one configured as an
+  anchor validates, vouches at once for the SEP keys of the RRsets it
+  validates while no SEP key is Valid, and is retired when one is (as
+  Unbound).  Keys of an algorithm the policy cannot verify are not followed.
+* A trust point with every key revoked is not probed any more.
 """
 
 from __future__ import annotations
@@ -386,12 +394,11 @@ def _apply_validated(
         elif tracked.state is KeyState.REVOKED and run.elapsed(tracked, REMOVE_HOLDDOWN):
             run.fire(tracked, Event.REM_TIME, "remove hold-down over")
     has_valid = any(t.state is KeyState.VALID and t.dnskey.is_sep for t in run.keys.values())
-    if not has_valid and any(
-        t.trusted and not t.dnskey.is_sep and t.since == 0 for t in run.keys.values()
-    ):
-        # Only a configured zone-signing key is trusted: ZSKs are not
-        # followed and may vanish any time, so the SEP keys it validated are
-        # trusted at once (Unbound's init_zsk_to_ksk).
+    if not has_valid and any(t.trusted and not t.dnskey.is_sep for t in run.keys.values()):
+        # Only a configured zone-signing key is trusted (ZSKs are never
+        # learnt, so it came from the operator): ZSKs are not followed and
+        # roll often, so the SEP keys it validated are trusted at once
+        # (Unbound's init_zsk_to_ksk).
         for tracked in list(run.keys.values()):
             if tracked.state is KeyState.ADDPEND:
                 run.fire(tracked, Event.ADD_TIME, "vouched for by the configured ZSK anchor")

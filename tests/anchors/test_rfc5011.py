@@ -539,3 +539,44 @@ def test_initial_state_skips_revoked_and_duplicate_keys() -> None:
     state = initial_state(TrustAnchors.from_rrs(rrs), T0)
     assert [k.tag for k in _root(state).keys] == [Pub(K17).dnskey.key_tag]
     assert replace(_root(state), keys=()).all_revoked is False
+
+
+def test_a_configured_zsk_anchor_vouches_for_the_ksk_and_is_retired() -> None:
+    zsk = Pub(ZSK_KEY, ZSK)
+    state = state_trusting(zsk.dnskey, now=T0)
+    # The ZSK signs the DNSKEY RRset; the KSK it shows is trusted at once.
+    rrset = dnskey_rrset([Pub(K17, signs=False), zsk], T0)
+    state, events = update(state, rrset, T0, rng=_fixed_rng)
+    assert (Event.ADD_TIME, KeyState.VALID) in _transitions(events)
+    assert _state_of(state, Pub(K17)) is KeyState.VALID
+    assert _root(state).find(zsk.dnskey) is None
+    assert Notice.ZSK_ANCHOR_RETIRED in [e.notice for e in events]
+    assert trusted_anchors(state).anchors[ROOT].dnskeys == (Pub(K17).dnskey,)
+
+
+def test_keys_of_an_unverifiable_algorithm_are_not_followed() -> None:
+    from tests.helpers.zonesigner import FakeKey
+
+    state = _trusting_k17()
+    odd = Pub(FakeKey(200), signs=False)  # type: ignore[arg-type]
+    state, events = update(state, dnskey_rrset([Pub(K17), odd], T0), T0)
+    assert events[-1].notice is Notice.VALIDATED
+    assert _root(state).find(odd.dnskey) is None
+
+
+def test_a_missing_trusted_key_may_still_sign() -> None:
+    state = state_trusting(Pub(K17).dnskey, Pub(K24).dnskey, now=T0)
+    # K17 signs although it is no longer listed: still validated, K17 Missing.
+    rrset = dnskey_rrset([Pub(K24, signs=False)], T0, extra_signers=[Pub(K17)])
+    state, events = update(state, rrset, T0)
+    assert events[-1].notice is Notice.VALIDATED
+    assert _state_of(state, Pub(K17)) is KeyState.MISSING
+
+
+def test_an_all_revoked_trust_point_is_not_probed() -> None:
+    state = _trusting_k17()
+    state, _ = _probe(state, [Pub(K17, REVOKED), Pub(K24)], T0)
+    assert _root(state).all_revoked
+    assert due(state, T0 + 400 * DAY) == []
+    assert next_refresh(state, T0) == T0 + 15 * DAY
+    assert _root(state).last_success == T0 and _root(state).query_failed == 0
