@@ -302,10 +302,9 @@ def update(
         if self_signed(rrset, revoked, now, policy, limits):
             run.fire(tracked, Event.REV_BIT, "published with the REVOKE bit, self-signed")
 
-    # Validation with keys trusted now and published without the bit.
-    # Every key trusted now may sign, published or not (a Missing key still
-    # proves possession of its private key, as Unbound's trust-anchor check
-    # allows); anchors may be zone-signing keys.
+    # Validation: every key trusted now may sign, published or not (a
+    # Missing key still proves possession of its private key, as Unbound's
+    # trust-anchor check allows); anchors may be zone-signing keys.
     signing = tuple(tracked.dnskey for tracked in run.keys.values() if tracked.trusted)
     check = check_rrset(rrset, zone, signing, now, limits, policy, Budget()) if signing else None
     if check is None or not check.ok or check.sig is None:
