@@ -62,12 +62,15 @@ class QueryTimeout(TransportError, TimeoutError):
 
 
 class AnchorError(DnssecLiteError):
-    """A trust-anchor file or state file is missing, corrupt or unusable."""
+    """A trust-anchor file or state file is missing, corrupt or unusable;
+    names the file (and the line, when one line is at fault)."""
 
-    def __init__(self, path: str, what: str) -> None:
+    def __init__(self, path: str, what: str, line: int | None = None) -> None:
         self.path = path
+        self.line = line
         self.what = what
-        super().__init__(f"{path}: {what}")
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {what}")
 
 
 class ConfigError(DnssecLiteError, ValueError):

@@ -251,3 +251,16 @@ def test_the_dnssec_layer_has_no_import_cycles() -> None:
 
     for module in graph:
         visit(module, ())
+
+
+#: Modules of the anchors layer that must stay sans-I/O like wire and dnssec
+#: (the RFC 5011 state machine and the text formats); ``anchors.store`` and
+#: the file readers of ``anchors.formats`` are that layer's I/O edge.
+SANS_IO_ANCHORS = ("model", "rfc5011", "statefile", "diagnose", "unbound")
+
+
+@pytest.mark.parametrize("name", SANS_IO_ANCHORS)
+def test_rfc5011_core_has_no_io_and_no_clock(name: str) -> None:
+    path = PACKAGE / "anchors" / f"{name}.py"
+    assert path.exists(), path
+    assert not purity_violations(path.read_text(encoding="utf-8"), f"dnssec_lite.anchors.{name}")
