@@ -14,16 +14,15 @@ import logging
 import struct
 from collections.abc import Sequence
 
-from ..dnssec.status import Answer
 from ..errors import QueryTimeout, TransportError
 from ..wire.message import Message
 from .exchange import Disposition, Server, check_response, frame
-from .stub import Results, Steps
+from .fetcher import Batch, Reply
 from .transport import describe
 
 log = logging.getLogger("dnssec_lite.resolve")
 
-__all__ = ["AsyncTransport", "query", "query_many", "run_async"]
+__all__ = ["AsyncTransport", "query", "query_many"]
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -71,6 +70,7 @@ class AsyncTransport:
         self._prefer_tcp: set[Server] = set()
         self.sent = 0
         self.tcp_sent = 0
+        self.last_meta: list[tuple[bool, int, int]] = []
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -96,7 +96,7 @@ class AsyncTransport:
 
     async def query_many(
         self, items: Sequence[tuple[Server, Message]], timeout: float, *, tcp: bool = False
-    ) -> Results:
+    ) -> list[Reply]:
         """Every query at once; each result is a Message or a TransportError."""
 
         async def one(server: Server, msg: Message) -> Message | TransportError:
@@ -107,6 +107,23 @@ class AsyncTransport:
                 return exc
 
         return list(await asyncio.gather(*(one(s, m) for s, m in items)))
+
+    async def exchange(self, batch: Batch) -> list[Reply]:
+        """The :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher` interface;
+        ``last_meta`` marks the exchanges that went over TCP (sizes are
+        not reported)."""
+        sent = self.sent
+        replies = await self.query_many(batch.items, batch.timeout, tcp=batch.tcp)
+        tcp = [batch.tcp or server in self._prefer_tcp for server, _ in batch.items]
+        extra = self.sent - sent - len(batch.items)  # truncated, asked again over TCP
+        self.last_meta = [(t, 0, 1) for t in tcp]
+        for i, t in enumerate(tcp):
+            if extra <= 0:
+                break
+            if t and not batch.tcp:
+                self.last_meta[i] = (True, 0, 2)
+                extra -= 1
+        return replies
 
     async def _query(self, server: Server, msg: Message, timeout: float, tcp: bool) -> Message:
         self.sent += 1
@@ -187,19 +204,7 @@ async def query(server: Server, msg: Message, timeout: float, tcp: bool = False)
 
 async def query_many(
     items: Sequence[tuple[Server, Message]], timeout: float, *, tcp: bool = False
-) -> Results:
+) -> list[Reply]:
     """Several queries in parallel; each result is a Message or a TransportError."""
     async with AsyncTransport() as transport:
         return await transport.query_many(items, timeout, tcp=tcp)
-
-
-async def run_async(steps: Steps, transport: AsyncTransport) -> Answer:
-    """Run a stub-mode lookup generator over an :class:`AsyncTransport`."""
-    try:
-        batch = next(steps)
-        while True:
-            batch = steps.send(await transport.query_many(batch.items, batch.timeout))
-    except StopIteration as stop:
-        answer = stop.value
-        assert isinstance(answer, Answer)
-        return answer

@@ -23,16 +23,16 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Generic, TypeVar
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import FetchFailed, KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
-from ..dnssec.status import Answer, Reason, Status
+from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import ConfigError, TextFormatError, TransportError
 from ..wire.message import Message, Question
@@ -42,12 +42,12 @@ from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
 from .cache import AnswerCache
 from .exchange import Server, build_query
-from .stub import probe_problem, resolve_steps, run_sync, suspicious, trace_line
+from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
+from .resolution import ExchangeRecord, Resolution, Transcript, record
+from .stripping import all_strip, fresh_validator, probe_problem, suspicious
+from .stub import StubResult, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
-
-if TYPE_CHECKING:
-    from .aio import AsyncTransport
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -82,8 +82,12 @@ def _question(name: Name | str, rrtype: int | str) -> Question:
     return Question(qname, qtype, RRClass.IN)
 
 
-class _Base:
-    """Configuration and caches shared by both resolvers."""
+F = TypeVar("F", Fetcher, AsyncFetcher)
+
+
+class _Base(Generic[F]):
+    """Configuration and caches shared by both resolvers; ``F`` is the kind
+    of fetcher the resolver drives (sync or async)."""
 
     def __init__(
         self,
@@ -101,12 +105,15 @@ class _Base:
         resolv_conf: str | None = None,
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
+        fetcher: F | None = None,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
         if qname_minimisation and mode != "iterative":
             raise ValueError("qname_minimisation applies to mode='iterative' only")
         self.mode = mode
+        #: Makes every exchange (None: a fresh UDP/TCP transport per lookup).
+        self.fetcher: F | None = fetcher
         self.qname_minimisation = qname_minimisation
         self.anchors = anchors if anchors is not None else default_anchors()
         self.limits = limits
@@ -167,25 +174,30 @@ class _Base:
         return good + bad
 
     def _after(self, answer: Answer, now: int) -> Answer:
-        failed = answer.extra.get("failed")
-        if isinstance(failed, list):
-            by_name = {str(s): s for s in (self.upstreams.servers if self.upstreams else ())}
-            for text in failed:
-                server = by_name.get(str(text))
-                if server is not None and str(server) != answer.extra.get("server"):
+        res = answer.resolution
+        if isinstance(res, Resolution) and res.mode == "stub" and res.failed:
+            for server in res.failed:
+                if server != res.server:
                     self._demoted[server] = time.monotonic() + DEMOTE_SECONDS
         self.cache.put(answer, now)
         if self.aggressive is not None:
             self.aggressive.add(answer, now)
-        log.debug(
-            "DNSSEC Response %s %s, %s, %d queries, ttl %d",
-            answer.question.to_text(),
-            answer.rcode_text,
-            answer.status.value,
-            answer.queries,
-            answer.ttl,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "DNSSEC Response %s %s, %s, %d queries, ttl %d",
+                answer.question.to_text(),
+                answer.rcode_text,
+                answer.status.value,
+                answer.queries,
+                answer.ttl,
+            )
         return answer
+
+    def _stub_steps(
+        self, question: Question, now: int
+    ) -> Generator[Batch, list[Reply], StubResult]:
+        assert self.upstreams is not None
+        return resolve_steps(question, self.validator, self.upstreams, now, order=self._order())
 
     def _cached(self, question: Question, now: int) -> Answer | None:
         log.debug("DNS query: Q(%r, %r)", question.name.to_text(), RRType.to_text(question.rrtype))
@@ -217,15 +229,15 @@ class _Base:
                 "keys not cached" if answer is None else answer.summary(),
             )
             return None
-        answer.extra["aggressive"] = True
-        answer.extra["cached"] = True
-        log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
+        answer = _with(answer, Resolution(self.mode, cache="aggressive", chain=answer.chain))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
         return self._after(answer, now)
 
 
 class _IterTransport:
     """The iterative engine's transport over our sync :class:`Transport`,
-    with the trace of every query and the servers that failed.
+    noting every exchange in the shared :class:`_IterTrace`.
 
     One instance per thread: the fetches of a validation round run in
     parallel threads, each with its own :class:`Transport`.
@@ -246,51 +258,63 @@ class _IterTransport:
         if target in self.trace.dead:
             raise TransportError(str(target), "not asked: it failed earlier in this resolution")
         for attempt in range(self.attempts):
-            before = self.transport.tcp_sent
-            try:
-                reply = self.transport.query(target, message, self.timeout * (attempt + 1), tcp)
-            except TransportError as exc:
-                self.trace.note(target, message, exc, self.transport.tcp_sent > before)
-                last = exc
-                if not isinstance(exc, TimeoutError):
-                    break
-            else:
-                self.trace.note(target, message, reply, self.transport.tcp_sent > before)
-                return reply
+            start = time.monotonic()
+            result = self.transport.query_many(
+                [(target, message)], self.timeout * (attempt + 1), tcp=tcp
+            )[0]
+            used_tcp, size, sent = self.transport.last_meta[0]
+            self.trace.note(
+                record(
+                    target,
+                    message,
+                    result,
+                    tcp=used_tcp,
+                    size=size,
+                    seconds=time.monotonic() - start,
+                    sent=sent,
+                )
+            )
+            if isinstance(result, Message):
+                return result
+            last = result
+            if not isinstance(result, TimeoutError):
+                break
         assert last is not None
         self.trace.dead.add(target)
         raise last
 
 
 class _IterTrace:
-    """What the threads of one iterative resolution share: the query log
-    (``Answer.extra["trace"]``), the servers that failed once, and those
-    that failed every attempt (not asked again in the same resolution, as
-    a recursive server's infrastructure cache would do)."""
+    """What the threads of one iterative resolution share: the exchanges
+    made, and the servers that failed every attempt (not asked again in the
+    same resolution, as a recursive server's infrastructure cache would do)."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.failed: set[Server] = set()
+        self.records: list[ExchangeRecord] = []
         self.dead: set[Server] = set()
         self._lock = threading.Lock()
 
-    def note(
-        self, server: Server, query: Message, reply: Message | TransportError, tcp: bool
-    ) -> None:
-        line = trace_line(server, query, reply) + (" (TCP)" if tcp else "")
+    def note(self, rec: ExchangeRecord) -> None:
         with self._lock:
-            self.lines.append(line)
-            if isinstance(reply, TransportError):
-                self.failed.add(server)
+            self.records.append(rec)
 
 
 #: Threads of one round of iterative fetches (DS/DNSKEY of the zones on the way).
 MAX_PARALLEL_FETCHES = 8
 
 
+class _Iterated:
+    """An iterative answer and how it was obtained."""
+
+    def __init__(self, answer: Answer, records: list[ExchangeRecord], restarts: int) -> None:
+        self.answer = answer
+        self.records = records
+        self.restarts = restarts
+
+
 def _iterative_once(
-    base: _Base, question: Question, now: int, roots: Sequence[Server], validator: Validator
-) -> Answer:
+    base: _Base[F], question: Question, now: int, roots: Sequence[Server], validator: Validator
+) -> _Iterated:
     """Iterative mode: the engine answers each fetch like a recursive server.
 
     The validator's fetches of one round are independent, so they run in
@@ -308,6 +332,7 @@ def _iterative_once(
     local = threading.local()
     transports: list[_IterTransport] = []
     transports_lock = threading.Lock()
+    restarts = 0
 
     def transport() -> _IterTransport:
         mine = getattr(local, "transport", None)
@@ -351,33 +376,22 @@ def _iterative_once(
                 # Unbound's server blacklist: validate again without the
                 # servers whose responses held the failing record.
                 # A fresh key cache: the first run cached the bogus entry.
-                again = Validator(
-                    base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache()
-                )
-                retried = validate_with_restarts(again, question, now, engine)
+                retried = validate_with_restarts(fresh_validator(validator), question, now, engine)
                 if retried.status is not Status.BOGUS:
                     log.info(
                         "%s: bogus data from some servers; validated through others",
                         question.to_text(),
                     )
-                    job.answer = dataclasses.replace(
-                        retried, extra={**retried.extra, "restarted": True}
-                    )
+                    job.answer = retried
+                    restarts = 1
     finally:
         for t in transports:
             t.close()
     assert job.answer is not None
-    extra = dict(job.answer.extra)
-    extra["server"] = None
-    extra["mode"] = "iterative"
-    extra["trace"] = list(trace.lines)
-    extra["tcp"] = sum(t.transport.tcp_sent for t in transports)
-    extra["failed"] = sorted(str(s) for s in trace.failed)
-    sent = sum(t.transport.sent for t in transports)
-    return dataclasses.replace(job.answer, queries=sent, extra=extra)
+    return _Iterated(job.answer, list(trace.records), restarts)
 
 
-def _iterative(base: _Base, question: Question, now: int) -> Answer:
+def _iterative(base: _Base[F], question: Question, now: int) -> Answer:
     """Iterative mode, with the stub mode's answer to stripping at the root.
 
     If the answer is BOGUS for missing signatures, keys or NSECs, every root
@@ -389,65 +403,106 @@ def _iterative(base: _Base, question: Question, now: int) -> Answer:
     treats a signed zone's answers without RRSIGs as DNSSEC-lame.)
     """
     roots = list(base.root_servers)
-    answer = _iterative_once(base, question, now, roots, base.validator)
+    first = _iterative_once(base, question, now, roots, base.validator)
+    answer = first.answer
+
+    def done(answer: Answer, records: list[ExchangeRecord], **kw: object) -> Answer:
+        failed = Resolution.servers([r.server for r in records if r.rcode is None])
+        res = Resolution(
+            "iterative",
+            upstreams=tuple(roots),
+            exchanges=tuple(records),
+            failed=failed,
+            chain=answer.chain,
+            **kw,  # type: ignore[arg-type]
+        )
+        return _with(answer, res)
+
     anchor = base.anchors.closest(question.name)
     if not suspicious(answer) or anchor is None or not anchor.zone.is_root():
-        return answer
-    queries = answer.queries
+        return done(answer, first.records, restarts=first.restarts)
+    records = list(first.records)
     stripping: dict[Server, str] = {}
     with Transport() as transport:
         for server in roots:
             query = build_query(anchor.zone, RRType.DNSKEY, rd=False)
-            try:
-                reply = transport.query(server, query, base.timeout)
-            except TransportError:
+            start = time.monotonic()
+            reply = transport.query_many([(server, query)], base.timeout)[0]
+            tcp, size, sent = transport.last_meta[0]
+            records.append(
+                record(
+                    server,
+                    query,
+                    reply,
+                    tcp=tcp,
+                    size=size,
+                    seconds=time.monotonic() - start,
+                    sent=sent,
+                )
+            )
+            if isinstance(reply, TransportError):
                 continue
             problem = probe_problem(query, reply, anchor.zone)
             if problem is not None:
                 stripping[server] = problem
-        queries += transport.sent
     if not stripping:
-        return dataclasses.replace(answer, queries=queries)  # genuinely bogus
+        return done(answer, records, restarts=first.restarts)  # genuinely bogus
     assert answer.reason is not None
     log.info("root servers %s strip DNSSEC; resolving without them", list(map(str, stripping)))
-    extra = dict(answer.extra)
-    why_stripping = {str(s): f"{why}; {answer.reason.text}" for s, why in stripping.items()}
-    extra["stripping"] = why_stripping
+    why_stripping = {s: f"{why}; {answer.reason.text}" for s, why in stripping.items()}
     good = [s for s in roots if s not in stripping]
     if not good:
-        names = ", ".join(str(s) for s in roots)
-        details = "; ".join(f"{s}: {why}" for s, why in why_stripping.items())
-        reason = Reason(
-            answer.reason.ede,
-            f"every root server ({names}) strips DNSSEC records: {details}",
-            question.name,
-            question.rrtype,
-        )
-        return dataclasses.replace(
-            answer, status=Status.INDETERMINATE, reason=reason, queries=queries, extra=extra
-        )
-    fresh = Validator(base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache())
-    retry = _iterative_once(base, question, now, good, fresh)
-    extra.update(retry.extra)
-    extra["stripping"] = why_stripping
-    extra["trace"] = [*_trace_of(answer), *_trace_of(retry)]
-    return dataclasses.replace(retry, queries=queries + retry.queries, extra=extra)
+        stripped = all_strip(answer, roots, why_stripping, "root server")
+        return done(stripped, records, stripping=why_stripping)
+    retry = _iterative_once(base, question, now, good, fresh_validator(base.validator))
+    return done(
+        retry.answer, records + retry.records, stripping=why_stripping, restarts=retry.restarts
+    )
 
 
-def _on_wire(answer: Answer, transport: Transport | AsyncTransport) -> Answer:
-    """``Answer.queries``: the messages put on the wire (a truncated answer's
-    retry over TCP counts); ``extra["tcp"]``: how many of them went over TCP."""
-    extra = {**answer.extra, "tcp": transport.tcp_sent}
-    return dataclasses.replace(answer, queries=transport.sent, extra=extra)
+def _with(answer: Answer, res: Resolution) -> Answer:
+    """The answer as the resolver returns it: with its :class:`Resolution`,
+    ``queries`` read from it, and the legacy ``extra`` keys filled from it."""
+    extra = dict(answer.extra)
+    if res.cache is not None:
+        extra["cached"] = True
+        if res.cache == "aggressive":
+            extra["aggressive"] = True
+    else:
+        extra["server"] = str(res.server) if res.server is not None else None
+        extra["trace"] = res.trace()
+        extra["failed"] = sorted(str(s) for s in res.failed)
+        extra["tcp"] = res.tcp
+        if res.stripping:
+            extra["stripping"] = {str(s): why for s, why in res.stripping.items()}
+        if res.mode == "iterative":
+            extra["mode"] = "iterative"
+        if res.restarts:
+            extra["restarted"] = True
+    return dataclasses.replace(answer, queries=res.queries, extra=extra, resolution=res)
 
 
-def _trace_of(answer: Answer) -> list[str]:
-    lines = answer.extra.get("trace")
-    return [str(line) for line in lines] if isinstance(lines, list) else []
+def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
+    records = transcript.exchanges
+    failed = Resolution.servers([r.server for r in records if r.rcode is None])
+    res = Resolution(
+        "stub",
+        upstreams=result.order,
+        server=result.server,
+        exchanges=tuple(records),
+        stripping=dict(result.lookup.stripping),
+        failed=failed,
+        chain=result.answer.chain,
+    )
+    return _with(result.answer, res)
 
 
-class Resolver(_Base):
+class Resolver(_Base[Fetcher]):
     """A DNSSEC-validating resolver (synchronous).
+
+    ``fetcher`` makes every exchange of stub mode (default: a fresh
+    :class:`~dnssec_lite.resolve.transport.Transport` per lookup); a
+    recorder or a replayer is a fetcher (see docs/resolver.md).
 
     >>> r = Resolver(["127.0.0.1"])            # doctest: +SKIP
     >>> answer = r.resolve("ietf.org", "MX")   # doctest: +SKIP
@@ -464,17 +519,19 @@ class Resolver(_Base):
             return hit
         if self.mode == "iterative":
             return self._after(_iterative(self, question, now), now)
-        assert self.upstreams is not None
-        with Transport() as transport:
-            steps = resolve_steps(
-                question, self.validator, self.upstreams, now, order=self._order()
-            )
-            answer = run_sync(steps, transport.query_many)
-        return self._after(_on_wire(answer, transport), now)
+        transcript = Transcript()
+        steps = self._stub_steps(question, now)
+        if self.fetcher is not None:
+            result = drive(steps, self.fetcher, transcript)
+        else:
+            with Transport() as transport:
+                result = drive(steps, transport, transcript)
+        return self._after(_stub_answer(result, transcript), now)
 
 
-class AsyncResolver(_Base):
-    """The asyncio twin of :class:`Resolver`: ``await resolve(name, rrtype)``."""
+class AsyncResolver(_Base[AsyncFetcher]):
+    """The asyncio twin of :class:`Resolver`: ``await resolve(name, rrtype)``;
+    ``fetcher`` is an :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher`."""
 
     async def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
         question = _question(name, rrtype)
@@ -485,12 +542,13 @@ class AsyncResolver(_Base):
         if self.mode == "iterative":
             answer = await asyncio.to_thread(_iterative, self, question, now)
             return self._after(answer, now)
-        from .aio import AsyncTransport, run_async
+        from .aio import AsyncTransport
 
-        assert self.upstreams is not None
-        async with AsyncTransport() as transport:
-            steps = resolve_steps(
-                question, self.validator, self.upstreams, now, order=self._order()
-            )
-            answer = await run_async(steps, transport)
-        return self._after(_on_wire(answer, transport), now)
+        transcript = Transcript()
+        steps = self._stub_steps(question, now)
+        if self.fetcher is not None:
+            result = await adrive(steps, self.fetcher, transcript)
+        else:
+            async with AsyncTransport() as transport:
+                result = await adrive(steps, transport, transcript)
+        return self._after(_stub_answer(result, transcript), now)
