@@ -43,6 +43,7 @@ from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, ReplayError, TextFormatError, TransportError
 from ..resolve.iterative import IterativeEngine, Server, validate_with_restarts
+from ..resolve.resolver import parse_root_hints
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import Name
@@ -538,7 +539,7 @@ def _chase(
     name: Name,
     rrtype: int,
     resolve: Callable[[Name, int], Message | FetchFailed],
-    links: int = 11,
+    links: int = DEFAULT_LIMITS.max_chain_links,
 ) -> Message | FetchFailed:
     """Follow a CNAME chain that a forwarder left unfinished (it answered
     with the alias only), as the recorded resolver does: ask for the target
@@ -598,15 +599,8 @@ def _chain_end(answer: Sequence[RRset], name: Name, rrtype: int) -> Name | None:
 
 def _root_hints() -> list[str]:
     """The root server addresses of the built-in hints file (``named.root``)."""
-    parser = ZoneParser(None, None, ROOT_HINTS_FILE, strict=False)
-    out: list[str] = []
-    for line in read_package_file(ROOT_HINTS_FILE).splitlines():
-        if line.strip() and not line.lstrip().startswith(";"):
-            out += [rr.rdata.to_text() for rr in parser.records(line) if rr.rrtype in _ADDRESS]
-    return out
-
-
-_ADDRESS = frozenset({RRType.A, RRType.AAAA})
+    hints = parse_root_hints(read_package_file(ROOT_HINTS_FILE), ROOT_HINTS_FILE)
+    return [server.host for server in hints]
 
 
 def _addr(spec: str) -> str:

@@ -63,6 +63,7 @@ from ..dnssec.chain import (
     dname_target,
     find_dname,
 )
+from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..errors import DnssecLiteError, TransportError
 from ..wire.edns import EDNS_DO, Edns
@@ -92,8 +93,9 @@ Server = tuple[str, int]
 #: Who supplied a response: (zone cut asked, server address).
 Source = tuple[Name, Server]
 
-#: CNAME/DNAME links followed for one lookup.
-MAX_CHAIN = 12
+#: Responses followed for one lookup along a CNAME/DNAME chain: the links
+#: the validator accepts (``Limits.max_chain_links``) plus the one with the data.
+MAX_CHAIN = DEFAULT_LIMITS.max_chain_links + 1
 #: Nesting of name-server address resolutions (glueless delegations).
 MAX_NS_DEPTH = 4
 #: Minimised queries of one question at most (RFC 9156 section 2.3).
