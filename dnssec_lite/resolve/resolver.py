@@ -83,6 +83,8 @@ def _question(name: Name | str, rrtype: int | str) -> Question:
 
 
 F = TypeVar("F", Fetcher, AsyncFetcher)
+#: Distinct (name, type) arguments whose parsed question is kept.
+_QUESTION_MEMO = 4096
 
 
 class _Base(Generic[F]):
@@ -132,6 +134,7 @@ class _Base(Generic[F]):
         )
         self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
+        self._questions: dict[tuple[Name | str, int | str], Question] = {}
         self.upstreams: Upstreams | None = None
         self.root_servers: list[Server] = []
         if mode == "stub":
@@ -199,11 +202,28 @@ class _Base(Generic[F]):
         assert self.upstreams is not None
         return resolve_steps(question, self.validator, self.upstreams, now, order=self._order())
 
+    def _question(self, name: Name | str, rrtype: int | str) -> Question:
+        """The question for the arguments, parsed once per distinct pair (the
+        parse of a name is most of the cost of a cache hit)."""
+        key = (name, rrtype)
+        question = self._questions.get(key)
+        if question is None:
+            question = _question(name, rrtype)
+            if len(self._questions) >= _QUESTION_MEMO:
+                self._questions.clear()
+            self._questions[key] = question
+        return question
+
     def _cached(self, question: Question, now: int) -> Answer | None:
-        log.debug("DNS query: Q(%r, %r)", question.name.to_text(), RRType.to_text(question.rrtype))
+        debug = log.isEnabledFor(logging.DEBUG)
+        if debug:
+            log.debug(
+                "DNS query: Q(%r, %r)", question.name.to_text(), RRType.to_text(question.rrtype)
+            )
         hit = self.cache.get(question.name, question.rrtype, question.rrclass, now=now)
         if hit is not None:
-            log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
+            if debug:
+                log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
             return hit
         return self._synthesized(question, now)
 
@@ -512,7 +532,7 @@ class Resolver(_Base[Fetcher]):
     def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
         """Resolve and validate ``name``/``rrtype``; the outcome is in the Answer
         (status, reason, chain).  Raises only for bad arguments."""
-        question = _question(name, rrtype)
+        question = self._question(name, rrtype)
         now = self.now()
         hit = self._cached(question, now)
         if hit is not None:
@@ -534,7 +554,7 @@ class AsyncResolver(_Base[AsyncFetcher]):
     ``fetcher`` is an :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher`."""
 
     async def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
-        question = _question(name, rrtype)
+        question = self._question(name, rrtype)
         now = self.now()
         hit = self._cached(question, now)
         if hit is not None:
