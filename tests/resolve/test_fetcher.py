@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Generator
 
 import pytest
 
@@ -160,7 +161,7 @@ def test_a_fetcher_returning_too_few_replies_is_an_error() -> None:
 
 
 def test_drive_returns_the_generators_value() -> None:
-    def steps():  # type: ignore[no-untyped-def]
+    def steps() -> Generator[Batch, list[Reply], int]:
         replies = yield Batch([(UP, Message.make_query("a.test.", "A"))], 1.0)
         return len(replies)
 
@@ -194,7 +195,7 @@ def test_cache_hit_formats_nothing_for_a_disabled_logger(monkeypatch: pytest.Mon
 
     def counting(self: Name, *args: object, **kw: object) -> str:
         calls.append(self)
-        return real(self, *args, **kw)  # type: ignore[arg-type]
+        return real(self, *args, **kw)
 
     monkeypatch.setattr(Name, "to_text", counting)
     logging.getLogger("dnssec_lite").setLevel(logging.INFO)
