@@ -466,7 +466,7 @@ def _make_fetcher(
     for zone_name, addrs in stubs:
         engine.add_stub(zone_name, addrs)
     forwards = [
-        (Name.from_text(zone), [(_addr(a), _port(a)) for a in addrs])
+        (Name.from_text(zone), [Server(_addr(a), _port(a)) for a in addrs])
         for zone, addrs in config.forward_zones
     ]
 

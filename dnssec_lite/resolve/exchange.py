@@ -22,6 +22,7 @@ import socket
 import struct
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from ..errors import WireFormatError
 from ..wire.message import Message
@@ -36,9 +37,11 @@ MAX_TCP_MESSAGE = 65535
 _LEN = struct.Struct("!H")
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
-    """An upstream DNS server: an IP address (v4 or v6) and a port."""
+class Server(NamedTuple):
+    """A DNS server: an IP address (v4 or v6) and a port.
+
+    A named tuple, so that it is also the plain ``(address, port)`` pair
+    that sockets take (and that the iterative engine's callers pass)."""
 
     host: str
     port: int = 53

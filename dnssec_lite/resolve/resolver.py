@@ -18,33 +18,30 @@ recursive upstream, with :class:`~dnssec_lite.resolve.iterative.IterativeEngine`
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import threading
 import time
 from collections.abc import Callable, Generator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Generic, TypeVar
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
-from ..dnssec.chain import FetchFailed, KeyCache, Validator
+from ..dnssec.chain import KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
-from ..errors import ConfigError, TextFormatError, TransportError
-from ..wire.message import Message, Question
+from ..errors import ConfigError, TextFormatError
+from ..wire.message import Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
 from .cache import AnswerCache
-from .exchange import Server, build_query
+from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
-from .resolution import ExchangeRecord, Resolution, Transcript, record
-from .stripping import all_strip, fresh_validator, probe_problem, suspicious
+from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
+from .resolution import Resolution, Transcript
 from .stub import StubResult, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
@@ -196,6 +193,12 @@ class _Base(Generic[F]):
             )
         return answer
 
+    def _iterative_steps(
+        self, question: Question, now: int
+    ) -> Generator[Batch, list[Reply], IterativeOutcome]:
+        settings = IterativeSettings(self.timeout, self.attempts, self.qname_minimisation)
+        return iterative_steps(question, now, self.root_servers, self.validator, settings)
+
     def _stub_steps(
         self, question: Question, now: int
     ) -> Generator[Batch, list[Reply], StubResult]:
@@ -255,229 +258,18 @@ class _Base(Generic[F]):
         return self._after(answer, now)
 
 
-class _IterTransport:
-    """The iterative engine's transport over our sync :class:`Transport`,
-    noting every exchange in the shared :class:`_IterTrace`.
-
-    One instance per thread: the fetches of a validation round run in
-    parallel threads, each with its own :class:`Transport`.
-    """
-
-    def __init__(self, timeout: float, attempts: int, trace: _IterTrace) -> None:
-        self.transport = Transport()
-        self.timeout = timeout
-        self.attempts = attempts
-        self.trace = trace
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
-        last: TransportError | None = None
-        target = Server(server[0], server[1])
-        if target in self.trace.dead:
-            raise TransportError(str(target), "not asked: it failed earlier in this resolution")
-        for attempt in range(self.attempts):
-            start = time.monotonic()
-            result = self.transport.query_many(
-                [(target, message)], self.timeout * (attempt + 1), tcp=tcp
-            )[0]
-            used_tcp, size, sent = self.transport.last_meta[0]
-            self.trace.note(
-                record(
-                    target,
-                    message,
-                    result,
-                    tcp=used_tcp,
-                    size=size,
-                    seconds=time.monotonic() - start,
-                    sent=sent,
-                )
-            )
-            if isinstance(result, Message):
-                return result
-            last = result
-            if not isinstance(result, TimeoutError):
-                break
-        assert last is not None
-        self.trace.dead.add(target)
-        raise last
-
-
-class _IterTrace:
-    """What the threads of one iterative resolution share: the exchanges
-    made, and the servers that failed every attempt (not asked again in the
-    same resolution, as a recursive server's infrastructure cache would do)."""
-
-    def __init__(self) -> None:
-        self.records: list[ExchangeRecord] = []
-        self.dead: set[Server] = set()
-        self._lock = threading.Lock()
-
-    def note(self, rec: ExchangeRecord) -> None:
-        with self._lock:
-            self.records.append(rec)
-
-
-#: Threads of one round of iterative fetches (DS/DNSKEY of the zones on the way).
-MAX_PARALLEL_FETCHES = 8
-
-
-class _Iterated:
-    """An iterative answer and how it was obtained."""
-
-    def __init__(self, answer: Answer, records: list[ExchangeRecord], restarts: int) -> None:
-        self.answer = answer
-        self.records = records
-        self.restarts = restarts
-
-
-def _iterative_once(
-    base: _Base[F], question: Question, now: int, roots: Sequence[Server], validator: Validator
-) -> _Iterated:
-    """Iterative mode: the engine answers each fetch like a recursive server.
-
-    The validator's fetches of one round are independent, so they run in
-    parallel threads over one shared engine (each thread with its own
-    transport).  The engine keeps its delegation caches in plain dicts and
-    lists (safe to share under the GIL), but its guard against loops while
-    resolving the address of a glueless name server is per engine, so a
-    fetch can fail spuriously when another thread is resolving the same
-    name server: every fetch that failed in parallel is asked again alone,
-    after the round, before the validator sees the failure.
-    """
-    from .iterative import IterativeEngine, validate_with_restarts
-
-    trace = _IterTrace()
-    local = threading.local()
-    transports: list[_IterTransport] = []
-    transports_lock = threading.Lock()
-    restarts = 0
-
-    def transport() -> _IterTransport:
-        mine = getattr(local, "transport", None)
-        if mine is None:
-            mine = _IterTransport(base.timeout, base.attempts, trace)
-            local.transport = mine
-            with transports_lock:
-                transports.append(mine)
-        assert isinstance(mine, _IterTransport)
-        return mine
-
-    class _PerThread:
-        def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
-            return transport().query(server, message, tcp=tcp)
-
-    engine = IterativeEngine(
-        _PerThread(),
-        [s.address for s in roots],
-        signed_zones=list(base.anchors.anchors),
-        qname_minimisation=base.qname_minimisation,
+def _iterative_answer(out: IterativeOutcome, transcript: Transcript) -> Answer:
+    records = transcript.exchanges
+    res = Resolution(
+        "iterative",
+        upstreams=out.roots,
+        exchanges=tuple(records),
+        stripping=dict(out.stripping),
+        failed=Resolution.servers([r.server for r in records if r.rcode is None]),
+        restarts=out.restarts,
+        chain=out.answer.chain,
     )
-    try:
-        with ThreadPoolExecutor(MAX_PARALLEL_FETCHES, "dnssec-lite-iter") as pool:
-            response: Message | FetchFailed = engine.lookup(question.name, question.rrtype)
-            job = validator.start(question, response, now)
-            while job.answer is None:
-                pending = job.pending()
-                if not pending:  # pragma: no cover - the validator always asks or answers
-                    break
-                if len(pending) == 1:
-                    results = [engine.lookup(pending[0].name, pending[0].rrtype)]
-                else:
-                    results = list(pool.map(lambda f: engine.lookup(f.name, f.rrtype), pending))
-                for i, (fetch, result) in enumerate(zip(pending, results, strict=True)):
-                    if isinstance(result, FetchFailed) and len(pending) > 1:
-                        log.debug("retrying %s %s alone", fetch.name, RRType.to_text(fetch.rrtype))
-                        results[i] = engine.lookup(fetch.name, fetch.rrtype)
-                for fetch, result in zip(pending, results, strict=True):
-                    job.feed(fetch, result)
-            if job.answer is not None and job.answer.status is Status.BOGUS:
-                # Unbound's server blacklist: validate again without the
-                # servers whose responses held the failing record.
-                # A fresh key cache: the first run cached the bogus entry.
-                retried = validate_with_restarts(fresh_validator(validator), question, now, engine)
-                if retried.status is not Status.BOGUS:
-                    log.info(
-                        "%s: bogus data from some servers; validated through others",
-                        question.to_text(),
-                    )
-                    job.answer = retried
-                    restarts = 1
-    finally:
-        for t in transports:
-            t.close()
-    assert job.answer is not None
-    return _Iterated(job.answer, list(trace.records), restarts)
-
-
-def _iterative(base: _Base[F], question: Question, now: int) -> Answer:
-    """Iterative mode, with the stub mode's answer to stripping at the root.
-
-    If the answer is BOGUS for missing signatures, keys or NSECs, every root
-    server of the hints is asked for the DNSKEY set of the root trust anchor
-    (always signed).  Servers that return it unsigned strip DNSSEC: the
-    lookup is done again without them (and with a fresh key cache).  If every
-    root server strips, the answer is INDETERMINATE and says so.  (Stripping
-    further down, at a TLD server for example, is the engine's business: it
-    treats a signed zone's answers without RRSIGs as DNSSEC-lame.)
-    """
-    roots = list(base.root_servers)
-    first = _iterative_once(base, question, now, roots, base.validator)
-    answer = first.answer
-
-    def done(answer: Answer, records: list[ExchangeRecord], **kw: object) -> Answer:
-        failed = Resolution.servers([r.server for r in records if r.rcode is None])
-        res = Resolution(
-            "iterative",
-            upstreams=tuple(roots),
-            exchanges=tuple(records),
-            failed=failed,
-            chain=answer.chain,
-            **kw,  # type: ignore[arg-type]
-        )
-        return _with(answer, res)
-
-    anchor = base.anchors.closest(question.name)
-    if not suspicious(answer) or anchor is None or not anchor.zone.is_root():
-        return done(answer, first.records, restarts=first.restarts)
-    records = list(first.records)
-    stripping: dict[Server, str] = {}
-    with Transport() as transport:
-        for server in roots:
-            query = build_query(anchor.zone, RRType.DNSKEY, rd=False)
-            start = time.monotonic()
-            reply = transport.query_many([(server, query)], base.timeout)[0]
-            tcp, size, sent = transport.last_meta[0]
-            records.append(
-                record(
-                    server,
-                    query,
-                    reply,
-                    tcp=tcp,
-                    size=size,
-                    seconds=time.monotonic() - start,
-                    sent=sent,
-                )
-            )
-            if isinstance(reply, TransportError):
-                continue
-            problem = probe_problem(query, reply, anchor.zone)
-            if problem is not None:
-                stripping[server] = problem
-    if not stripping:
-        return done(answer, records, restarts=first.restarts)  # genuinely bogus
-    assert answer.reason is not None
-    log.info("root servers %s strip DNSSEC; resolving without them", list(map(str, stripping)))
-    why_stripping = {s: f"{why}; {answer.reason.text}" for s, why in stripping.items()}
-    good = [s for s in roots if s not in stripping]
-    if not good:
-        stripped = all_strip(answer, roots, why_stripping, "root server")
-        return done(stripped, records, stripping=why_stripping)
-    retry = _iterative_once(base, question, now, good, fresh_validator(base.validator))
-    return done(
-        retry.answer, records + retry.records, stripping=why_stripping, restarts=retry.restarts
-    )
+    return _with(out.answer, res)
 
 
 def _with(answer: Answer, res: Resolution) -> Answer:
@@ -537,15 +329,21 @@ class Resolver(_Base[Fetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
-        if self.mode == "iterative":
-            return self._after(_iterative(self, question, now), now)
         transcript = Transcript()
-        steps = self._stub_steps(question, now)
+        if self.mode == "iterative":
+            steps = self._iterative_steps(question, now)
+            if self.fetcher is not None:
+                out = drive(steps, self.fetcher, transcript)
+            else:
+                with Transport() as transport:
+                    out = drive(steps, transport, transcript)
+            return self._after(_iterative_answer(out, transcript), now)
+        stub = self._stub_steps(question, now)
         if self.fetcher is not None:
-            result = drive(steps, self.fetcher, transcript)
+            result = drive(stub, self.fetcher, transcript)
         else:
             with Transport() as transport:
-                result = drive(steps, transport, transcript)
+                result = drive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
 
 
@@ -559,16 +357,21 @@ class AsyncResolver(_Base[AsyncFetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
-        if self.mode == "iterative":
-            answer = await asyncio.to_thread(_iterative, self, question, now)
-            return self._after(answer, now)
         from .aio import AsyncTransport
 
         transcript = Transcript()
-        steps = self._stub_steps(question, now)
+        if self.mode == "iterative":
+            steps = self._iterative_steps(question, now)
+            if self.fetcher is not None:
+                out = await adrive(steps, self.fetcher, transcript)
+            else:
+                async with AsyncTransport() as transport:
+                    out = await adrive(steps, transport, transcript)
+            return self._after(_iterative_answer(out, transcript), now)
+        stub = self._stub_steps(question, now)
         if self.fetcher is not None:
-            result = await adrive(steps, self.fetcher, transcript)
+            result = await adrive(stub, self.fetcher, transcript)
         else:
             async with AsyncTransport() as transport:
-                result = await adrive(steps, transport, transcript)
+                result = await adrive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
