@@ -153,8 +153,6 @@ def _aged(answer: Answer, left: int, res: Resolution) -> Answer:
     """The answer as a cache hit returns it: TTLs counted down, no query,
     ``res`` as its resolution (built directly: ``dataclasses.replace`` would
     cost more than the rest of the hit)."""
-    extra = dict(answer.extra)
-    extra["cached"] = True
     return Answer(
         answer.question,
         answer.rcode,
@@ -165,6 +163,6 @@ def _aged(answer: Answer, left: int, res: Resolution) -> Answer:
         answer.chain,
         min(answer.ttl, left) if answer.ttl else left,
         0,
-        extra,
+        answer.extra,
         res,
     )

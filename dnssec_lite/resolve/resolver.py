@@ -273,25 +273,9 @@ def _iterative_answer(out: IterativeOutcome, transcript: Transcript) -> Answer:
 
 
 def _with(answer: Answer, res: Resolution) -> Answer:
-    """The answer as the resolver returns it: with its :class:`Resolution`,
-    ``queries`` read from it, and the legacy ``extra`` keys filled from it."""
-    extra = dict(answer.extra)
-    if res.cache is not None:
-        extra["cached"] = True
-        if res.cache == "aggressive":
-            extra["aggressive"] = True
-    else:
-        extra["server"] = str(res.server) if res.server is not None else None
-        extra["trace"] = res.trace()
-        extra["failed"] = sorted(str(s) for s in res.failed)
-        extra["tcp"] = res.tcp
-        if res.stripping:
-            extra["stripping"] = {str(s): why for s, why in res.stripping.items()}
-        if res.mode == "iterative":
-            extra["mode"] = "iterative"
-        if res.restarts:
-            extra["restarted"] = True
-    return dataclasses.replace(answer, queries=res.queries, extra=extra, resolution=res)
+    """The answer as the resolver returns it: with its :class:`Resolution`
+    and ``queries`` read from it (built once, here)."""
+    return dataclasses.replace(answer, queries=res.queries, resolution=res)
 
 
 def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
