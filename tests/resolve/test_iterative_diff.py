@@ -185,3 +185,45 @@ def test_the_worlds_cover_every_status() -> None:
         answer, _net = _new_resolver(WORLDS[variant], _question(*q), False)
         seen.add(answer.status)
     assert seen == {Status.SECURE, Status.INSECURE, Status.BOGUS}
+
+
+# -- the resolver's iterative mode through an injected fetcher --------------------
+
+
+def test_iterative_resolver_sync_and_async_agree_without_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import threading
+
+    from dnssec_lite.resolve import AsyncResolver, Batch, Resolution, Resolver
+    from dnssec_lite.resolve.fetcher import Reply
+
+    def no_threads(self: threading.Thread) -> None:
+        raise AssertionError("a thread was started")
+
+    h = WORLDS["tampered"]
+    sync_net, async_net = AuthNet(h), AuthNet(h)
+    inner = QueryTransportFetcher(async_net)
+
+    class AsyncNet:
+        async def exchange(self, batch: Batch) -> list[Reply]:
+            await asyncio.sleep(0)
+            return inner.exchange(batch)
+
+    kw = {"anchors": h.anchors(), "mode": "iterative", "clock": lambda: NOW}
+    sync = Resolver(root_hints=sync_net.roots, fetcher=QueryTransportFetcher(sync_net), **kw)
+    aio = AsyncResolver(root_hints=async_net.roots, fetcher=AsyncNet(), **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(threading.Thread, "start", no_threads)
+    for name, rrtype in QUESTIONS:
+        a = sync.resolve(name, rrtype)
+        b = asyncio.run(aio.resolve(name, rrtype))
+        assert _verdict(a) == _verdict(b)
+        assert isinstance(a.resolution, Resolution) and isinstance(b.resolution, Resolution)
+        assert a.resolution.mode == "iterative" and a.queries == b.queries
+        assert [e.question for e in a.resolution.exchanges] == [
+            e.question for e in b.resolution.exchanges
+        ]
+    assert sorted(sync_net.log) == sorted(async_net.log)
+    bogus = sync.resolve("alias.example.test.", "A")  # from the cache now
+    assert bogus.status is Status.BOGUS and bogus.queries == 0

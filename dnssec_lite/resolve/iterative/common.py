@@ -5,7 +5,6 @@ validator.  No I/O, no engine state."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -235,7 +234,3 @@ def synthesize(dname: RRset, name: Name) -> RRset | None:
     if target is None:
         return None
     return RRset(name, RRType.CNAME, dname.rrclass, dname.ttl, [CNAME(target)])
-
-
-def monotonic() -> float:
-    return time.monotonic()

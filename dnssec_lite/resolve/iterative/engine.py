@@ -23,7 +23,7 @@ from ...wire.name import ROOT, Name
 from ...wire.rrset import RRset
 from ...wire.types import Rcode, RRType
 from ..exchange import Server
-from ..fetcher import Batch, Fetcher, Reply, drive
+from ..fetcher import Batch, Fetcher, Reply, drive, monotonic
 from .common import (
     ANSWER,
     ANSWER_RCODES,
@@ -40,7 +40,6 @@ from .common import (
     Source,
     addresses,
     classify,
-    monotonic,
     response,
     server_of,
     walk_answer,
