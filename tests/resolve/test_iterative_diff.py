@@ -211,9 +211,20 @@ def test_iterative_resolver_sync_and_async_agree_without_threads(
             await asyncio.sleep(0)
             return inner.exchange(batch)
 
-    kw = {"anchors": h.anchors(), "mode": "iterative", "clock": lambda: NOW}
-    sync = Resolver(root_hints=sync_net.roots, fetcher=QueryTransportFetcher(sync_net), **kw)
-    aio = AsyncResolver(root_hints=async_net.roots, fetcher=AsyncNet(), **kw)  # type: ignore[arg-type]
+    sync = Resolver(
+        anchors=h.anchors(),
+        mode="iterative",
+        root_hints=sync_net.roots,
+        clock=lambda: NOW,
+        fetcher=QueryTransportFetcher(sync_net),
+    )
+    aio = AsyncResolver(
+        anchors=h.anchors(),
+        mode="iterative",
+        root_hints=async_net.roots,
+        clock=lambda: NOW,
+        fetcher=AsyncNet(),
+    )
     monkeypatch.setattr(threading.Thread, "start", no_threads)
     for name, rrtype in QUESTIONS:
         a = sync.resolve(name, rrtype)
