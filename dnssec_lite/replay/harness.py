@@ -42,7 +42,8 @@ from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, ReplayError, TextFormatError, TransportError
-from ..resolve.iterative import IterativeEngine, Server, validate_with_restarts
+from ..resolve.fetcher import Batch, Reply
+from ..resolve.iterative import IterativeEngine, Lookup, Server, validate_with_restarts
 from ..resolve.resolver import parse_root_hints
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
@@ -310,6 +311,17 @@ class ScenarioTransport:
             msg = self._messages[id(entry)] = build_message(entry, self.scenario.path)
         return msg
 
+    def exchange(self, batch: Batch) -> list[Reply]:
+        """The :class:`~dnssec_lite.resolve.fetcher.Fetcher` interface: the
+        scripted answer to each query of the batch, or its timeout."""
+        out: list[Reply] = []
+        for server, message in batch.items:
+            try:
+                out.append(self.query(server, message, tcp=batch.tcp))
+            except TransportError as exc:
+                out.append(exc)
+        return out
+
     def query(self, server: Server, message: Message, *, tcp: bool = False) -> Message:
         self.queries += 1
         address = _normal_address(server[0])
@@ -421,7 +433,8 @@ def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> boo
 # running
 
 
-Fetcher = Callable[[Name, int], "Message | FetchFailed"]
+#: A lookup as the recorded resolver makes it (the iterative engine's).
+Fetcher = Lookup
 
 
 @dataclass
