@@ -24,17 +24,19 @@ from tests.helpers.fakenet import zone_answer
 from tests.helpers.zonesigner import Hierarchy, Zone
 
 
+def addresses(h: Hierarchy) -> dict[Name, str]:
+    """The server address of each zone of ``h`` (fixed by the zones' names)."""
+    apexes = sorted(h.zones, key=lambda apex: (len(apex.labels), apex))
+    return {apex: f"10.53.{i // 250}.{i % 250 + 1}" for i, apex in enumerate(apexes)}
+
+
 class AuthNet:
     """Every zone of ``h`` on its own address (see the module doc)."""
 
     def __init__(self, h: Hierarchy) -> None:
         self.h = h
-        self.by_address: dict[str, Zone] = {}
-        self.address: dict[Name, str] = {}
-        for i, apex in enumerate(sorted(h.zones, key=len)):
-            addr = f"10.53.{i // 250}.{i % 250 + 1}"
-            self.by_address[addr] = h.zones[apex]
-            self.address[apex] = addr
+        self.address = addresses(h)
+        self.by_address: dict[str, Zone] = {a: h.zones[apex] for apex, a in self.address.items()}
         self.log: list[tuple[str, str, int, bool]] = []
         self.dead: set[str] = set()
 

@@ -28,7 +28,7 @@ from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.types import RRClass, RRType
 from tests.helpers.zonesigner import NOW, Hierarchy, NSEC3Params
 
-from .authnet import AuthNet
+from .authnet import AuthNet, addresses
 from .legacy import iterative_v1 as old
 
 QUESTIONS = [
@@ -46,10 +46,33 @@ QUESTIONS = [
     ("www.other.test.", "A"),
     ("nothing.test.", "A"),
     ("test.", "DNSKEY"),
+    ("www.hosted.test.", "A"),
+    ("mail.second.test.", "A"),
 ]
 
 
+def _glueless() -> Hierarchy:
+    """hosted.test. and second.test. served by name servers in other.test.,
+    whose addresses the referrals do not carry (glueless delegations)."""
+    h = Hierarchy(13)
+    assert h.domain is not None
+    h.domain.add("www 3600 IN A 192.0.2.1")
+    other = h.add_zone("other.test.")
+    for label in ("hosted", "second"):
+        zone = h.add_zone(f"{label}.test.")
+        zone.add("www 3600 IN A 192.0.2.5", "mail 3600 IN A 192.0.2.6")
+        h.tld.remove_data(f"{label}.test.", RRType.NS)
+        h.tld.remove_data(f"ns1.{label}.test.", RRType.A)
+        h.tld.add(f"{label}.test. 3600 IN NS ns-{label}.other.test.")
+    where = addresses(h)
+    for label in ("hosted", "second"):
+        other.add(f"ns-{label} 3600 IN A {where[Name.from_text(f'{label}.test.')]}")
+    return h.sign()
+
+
 def _world(variant: str) -> Hierarchy:
+    if variant == "glueless":
+        return _glueless()
     algorithm = 8 if variant == "rsa-nsec3" else 13
     nsec3 = NSEC3Params(iterations=0, salt=b"\x01\x02") if "nsec3" in variant else None
     h = Hierarchy(algorithm, nsec3=nsec3)
@@ -77,7 +100,7 @@ def _world(variant: str) -> Hierarchy:
     return h
 
 
-VARIANTS = ["p256-nsec", "rsa-nsec3", "p256-nsec3", "bad-ds", "tampered"]
+VARIANTS = ["p256-nsec", "rsa-nsec3", "p256-nsec3", "bad-ds", "tampered", "glueless"]
 WORLDS = {v: _world(v) for v in VARIANTS}
 
 
@@ -238,3 +261,28 @@ def test_iterative_resolver_sync_and_async_agree_without_threads(
     assert sorted(sync_net.log) == sorted(async_net.log)
     bogus = sync.resolve("alias.example.test.", "A")  # from the cache now
     assert bogus.status is Status.BOGUS and bogus.queries == 0
+
+
+def test_lookups_side_by_side_through_the_same_glueless_delegation() -> None:
+    """Two lookups that both need a glueless zone's server address at once:
+    each resolves it (no spurious failure while the other one is at it, which
+    the threaded engine worked around by asking failures again alone)."""
+    from dnssec_lite.resolve.iterative import gather
+
+    h = WORLDS["glueless"]
+    net = AuthNet(h)
+    engine = IterativeEngine(None, net.roots, signed_zones=[Name.from_text(".")])
+    names = [Name.from_text("www.hosted.test."), Name.from_text("mail.hosted.test.")]
+    results = drive(
+        gather([engine.lookup_steps(n, RRType.A) for n in names]), QueryTransportFetcher(net)
+    )
+    other = net.address[Name.from_text("other.test.")]
+    asked = [e for e in net.log if e[1] == "ns-hosted.other.test." and e[2] == RRType.A]
+    assert [e[0] for e in asked].count(other) == 2  # resolved by both lookups, side by side
+    old_net = AuthNet(h)
+    old_engine = old.IterativeEngine(old_net, old_net.roots, signed_zones=[Name.from_text(".")])
+    for name, (result, sources) in zip(names, results, strict=True):
+        before = old_engine.lookup(name, RRType.A)
+        assert isinstance(result, Message) and isinstance(before, Message)
+        assert result.answer == before.answer and result.rcode == before.rcode
+        assert sources == old_engine.take_sources()
