@@ -134,6 +134,11 @@ class Resolution:
         return sum(e.sent for e in self.exchanges)
 
     @property
+    def asked(self) -> tuple[Server, ...]:
+        """The servers asked, in the order of their first exchange."""
+        return tuple(dict.fromkeys(e.server for e in self.exchanges))
+
+    @property
     def tcp(self) -> int:
         """Exchanges that went over TCP."""
         return sum(1 for e in self.exchanges if e.tcp)

@@ -128,6 +128,7 @@ def test_failed_exchanges_fail_over_and_are_recorded() -> None:
     res = answer.resolution
     assert isinstance(res, Resolution)
     assert res.server == UP and res.failed == (dead,) and res.upstreams == (dead, UP)
+    assert res.asked == (dead, UP)
     assert res.exchanges[0].server == dead and res.exchanges[0].rcode is None
     assert res.exchanges[0].error == "no answer"
 

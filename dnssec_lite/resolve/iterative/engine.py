@@ -112,6 +112,7 @@ class IterativeEngine(Minimiser):
         query_timeout: float = 2.0,
         skip_failed: bool = False,
         clock: Callable[[], float] = monotonic,
+        max_chain: int = MAX_CHAIN,
     ) -> None:
         super().__init__([server_of(s) for s in root_servers], signed_zones)
         from .transports import as_fetcher
@@ -125,6 +126,9 @@ class IterativeEngine(Minimiser):
         self.query_timeout = query_timeout
         self.skip_failed = skip_failed
         self.clock = clock
+        #: Responses followed along a CNAME/DNAME chain (the validator's
+        #: ``Limits.max_chain_links`` plus one).
+        self.max_chain = max_chain
         self._prime_pending = prime
         self.queries_sent = 0
         #: Servers that failed every attempt (with ``skip_failed``).
@@ -163,7 +167,7 @@ class IterativeEngine(Minimiser):
         seen: set[Name] = {name}
         qname = name
         final: Message | None = None
-        for _ in range(MAX_CHAIN):
+        for _ in range(self.max_chain):
             try:
                 resp = yield from self._resolve(ctx, qname, rrtype, depth)
             except Failure:

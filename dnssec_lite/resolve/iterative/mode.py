@@ -69,6 +69,7 @@ def _once(
         attempts=settings.attempts,
         query_timeout=settings.timeout,
         skip_failed=True,
+        max_chain=validator.limits.max_chain_links + 1,
     )
     round_ = parallel_round(engine)
     answer, _used = yield from validate_steps(validator, question, now, round_)
