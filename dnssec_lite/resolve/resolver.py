@@ -2,11 +2,14 @@
 :class:`AsyncResolver` (asyncio), with the same constructor and the same
 ``resolve(name, rrtype) -> Answer``.
 
-Both drive the same sans-I/O validator through the same stub-mode lookup
-generator (:func:`dnssec_lite.resolve.stub.resolve_steps`); only the transport
-differs.  They keep three caches: validated answers (:class:`AnswerCache`),
-validated keys (the validator's :class:`KeyCache`), so that a second lookup in
-an already validated zone costs one query, and (unless
+Both run the same step generators (:func:`~dnssec_lite.resolve.stub.resolve_steps`
+in stub mode, :func:`~dnssec_lite.resolve.iterative.mode.iterative_steps` in
+iterative mode) through the one driver of :mod:`dnssec_lite.resolve.fetcher`,
+over a fetcher (default: the UDP/TCP transport); the answer carries the
+:class:`~dnssec_lite.resolve.resolution.Resolution` built here.  They keep
+three caches: validated answers (:class:`AnswerCache`), validated keys (the
+validator's :class:`KeyCache`), so that a second lookup in an already
+validated zone costs one query, and (unless
 ``aggressive_nsec=False``) the validated NSEC/NSEC3 records and wildcards of
 SECURE answers (:class:`~dnssec_lite.dnssec.aggressive.AggressiveCache`,
 RFC 8198), from which a denial or a wildcard answer is synthesized and
@@ -14,6 +17,7 @@ validated again without a query.
 
 ``mode="iterative"`` resolves from the root hints instead of asking a
 recursive upstream, with :class:`~dnssec_lite.resolve.iterative.IterativeEngine`.
+The hit path of the answer cache formats nothing unless debug logging is on.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ class _Base(Generic[F]):
         )
         self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
-        self._questions: dict[tuple[Name | str, int | str], Question] = {}
+        self._questions: dict[tuple[str, int | str], Question] = {}
         self.upstreams: Upstreams | None = None
         self.root_servers: list[Server] = []
         if mode == "stub":
@@ -207,7 +211,11 @@ class _Base(Generic[F]):
 
     def _question(self, name: Name | str, rrtype: int | str) -> Question:
         """The question for the arguments, parsed once per distinct pair (the
-        parse of a name is most of the cost of a cache hit)."""
+        parse of a name is most of the cost of a cache hit).  A ``Name`` is
+        not kept: names compare case-insensitively, and the answer's question
+        keeps the caller's spelling."""
+        if isinstance(name, Name):
+            return _question(name, rrtype)
         key = (name, rrtype)
         question = self._questions.get(key)
         if question is None:
@@ -246,11 +254,12 @@ class _Base(Generic[F]):
         job = self.validator.start(question, response, now)
         answer = job.answer
         if answer is None or answer.status is not Status.SECURE:
-            log.debug(
-                "aggressive cache: %s not used (%s)",
-                question.to_text(),
-                "keys not cached" if answer is None else answer.summary(),
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "aggressive cache: %s not used (%s)",
+                    question.to_text(),
+                    "keys not cached" if answer is None else answer.summary(),
+                )
             return None
         answer = _with(answer, Resolution(self.mode, cache="aggressive", chain=answer.chain))
         if log.isEnabledFor(logging.DEBUG):
