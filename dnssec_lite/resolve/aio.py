@@ -33,6 +33,7 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             asyncio.get_running_loop().create_future()
         )
         self.ignored = ""
+        self.size = 0
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self.done.done():
@@ -48,6 +49,7 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             )
             return
         assert check.message is not None
+        self.size = len(data)
         self.done.set_result((check.disposition, check.message))
 
     def error_received(self, exc: Exception) -> None:
@@ -71,6 +73,8 @@ class AsyncTransport:
         self.sent = 0
         self.tcp_sent = 0
         self.last_meta: list[tuple[bool, int, int]] = []
+        #: (over TCP, reply octets, messages sent) by query, until its batch returns.
+        self._meta: dict[int, tuple[bool, int, int]] = {}
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -110,25 +114,18 @@ class AsyncTransport:
 
     async def exchange(self, batch: Batch) -> list[Reply]:
         """The :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher` interface;
-        ``last_meta`` marks the exchanges that went over TCP (sizes are
-        not reported)."""
-        sent = self.sent
+        ``last_meta`` says, for each exchange, (over TCP, reply octets,
+        messages sent)."""
         replies = await self.query_many(batch.items, batch.timeout, tcp=batch.tcp)
-        tcp = [batch.tcp or server in self._prefer_tcp for server, _ in batch.items]
-        extra = self.sent - sent - len(batch.items)  # truncated, asked again over TCP
-        self.last_meta = [(t, 0, 1) for t in tcp]
-        for i, t in enumerate(tcp):
-            if extra <= 0:
-                break
-            if t and not batch.tcp:
-                self.last_meta[i] = (True, 0, 2)
-                extra -= 1
+        default = (batch.tcp, 0, 1)
+        self.last_meta = [self._meta.pop(id(msg), default) for _server, msg in batch.items]
         return replies
 
     async def _query(self, server: Server, msg: Message, timeout: float, tcp: bool) -> Message:
         self.sent += 1
         log.debug("DNS query: %s to %s%s", describe(msg), server, " (TCP)" if tcp else "")
         if tcp or server in self._prefer_tcp:
+            self._meta[id(msg)] = (True, 0, 1)
             return await self._tcp(server, msg)
         loop = asyncio.get_running_loop()
         try:
@@ -148,7 +145,9 @@ class AsyncTransport:
             log.debug("truncated answer from %s: retrying over TCP", server)
             self._prefer_tcp.add(server)
             self.sent += 1
+            self._meta[id(msg)] = (True, 0, 2)
             return await self._tcp(server, msg)
+        self._meta[id(msg)] = (False, protocol.size, 1)
         log.debug("DNS response: %s from %s", describe(result), server)
         return result
 
@@ -191,6 +190,8 @@ class AsyncTransport:
             if check.disposition is Disposition.ACCEPT:
                 assert check.message is not None
                 self._idle.setdefault(server, []).append((reader, writer))
+                tcp, _size, sent = self._meta.get(id(msg), (True, 0, 1))
+                self._meta[id(msg)] = (tcp, length, sent)
                 log.debug("DNS response: %s from %s (TCP)", describe(check.message), server)
                 return check.message
             log.debug("ignored a TCP message from %s: %s", server, check.why)

@@ -218,3 +218,27 @@ def test_question_memo_does_not_confuse_types() -> None:
     mx = r.resolve("mail.example.test.", RRType.MX)
     assert a.question.rrtype == RRType.A and mx.question.rrtype == RRType.MX
     assert mx.rcode == Rcode.NOERROR and not mx.rrsets  # NODATA
+
+
+def test_truncated_answers_are_recorded_alike_by_both_transports() -> None:
+    """Each exchange says whether it went over TCP and how many messages it
+    took (UDP, truncated, then TCP: 2); the sync transport also gives sizes."""
+    from .dnsserver import Faults
+
+    with serving(H, Faults(udp_limit=200)) as srv:
+        sync = Resolver([str(srv.server)], anchors=H.anchors(), clock=lambda: NOW)
+        a = sync.resolve("mx.example.test.", "MX")
+        before = srv.queries
+        aio = AsyncResolver([str(srv.server)], anchors=H.anchors(), clock=lambda: NOW)
+        b = asyncio.run(aio.resolve("mx.example.test.", "MX"))
+        async_seen = srv.queries - before
+    assert a.status is b.status is Status.SECURE
+    ra, rb = a.resolution, b.resolution
+    assert isinstance(ra, Resolution) and isinstance(rb, Resolution)
+    assert a.queries == before and b.queries == async_seen
+    assert [(e.question, e.tcp, e.sent) for e in ra.exchanges] == [
+        (e.question, e.tcp, e.sent) for e in rb.exchanges
+    ]
+    assert any(e.sent == 2 and e.tcp for e in ra.exchanges)
+    assert [e.size for e in ra.exchanges] == [e.size for e in rb.exchanges]
+    assert all(e.size > 0 for e in ra.exchanges) and all(e.seconds >= 0 for e in ra.exchanges)
