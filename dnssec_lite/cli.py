@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 from . import __version__
 from .dnssec.status import Answer, Status
 from .errors import DnssecLiteError
+from .resolve.resolution import Resolution
 from .wire.types import RRType
 
 EXIT_OK = 0
@@ -129,7 +130,9 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
             }
             for link in answer.chain
         ],
-        "queries": answer.queries,
+        "queries": answer.resolution.queries
+        if isinstance(answer.resolution, Resolution)
+        else answer.queries,
     }
 
 
@@ -157,9 +160,11 @@ def render_text(answer: Answer, trace: bool) -> str:
     lines: list[str] = []
     if trace:
         lines.append(f";; question: {answer.question.to_text()}")
-        trace_lines = answer.extra.get("trace")
-        if isinstance(trace_lines, list):
-            lines += [f";; query {line}" for line in trace_lines]
+        res = answer.resolution
+        if isinstance(res, Resolution):
+            if res.cache is not None:
+                lines.append(f";; from the {res.cache} cache")
+            lines += [f";; query {line}" for line in res.trace()]
         for link in answer.chain:
             lines.append(f";; chain {link.to_text()}")
         lines.append(f";; {answer.queries} queries, ttl {answer.ttl}")

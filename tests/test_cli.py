@@ -54,6 +54,12 @@ def test_query_secure_text_and_json(
         assert code == 0
         assert "; fully validated" in out and "MX\t10 mail.example.test." in out
         assert ";; chain example.test. secure" in out and ";; query " in out
+        # One trace line per exchange of the answer's Resolution, then the count.
+        queries = [line for line in out.splitlines() if line.startswith(";; query ")]
+        assert queries[0] == (
+            f";; query mx.example.test. MX @{srv.server}: NOERROR, 1 records, 1 RRSIGs, 0 authority"
+        )
+        assert len(queries) == 6 and ";; 6 queries, ttl" in out
         code = cli.main(
             [
                 "query",
@@ -69,7 +75,7 @@ def test_query_secure_text_and_json(
         data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["status"] == "secure" and data["rcode"] == "NOERROR" and data["reason"] is None
-    assert data["type"] == "MX" and data["queries"] >= 1 and len(data["chain"]) == 3
+    assert data["type"] == "MX" and data["queries"] == 6 and len(data["chain"]) == 3
 
 
 def test_query_bogus_exit_1(
