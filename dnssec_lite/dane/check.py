@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import socket
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -29,7 +30,7 @@ from .policy import (
     check_steps,
     failed_answer,
 )
-from .report import DaneReport, Policy
+from .report import DaneReport, Policy, display
 
 log = logging.getLogger("dnssec_lite.dane")
 
@@ -174,15 +175,21 @@ async def acheck_smtp(
         return report
 
 
+def _ehlo_name() -> str:
+    """This host's name for EHLO when it is a domain name, else ``localhost``."""
+    name = socket.getfqdn()
+    return name if "." in name and not name.endswith(".") else "localhost"
+
+
 def _smtp_probe(ehlo: str | None, timeout: float) -> SyncProbe:
     from . import smtp
 
     def run(request: ProbeRequest) -> ProbeOutcome:
-        return smtp.probe(  # type: ignore[no-any-return]
+        return smtp.probe(
             request.address,
-            request.port,
-            sni=request.sni,
-            ehlo=ehlo,
+            server_hostname=display(request.sni),
+            port=request.port,
+            ehlo_name=ehlo or _ehlo_name(),
             timeout=timeout,
         )
 
@@ -193,11 +200,11 @@ def _async_smtp_probe(ehlo: str | None, timeout: float) -> AsyncProbe:
     from . import smtp
 
     async def run(request: ProbeRequest) -> ProbeOutcome:
-        return await smtp.aprobe(  # type: ignore[no-any-return]
+        return await smtp.aprobe(
             request.address,
-            request.port,
-            sni=request.sni,
-            ehlo=ehlo,
+            server_hostname=display(request.sni),
+            port=request.port,
+            ehlo_name=ehlo or _ehlo_name(),
             timeout=timeout,
         )
 
