@@ -152,7 +152,9 @@ class DaneLab:
         self._leaves: dict[str, Identity] = {}
         self.stray = ec.generate_private_key(ec.SECP256R1())  # pinned by nomatch
 
-    def leaf(self, host: str, *, names: tuple[str, ...] | None = None, rsa_key: bool = False) -> Identity:
+    def leaf(
+        self, host: str, *, names: tuple[str, ...] | None = None, rsa_key: bool = False
+    ) -> Identity:
         """A CA-issued leaf for ``host`` (chain: leaf, intermediate)."""
         if host not in self._leaves:
             key: PrivateKey = (
@@ -160,11 +162,44 @@ class DaneLab:
                 if rsa_key
                 else ec.generate_private_key(ec.SECP256R1())
             )
-            cert = _cert(
-                host, key, self._issuer, ca=False, names=names or (host,), now=self.now
-            )
+            cert = _cert(host, key, self._issuer, ca=False, names=names or (host,), now=self.now)
             self._leaves[host] = Identity([cert, self.intermediate], key)
         return self._leaves[host]
+
+    # -- servers ---------------------------------------------------------
+
+    def start_servers(self) -> None:
+        """One STARTTLS server per MX address (port 25), as each host's mode says."""
+        from tests.helpers.smtpserver import ServerCerts, SmtpServer
+
+        self.servers: list[SmtpServer] = []
+        try:
+            for host in self.hosts:
+                if host.mode == "absent" or host.identity is None:
+                    continue
+                chain = host.identity.chain
+                certs = ServerCerts(chain[0], host.identity.key, tuple(chain[1:]), None)
+                self.servers.append(
+                    SmtpServer(
+                        certs,
+                        host.address,
+                        25,
+                        greeting=(f"220 {host.name} ESMTP dnssec_lite test server",),
+                        offer_starttls=host.mode != "no-starttls",
+                        handshake="garbage" if host.mode == "bad-handshake" else "tls",
+                    )
+                )
+        except OSError as exc:
+            self.stop_servers()
+            raise RuntimeError(
+                f"cannot start the DANE test SMTP servers on port 25 ({exc}); "
+                "the end-to-end DANE tests need root or CAP_NET_BIND_SERVICE"
+            ) from exc
+
+    def stop_servers(self) -> None:
+        for server in getattr(self, "servers", []):
+            server.close()
+        self.servers = []
 
     def address(self, number: int) -> str:
         return f"{self.prefix}.25.{number}"
