@@ -16,6 +16,7 @@ import functools
 from collections.abc import Sequence
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
@@ -89,6 +90,8 @@ def verify_path(
         return list(verifier.verify(leaf, list(intermediates)).chain)
     except verification.VerificationError as exc:
         raise PathError(_tidy(str(exc))) from None
+    except (ValueError, UnsupportedAlgorithm) as exc:  # a certificate it cannot read
+        raise PathError(f"a certificate cannot be used: {exc}") from None
 
 
 def _tidy(message: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 from cryptography.x509 import verification
@@ -134,11 +135,17 @@ def _describe(record: Association) -> str:
     return f"{what} digest"
 
 
-def _association(cert: x509.Certificate, selector: int, mtype: int) -> bytes:
+def _association(cert: x509.Certificate, selector: int, mtype: int) -> bytes | None:
+    """The certificate's data for a selector and matching type; None for a key
+    of a type ``cryptography`` does not know (it can then match nothing)."""
     if selector == CERT:
         data = cert.public_bytes(serialization.Encoding.DER)
     else:
-        data = cert.public_key().public_bytes(
+        try:
+            key = cert.public_key()
+        except (UnsupportedAlgorithm, ValueError):
+            return None
+        data = key.public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     return data if mtype == FULL else _DIGESTS[mtype][0](data)
@@ -168,6 +175,8 @@ def _unusable_reason(record: Association, smtp: bool, pkix: bool) -> str | None:
             x509.load_der_x509_certificate(data)
         else:
             serialization.load_der_public_key(data)
+    except UnsupportedAlgorithm as exc:
+        return f"unusable: a key of an unsupported algorithm ({exc})"
     except (ValueError, TypeError) as exc:
         kind = "certificate" if selector == CERT else "SubjectPublicKeyInfo"
         return f"unusable: malformed data, not a DER {kind} ({exc})"
