@@ -216,7 +216,7 @@ class Session:
     greeting: tuple[str, ...] = ()
     ehlo_lines: tuple[str, ...] = ()
     tls: TlsInfo | None = None
-    match: object = None
+    match: MatchResult | None = None
     transcript: list[str] = field(default_factory=list)
 
     def note(self, line: str) -> None:
@@ -322,7 +322,6 @@ def dialogue(
         try:
             s.match = check_chain(s.peer, tls.chain_der, verify)
         except DaneVerificationError as exc:
-            s.match = exc.match
             s.note(f"* {exc.what}")
             yield from _quit(s)
             raise
