@@ -47,6 +47,8 @@ from typing import Any, Protocol
 from ..dnssec.status import Answer, Reason, Status
 from ..wire.message import Question
 from ..wire.name import Name
+from ..wire.rdata.dnssec import NSEC
+from ..wire.rdata.names import MX
 from ..wire.types import EDE, Rcode, RRType
 from .report import (
     AddressResult,
@@ -155,7 +157,7 @@ def classify(answer: Answer) -> LookupKind:
         return LookupKind.RECORDS
     for rrset in answer.denial:
         if rrset.rrtype == RRType.NSEC and rrset.name == answer.question.name:
-            if any(RRType.NXNAME in rdata.types for rdata in rrset.rdatas):
+            if any(isinstance(r, NSEC) and RRType.NXNAME in r.types for r in rrset.rdatas):
                 return LookupKind.NXDOMAIN
     return LookupKind.NODATA
 
@@ -179,7 +181,8 @@ def _label(answer: Answer) -> str:
     """The status word of a transcript line (the reference knows three)."""
     if answer.status is Status.INDETERMINATE:
         return "BOGUS"
-    return answer.status.value.upper()
+    word: str = answer.status.value
+    return word.upper()
 
 
 def _stripping(answer: Answer) -> dict[str, str]:
@@ -201,6 +204,8 @@ def _order(mx: Answer, rng: random.Random) -> list[tuple[Name, int]]:
     groups: dict[int, list[Name]] = {}
     for rrset in mx.records(RRType.MX):
         for rdata in rrset.rdatas:
+            if not isinstance(rdata, MX):
+                continue
             hosts = groups.setdefault(rdata.preference, [])
             if rdata.exchange not in hosts:
                 hosts.append(rdata.exchange)
