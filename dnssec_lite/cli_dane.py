@@ -81,6 +81,11 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("-4", dest="families", action="store_const", const=(4,), help="IPv4 only")
     p.add_argument("-6", dest="families", action="store_const", const=(6,), help="IPv6 only")
+    p.add_argument(
+        "--fixed-order",
+        action="store_true",
+        help="try a host's addresses in ascending order (IPv4 first) instead of at random",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
         "-v", "--verbose", action="store_true", help="debug log of every DNS query and SMTP step"
@@ -136,6 +141,7 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
         ehlo=args.ehlo,
         timeout=args.smtp_timeout,
         families=args.families,
+        randomize_addresses=not args.fixed_order,
     )
     if args.json:
         print(json.dumps(report.to_json()))

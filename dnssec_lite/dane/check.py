@@ -22,6 +22,7 @@ from typing import Any
 from ..dnssec.status import Answer
 from ..wire.name import Name
 from .policy import (
+    CheckOptions,
     Lookup,
     ProbeOutcome,
     ProbeRequest,
@@ -53,28 +54,29 @@ def _default_verify() -> Verify:
 
 def _steps(
     domain: Name | str,
-    policy: str | Policy,
-    port: int,
+    options: CheckOptions,
     now: int | None,
     verify: Verify | None,
     rng: random.Random | None,
-    families: Sequence[int],
-    speculative_tlsa: bool,
 ) -> Steps:
-    if not 0 < port < 65536:
-        raise ValueError(f"port must be 1-65535, not {port}")
-    for family in families:
-        if family not in (4, 6):
-            raise ValueError(f"address family must be 4 or 6, not {family}")
     return check_steps(
         _name(domain),
         now=int(time.time()) if now is None else now,
         verify=verify if verify is not None else _default_verify(),
-        policy=Policy.parse(policy),
-        port=port,
-        families=tuple(families),
+        options=options,
         rng=rng,
-        speculative_tlsa=speculative_tlsa,
+    )
+
+
+def _options(
+    policy: str | Policy,
+    port: int,
+    families: Sequence[int],
+    speculative_tlsa: bool,
+    randomize_addresses: bool,
+) -> CheckOptions:
+    return CheckOptions(
+        Policy.parse(policy), port, tuple(families), speculative_tlsa, randomize_addresses
     )
 
 
@@ -103,6 +105,7 @@ def check_smtp(
     rng: random.Random | None = None,
     families: Sequence[int] = (4, 6),
     speculative_tlsa: bool = True,
+    randomize_addresses: bool = True,
 ) -> DaneReport:
     """May mail for ``domain`` go out, and how?  See :mod:`dnssec_lite.dane.policy`.
 
@@ -117,7 +120,8 @@ def check_smtp(
         resolver = Resolver()
     if probe is None:
         probe = _smtp_probe(ehlo, timeout)
-    steps = _steps(domain, policy, port, now, verify, rng, families, speculative_tlsa)
+    options = _options(policy, port, families, speculative_tlsa, randomize_addresses)
+    steps = _steps(domain, options, now, verify, rng)
     try:
         request = next(steps)
         while True:
@@ -145,12 +149,14 @@ async def acheck_smtp(
     rng: random.Random | None = None,
     families: Sequence[int] = (4, 6),
     speculative_tlsa: bool = True,
+    randomize_addresses: bool = True,
 ) -> DaneReport:
     """:func:`check_smtp` on an :class:`~dnssec_lite.resolve.resolver.AsyncResolver`:
     the lookups of one round run concurrently."""
     if probe is None:
         probe = _async_smtp_probe(ehlo, timeout)
-    steps = _steps(domain, policy, port, now, verify, rng, families, speculative_tlsa)
+    options = _options(policy, port, families, speculative_tlsa, randomize_addresses)
+    steps = _steps(domain, options, now, verify, rng)
 
     async def lookup(item: Lookup) -> Answer:
         log.debug("DNS query: %s", item)

@@ -37,6 +37,7 @@ The rules, in the order they apply (``docs/dane.md`` has the table):
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 from collections.abc import Callable, Generator, Sequence
@@ -67,6 +68,7 @@ from .report import (
 log = logging.getLogger("dnssec_lite.dane")
 
 __all__ = [
+    "CheckOptions",
     "Lookup",
     "LookupKind",
     "ProbeOutcome",
@@ -230,18 +232,38 @@ class _Transcript:
 _ADDRESS_TYPES = {4: RRType.A, 6: RRType.AAAA}
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """How a check runs; checked once when made."""
+
+    policy: Policy = Policy.OPPORTUNISTIC
+    port: int = 25
+    #: Address families to use, in order (4 = A, 6 = AAAA).
+    families: tuple[int, ...] = (4, 6)
+    #: Ask TLSA with the address lookups when the MX RRset is SECURE.
+    speculative_tlsa: bool = True
+    #: Try a host's addresses in random order (as Postfix does by default);
+    #: without it, in ascending order, IPv4 first.
+    randomize_addresses: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ValueError(f"port must be 1-65535, not {self.port}")
+        if not self.families or any(f not in (4, 6) for f in self.families):
+            raise ValueError(f"address families must be 4 and/or 6, not {self.families}")
+
+
 def check_steps(
     domain: Name,
     *,
     now: int,
     verify: Verify,
-    policy: Policy = Policy.OPPORTUNISTIC,
-    port: int = 25,
-    families: Sequence[int] = (4, 6),
+    options: CheckOptions | None = None,
     rng: random.Random | None = None,
-    speculative_tlsa: bool = True,
 ) -> Steps:
     """The DANE check of ``domain`` as a generator; see the module docstring."""
+    options = options if options is not None else CheckOptions()
+    policy, port, families = options.policy, options.port, options.families
     rng = rng if rng is not None else random.Random()
     out = _Transcript()
     d = display(domain)
@@ -300,7 +322,7 @@ def check_steps(
     wanted: list[Lookup] = []
     for host, _ in order:
         wanted.extend(Lookup(host, _ADDRESS_TYPES[f]) for f in families)
-        if speculative_tlsa and mx.status is Status.SECURE:
+        if options.speculative_tlsa and mx.status is Status.SECURE:
             wanted.append(Lookup(tlsa_name(host, port), RRType.TLSA))
     got = yield wanted
     answers: dict[Lookup, Answer] = dict(zip(wanted, got, strict=True))
@@ -371,6 +393,9 @@ def check_steps(
                         result.addresses.append(
                             AddressResult(address, family, found.status, found.reason)
                         )
+        result.addresses.sort(key=_address_key)
+        if options.randomize_addresses:
+            rng.shuffle(result.addresses)
         if not result.addresses:
             out.add(f"No address record found for MX({h}) in {d}")
             result.role = HostRole.UNUSABLE
@@ -489,6 +514,10 @@ def check_steps(
             Reason(EDE.OTHER, f"policy mandatory requires DANE; {d} has no DANE host"),
         )
     return finish(Verdict.FALLBACK_TLS, Reason(EDE.OTHER, f"DANE does not apply to {d}"))
+
+
+def _address_key(address: AddressResult) -> tuple[int, bytes]:
+    return address.family, ipaddress.ip_address(address.address).packed
 
 
 def _kind(probe: ProbeOutcome) -> str | None:

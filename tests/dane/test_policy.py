@@ -241,7 +241,7 @@ def test_second_address_after_first_fails() -> None:
             )
         }
     )
-    report, lab = run(resolver, lab)
+    report, lab = run(resolver, lab, randomize_addresses=False)
     lines = report.transcript
     assert "Connection to 192.0.2.1 on port 25 failed: connection refused." in lines
     assert f"Trying next A record (192.0.2.2) for MX({host}) in example.org" in lines
@@ -417,7 +417,7 @@ def test_json_contract() -> None:
         addr(host, S, "192.0.2.1", "2001:db8::1"),
         tlsa(host, S, GOOD_TLSA),
     )
-    report, _ = run(resolver)
+    report, _ = run(resolver, randomize_addresses=False)
     data = json.loads(json.dumps(report.to_json()))
     assert set(data) >= {
         "domain",
@@ -467,3 +467,30 @@ def test_bad_arguments() -> None:
         run(FakeResolver(), policy="strict")
     with pytest.raises(ValueError, match="port"):
         run(FakeResolver(), port=0)
+
+
+def test_addresses_are_randomised_unless_asked_not_to() -> None:
+    host = "mx.example.org"
+    ips = [f"192.0.2.{n}" for n in range(1, 9)]
+    orders = set()
+    for seed in range(10):
+        resolver = FakeResolver(mx("example.org", INS, (10, host)), addr(host, INS, *reversed(ips)))
+        report = check_smtp(
+            "example.org",
+            resolver,
+            probe=Lab().probe,
+            verify=Lab.verify,
+            now=0,
+            rng=random.Random(seed),
+        )
+        orders.add(tuple(a.address for a in report.hosts[0].addresses))
+    assert len(orders) > 1
+    fixed = check_smtp(
+        "example.org",
+        resolver,
+        probe=Lab().probe,
+        verify=Lab.verify,
+        now=0,
+        randomize_addresses=False,
+    )
+    assert [a.address for a in fixed.hosts[0].addresses] == ips
