@@ -462,3 +462,11 @@ def test_any_changed_byte_breaks_the_match(
 
 
 _STATIC = ca_chain([MX])
+
+
+def test_re_exported_from_the_package() -> None:
+    import dnssec_lite
+    import dnssec_lite.dane
+
+    assert dnssec_lite.verify_chain is dnssec_lite.dane.verify_chain is verify_chain
+    assert dnssec_lite.DaneMatch is DaneMatch
