@@ -292,11 +292,13 @@ class _Matcher:
             try:
                 path = verify_path(self.leaf, intermediates, [anchor], self.now)
             except PathError as exc:
+                if depth >= 0:
+                    text = f"matches depth {depth} but the chain does not verify: {exc}"
+                else:
+                    carried = "certificate" if record.selector == CERT else "key"
+                    text = f"the {carried} in the record does not anchor the chain: {exc}"
                 first = first or RecordFailure(
-                    record,
-                    Check.CHAIN,
-                    f"matches depth {depth} but the chain does not verify: {exc}",
-                    depth,
+                    record, Check.CHAIN, text, depth if depth >= 0 else None
                 )
                 continue
             if depth < 0:  # anchor from the record: its place above the verified path
@@ -324,8 +326,12 @@ class _Matcher:
             return []
         issuers: list[x509.Name] = []
         for cert in [self.leaf, *self.others]:
-            if cert.issuer not in issuers:
-                issuers.append(cert.issuer)
+            try:
+                issuer = cert.issuer
+            except ValueError:  # an undecodable name signs nothing we can find
+                continue
+            if issuer not in issuers:
+                issuers.append(issuer)
         return [(-1, key_anchor(key, name, self.now), self.others) for name in issuers]
 
     def pkix(self, record: Association) -> int | RecordFailure:

@@ -198,7 +198,12 @@ def test_dane_ta_bare_key() -> None:
     stranger = issue("Test Root CA", ca=True, key_usage="ca")
     match = check(chain.presented(with_root=False), [tlsa(2, 1, 0, stranger)])
     assert not match.ok
-    assert match.failures[0].check is Check.CHAIN
+    (failure,) = match.failures
+    assert failure.check is Check.CHAIN and failure.depth is None
+    assert failure.reason.startswith("the key in the record does not anchor the chain: ")
+    # The same for a whole certificate in the record.
+    match = check(chain.presented(with_root=False), [tlsa(2, 0, 0, stranger)])
+    assert match.failures[0].reason.startswith("the certificate in the record does not anchor")
 
 
 def test_dane_ta_bare_key_still_checks_dates_and_names() -> None:
