@@ -59,6 +59,9 @@ _ISSUER_KEYS = (
     ed448.Ed448PublicKey,
     dsa.DSAPublicKey,
 )
+#: Presented certificates beyond this many are not looked at: real chains are
+#: short, and each one may cost a signature check per record.
+MAX_PRESENTED = 16
 #: Digest agility: the higher rank wins within one usage+selector pair.
 #: Full(0) is no digest and never gives way.
 _DIGEST_RANK = {SHA256: 1, SHA512: 2}
@@ -445,7 +448,9 @@ def verify_chain(
             f"all {len(records)} TLSA records are unusable: TLS is mandatory, "
             "but the server cannot be authenticated",
         )
-    certs = _load(chain_der)
+    if len(chain_der) > MAX_PRESENTED:
+        log.debug("only the first %d of %d certificates are used", MAX_PRESENTED, len(chain_der))
+    certs = _load(chain_der[:MAX_PRESENTED])
     if not certs or certs[0] is None:
         reason = (
             "the server presented no certificate"

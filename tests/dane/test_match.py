@@ -475,3 +475,39 @@ def test_re_exported_from_the_package() -> None:
 
     assert dnssec_lite.verify_chain is dnssec_lite.dane.verify_chain is verify_chain
     assert dnssec_lite.DaneMatch is DaneMatch
+
+
+def test_only_the_first_certificates_are_looked_at(chain: Chain) -> None:
+    from dnssec_lite.dane.tlsa import MAX_PRESENTED
+
+    padding = [chain.at(1).der] * (MAX_PRESENTED - 2)
+    presented = [chain.leaf.der, *padding, chain.root.der]
+    assert len(presented) == MAX_PRESENTED
+    assert check(presented, [tlsa(2, 1, 1, chain.root)]).ok
+    late = check([*presented[:-1], chain.at(1).der, chain.root.der], [tlsa(2, 1, 1, chain.root)])
+    assert not late.ok and late.failures[0].check is Check.NO_MATCH
+
+
+def test_matching_does_no_io_and_reads_no_clock(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+    import socket
+    import time
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verify_chain must not do this")
+
+    monkeypatch.setattr(socket, "socket", forbidden)
+    monkeypatch.setattr(time, "time", forbidden)
+    monkeypatch.setattr("builtins.open", forbidden)
+
+    class NoNow(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> NoNow:
+            raise AssertionError("verify_chain must not read the clock")
+
+    monkeypatch.setattr(datetime, "datetime", NoNow)
+    records = [tlsa(2, 1, 0, chain.root), tlsa(2, 1, 1, chain.at(1)), tlsa(3, 1, 1, chain.leaf)]
+    for record in records:
+        assert check(chain.presented(with_root=False), [record]).ok
