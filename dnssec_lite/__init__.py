@@ -33,6 +33,7 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
+    from .dane import DaneMatch, verify_chain
     from .dnssec.aggressive import AggressiveCache
     from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
     from .dnssec.chain import KeyCache, Validator
@@ -46,6 +47,8 @@ __version__ = "0.1.0"
 #: Re-exported names loaded on first access: name -> module.
 _LAZY = {
     "default_anchors": ".anchors.formats",
+    "DaneMatch": ".dane",
+    "verify_chain": ".dane",
     "load_anchors": ".anchors.formats",
     "AggressiveCache": ".dnssec.aggressive",
     "DEFAULT_POLICY": ".dnssec.algorithms",
@@ -93,6 +96,7 @@ __all__ = [
     "ChainLink",
     "ConfigError",
     "DaneError",
+    "DaneMatch",
     "DigestType",
     "DnssecLiteError",
     "KeyCache",
@@ -119,4 +123,5 @@ __all__ = [
     "__version__",
     "default_anchors",
     "load_anchors",
+    "verify_chain",
 ]

@@ -59,6 +59,9 @@ _ISSUER_KEYS = (
     ed448.Ed448PublicKey,
     dsa.DSAPublicKey,
 )
+#: Presented certificates beyond this many are not looked at: real chains are
+#: short, and each one may cost a signature check per record.
+MAX_PRESENTED = 16
 #: Digest agility: the higher rank wins within one usage+selector pair.
 #: Full(0) is no digest and never gives way.
 _DIGEST_RANK = {SHA256: 1, SHA512: 2}
@@ -292,11 +295,13 @@ class _Matcher:
             try:
                 path = verify_path(self.leaf, intermediates, [anchor], self.now)
             except PathError as exc:
+                if depth >= 0:
+                    text = f"matches depth {depth} but the chain does not verify: {exc}"
+                else:
+                    carried = "certificate" if record.selector == CERT else "key"
+                    text = f"the {carried} in the record does not anchor the chain: {exc}"
                 first = first or RecordFailure(
-                    record,
-                    Check.CHAIN,
-                    f"matches depth {depth} but the chain does not verify: {exc}",
-                    depth,
+                    record, Check.CHAIN, text, depth if depth >= 0 else None
                 )
                 continue
             if depth < 0:  # anchor from the record: its place above the verified path
@@ -324,8 +329,12 @@ class _Matcher:
             return []
         issuers: list[x509.Name] = []
         for cert in [self.leaf, *self.others]:
-            if cert.issuer not in issuers:
-                issuers.append(cert.issuer)
+            try:
+                issuer = cert.issuer
+            except ValueError:  # an undecodable name signs nothing we can find
+                continue
+            if issuer not in issuers:
+                issuers.append(issuer)
         return [(-1, key_anchor(key, name, self.now), self.others) for name in issuers]
 
     def pkix(self, record: Association) -> int | RecordFailure:
@@ -439,7 +448,9 @@ def verify_chain(
             f"all {len(records)} TLSA records are unusable: TLS is mandatory, "
             "but the server cannot be authenticated",
         )
-    certs = _load(chain_der)
+    if len(chain_der) > MAX_PRESENTED:
+        log.debug("only the first %d of %d certificates are used", MAX_PRESENTED, len(chain_der))
+    certs = _load(chain_der[:MAX_PRESENTED])
     if not certs or certs[0] is None:
         reason = (
             "the server presented no certificate"

@@ -198,7 +198,12 @@ def test_dane_ta_bare_key() -> None:
     stranger = issue("Test Root CA", ca=True, key_usage="ca")
     match = check(chain.presented(with_root=False), [tlsa(2, 1, 0, stranger)])
     assert not match.ok
-    assert match.failures[0].check is Check.CHAIN
+    (failure,) = match.failures
+    assert failure.check is Check.CHAIN and failure.depth is None
+    assert failure.reason.startswith("the key in the record does not anchor the chain: ")
+    # The same for a whole certificate in the record.
+    match = check(chain.presented(with_root=False), [tlsa(2, 0, 0, stranger)])
+    assert match.failures[0].reason.startswith("the certificate in the record does not anchor")
 
 
 def test_dane_ta_bare_key_still_checks_dates_and_names() -> None:
@@ -462,3 +467,47 @@ def test_any_changed_byte_breaks_the_match(
 
 
 _STATIC = ca_chain([MX])
+
+
+def test_re_exported_from_the_package() -> None:
+    import dnssec_lite
+    import dnssec_lite.dane
+
+    assert dnssec_lite.verify_chain is dnssec_lite.dane.verify_chain is verify_chain
+    assert dnssec_lite.DaneMatch is DaneMatch
+
+
+def test_only_the_first_certificates_are_looked_at(chain: Chain) -> None:
+    from dnssec_lite.dane.tlsa import MAX_PRESENTED
+
+    padding = [chain.at(1).der] * (MAX_PRESENTED - 2)
+    presented = [chain.leaf.der, *padding, chain.root.der]
+    assert len(presented) == MAX_PRESENTED
+    assert check(presented, [tlsa(2, 1, 1, chain.root)]).ok
+    late = check([*presented[:-1], chain.at(1).der, chain.root.der], [tlsa(2, 1, 1, chain.root)])
+    assert not late.ok and late.failures[0].check is Check.NO_MATCH
+
+
+def test_matching_does_no_io_and_reads_no_clock(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import datetime
+    import socket
+    import time
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("verify_chain must not do this")
+
+    monkeypatch.setattr(socket, "socket", forbidden)
+    monkeypatch.setattr(time, "time", forbidden)
+    monkeypatch.setattr("builtins.open", forbidden)
+
+    class NoNow(datetime.datetime):
+        @classmethod
+        def now(cls, tz: datetime.tzinfo | None = None) -> NoNow:
+            raise AssertionError("verify_chain must not read the clock")
+
+    monkeypatch.setattr(datetime, "datetime", NoNow)
+    records = [tlsa(2, 1, 0, chain.root), tlsa(2, 1, 1, chain.at(1)), tlsa(3, 1, 1, chain.leaf)]
+    for record in records:
+        assert check(chain.presented(with_root=False), [record]).ok
