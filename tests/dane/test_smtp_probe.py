@@ -375,3 +375,15 @@ def test_presented_chain_falls_back_to_the_leaf() -> None:
 
     assert presented_chain(OnlyPeerCert()) == (b"leaf-der",)  # type: ignore[arg-type]
     assert presented_chain(NoCert()) == ()  # type: ignore[arg-type]
+
+
+def test_the_dialogue_module_is_sans_io() -> None:
+    """All decisions live in smtpdialogue, which touches no socket, TLS, loop or clock."""
+    from pathlib import Path
+
+    import dnssec_lite.dane.smtpdialogue as module
+    from tests.test_layering import purity_violations
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    assert purity_violations(source, "dnssec_lite.dane.smtpdialogue") == []
+    assert purity_violations("import ssl", "dnssec_lite.dane.smtpdialogue") != []
