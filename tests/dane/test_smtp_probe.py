@@ -12,12 +12,14 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dnssec_lite.dane.smtpdialogue as dialogue_module
 from dnssec_lite.dane.smtp import ProbeResult, aprobe, presented_chain, probe
 from dnssec_lite.dane.smtpdialogue import (
     MAX_LINE,
@@ -33,6 +35,7 @@ from tests.helpers.smtpserver import (
     ipv6_loopback_works,
     make_server_certs,
 )
+from tests.test_layering import purity_violations
 
 MX = "mx.example.test"
 Prober = Callable[..., ProbeResult]
@@ -379,11 +382,6 @@ def test_presented_chain_falls_back_to_the_leaf() -> None:
 
 def test_the_dialogue_module_is_sans_io() -> None:
     """All decisions live in smtpdialogue, which touches no socket, TLS, loop or clock."""
-    from pathlib import Path
-
-    import dnssec_lite.dane.smtpdialogue as module
-    from tests.test_layering import purity_violations
-
-    source = Path(module.__file__).read_text(encoding="utf-8")
+    source = Path(dialogue_module.__file__).read_text(encoding="utf-8")
     assert purity_violations(source, "dnssec_lite.dane.smtpdialogue") == []
     assert purity_violations("import ssl", "dnssec_lite.dane.smtpdialogue") != []
