@@ -301,3 +301,34 @@ def test_asyncio_failures(
     assert err.peer == f"127.0.0.1:{server.port}"
     assert verify.seen == []
     assert took < 2.0, took
+
+
+def test_a_verifier_that_cannot_read_the_chain_fails_verification() -> None:
+    def unreadable(chain: Sequence[bytes]) -> FakeMatch:
+        raise DaneError("leaf certificate: malformed DER at offset 4")
+
+    with pytest.raises(DaneVerificationError) as caught:
+        check_chain("192.0.2.1:25", [b"\x30\x03"], unreadable)
+    assert caught.value.kind is FailureKind.VERIFICATION_FAILED and caught.value.match is None
+    assert "malformed DER at offset 4" in str(caught.value)
+
+
+def test_a_verifier_bug_propagates_and_the_connection_is_closed(certs: Any) -> None:
+    def broken(chain: Sequence[bytes]) -> FakeMatch:
+        raise RuntimeError("bug in the verifier")
+
+    with SmtpServer(certs) as server:
+        smtp = smtplib.SMTP(server.host, server.port, timeout=5)
+        with pytest.raises(RuntimeError, match="bug in the verifier"):
+            starttls(smtp, broken, server_hostname=MX)
+        assert smtp.sock is None
+
+        async def main() -> bool:
+            reader, writer = await _connect(server)
+            with pytest.raises(RuntimeError, match="bug in the verifier"):
+                await astarttls(reader, writer, broken, server_hostname=MX, timeout=3)
+            return writer.is_closing()
+
+        assert asyncio.run(main())
+        logs = server.wait_sessions(2)
+    assert all(log.mails == [] for log in logs)
