@@ -8,7 +8,9 @@ cannot stretch one); the presented chain is the served chain, octet for octet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -299,6 +301,32 @@ def test_a_slow_step_times_out_within_its_bound(run: Prober, certs: Any, stage: 
     _failed(result, FailureKind.TIMEOUT, stage, "timed out")
     assert 0.35 < took < 1.5, took
     assert result.elapsed <= took
+
+
+def test_connect_times_out_within_its_bound(run: Prober) -> None:
+    """A listener whose accept queue is full: Linux drops the SYN, the connect hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.1)
+        started = time.monotonic()
+        result = run("127.0.0.1", port=port, server_hostname=MX, timeout=0.4)
+        took = time.monotonic() - started
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    _failed(result, FailureKind.TIMEOUT, "connect", "no connection in time")
+    assert 0.35 < took < 1.5, took
 
 
 def test_a_dripping_greeting_cannot_stretch_the_step(run: Prober, certs: Any) -> None:
