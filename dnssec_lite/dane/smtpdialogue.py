@@ -157,7 +157,7 @@ class ReplyParser:
         if not (head.isascii() and head.isdigit()) or sep not in ("", "-", " "):
             raise ReplyFormatError(f"not an SMTP reply line: {line[:60]!r}")
         code = int(head)
-        if not 200 <= code <= 599 and not 100 <= code < 200:
+        if not 100 <= code <= 599:
             raise ReplyFormatError(f"reply code {code} out of range")
         if self._code is not None and code != self._code:
             raise ReplyFormatError(f"reply code changed from {self._code} to {code} mid-reply")
@@ -258,7 +258,15 @@ def check_chain(peer: str, chain: Sequence[bytes], verify: Verifier) -> MatchRes
         raise DaneVerificationError(
             FailureKind.NO_CERTIFICATE, peer, "verify", "the server presented no certificate", None
         )
-    match = verify(chain)
+    try:
+        match = verify(chain)
+    except DaneError as exc:  # the matcher could not read what it was given
+        if isinstance(exc, DaneSmtpError):
+            raise
+        what = f"certificate verification failed: {exc}"
+        raise DaneVerificationError(
+            FailureKind.VERIFICATION_FAILED, peer, "verify", what, None
+        ) from exc
     if not match.ok:
         what = f"certificate verification failed: {match.reason}"
         raise DaneVerificationError(FailureKind.VERIFICATION_FAILED, peer, "verify", what, match)

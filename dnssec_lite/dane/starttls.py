@@ -172,7 +172,7 @@ def starttls(
     chain = presented_chain(tls)
     try:
         match = check_chain(peer, chain, verify)
-    except DaneSmtpError:
+    except BaseException:  # a failed check, or a verifier's own bug: never go on
         _abandon(smtp, polite=True)
         raise
     try:
@@ -219,7 +219,7 @@ async def astarttls(
     )
     try:
         await adrive(steps, driver)
-    except DaneSmtpError:
+    except BaseException:  # a failed step, a verifier's bug or a cancellation
         await aclose(writer, min(timeout, 1.0))
         raise
     tls = s.tls

@@ -8,16 +8,20 @@ cannot stretch one); the presented chain is the served chain, octet for octet.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import ssl
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import dnssec_lite.dane.smtpdialogue as dialogue_module
 from dnssec_lite.dane.smtp import ProbeResult, aprobe, presented_chain, probe
 from dnssec_lite.dane.smtpdialogue import (
     MAX_LINE,
@@ -33,6 +37,7 @@ from tests.helpers.smtpserver import (
     ipv6_loopback_works,
     make_server_certs,
 )
+from tests.test_layering import purity_violations
 
 MX = "mx.example.test"
 Prober = Callable[..., ProbeResult]
@@ -298,6 +303,32 @@ def test_a_slow_step_times_out_within_its_bound(run: Prober, certs: Any, stage: 
     assert result.elapsed <= took
 
 
+def test_connect_times_out_within_its_bound(run: Prober) -> None:
+    """A listener whose accept queue is full: Linux drops the SYN, the connect hangs."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    try:
+        for _ in range(3):
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+            fillers.append(filler)
+        time.sleep(0.1)
+        started = time.monotonic()
+        result = run("127.0.0.1", port=port, server_hostname=MX, timeout=0.4)
+        took = time.monotonic() - started
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+    _failed(result, FailureKind.TIMEOUT, "connect", "no connection in time")
+    assert 0.35 < took < 1.5, took
+
+
 def test_a_dripping_greeting_cannot_stretch_the_step(run: Prober, certs: Any) -> None:
     """One octet every 50 ms keeps every single read alive; the step deadline still ends it."""
     with SmtpServer(certs, drip=0.05) as server:
@@ -375,3 +406,10 @@ def test_presented_chain_falls_back_to_the_leaf() -> None:
 
     assert presented_chain(OnlyPeerCert()) == (b"leaf-der",)  # type: ignore[arg-type]
     assert presented_chain(NoCert()) == ()  # type: ignore[arg-type]
+
+
+def test_the_dialogue_module_is_sans_io() -> None:
+    """All decisions live in smtpdialogue, which touches no socket, TLS, loop or clock."""
+    source = Path(dialogue_module.__file__).read_text(encoding="utf-8")
+    assert purity_violations(source, "dnssec_lite.dane.smtpdialogue") == []
+    assert purity_violations("import ssl", "dnssec_lite.dane.smtpdialogue") != []

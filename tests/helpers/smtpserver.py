@@ -301,6 +301,7 @@ class SmtpServer:
 
     def _serve(self, conn: socket.socket, log: SessionLog) -> None:
         self._local.log = log
+        self._local.tls = None
         conn.settimeout(10)
         try:
             if not self.close_on_accept:
@@ -308,6 +309,10 @@ class SmtpServer:
         except (_Closed, OSError) as exc:
             log.error = f"{type(exc).__name__}: {exc}"
         finally:
+            tls = getattr(self._local, "tls", None)
+            if tls is not None:
+                tls.close()
+                self._local.tls = None
             conn.close()
             self._ended.release()
 
@@ -343,7 +348,7 @@ class SmtpServer:
                     sock.sendall(b"this is not TLS\r\n" * 8)
                     return
                 tls_sock = self.context.wrap_socket(sock, server_side=True)
-                sock = tls_sock
+                self._local.tls = sock = tls_sock
                 reader = _LineReader(tls_sock)
                 log.tls_protocol = tls_sock.version()
                 cipher = tls_sock.cipher()
