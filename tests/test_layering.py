@@ -22,7 +22,14 @@ TOP = max(LAYERS.values())
 ANYWHERE = {"dnssec_lite.errors", "dnssec_lite.wire.types"}
 PURE = {"wire", "dnssec"}
 #: Pure modules inside layers that also do I/O (DANE certificate matching).
-PURE_MODULES = {"dnssec_lite.dane.tlsa", "dnssec_lite.dane.names", "dnssec_lite.dane.pkix"}
+PURE_MODULES = {
+    "dnssec_lite.dane.tlsa",
+    "dnssec_lite.dane.names",
+    "dnssec_lite.dane.pkix",
+    "dnssec_lite.dane.policy",
+    "dnssec_lite.dane.report",
+    "dnssec_lite.dane.smtpdialogue",
+}
 FORBIDDEN_MODULES = {"socket", "asyncio", "selectors", "ssl"}
 FORBIDDEN_CALLS = {
     ("time", "time"),

@@ -21,8 +21,12 @@ from __future__ import annotations
 import asyncio
 import smtplib
 import ssl
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..wire.name import Name
+from ..wire.rrset import RRset
 from .smtp import DEFAULT_TIMEOUT, StreamDriver, aclose, adrive, peer_name, presented_chain
 from .smtp import probe_context as _unverified_context
 from .smtpdialogue import (
@@ -38,6 +42,7 @@ from .smtpdialogue import (
     check_chain,
     dialogue,
 )
+from .tlsa import Association, DaneMatch, verify_chain
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,27 @@ class TlsSession:
     chain_der: tuple[bytes, ...]
     match: MatchResult
     ehlo_lines: tuple[str, ...]
+
+
+def tlsa_verifier(
+    tlsa: RRset | Sequence[Association],
+    reference_names: Sequence[Name | str],
+    now: int | None = None,
+) -> Verifier:
+    """The verifier for :func:`starttls`: ``verify_chain`` with the TLSA records
+    and reference names bound (and the time: now when the session is checked,
+    unless ``now`` is given).  Pass only a TLSA RRset that validated SECURE.
+    """
+    records = tuple(tlsa)
+    names = tuple(reference_names)
+    if not records:
+        raise ValueError("no TLSA records to verify with")
+
+    def verify(chain: Sequence[bytes]) -> DaneMatch:
+        when = int(time.time()) if now is None else now
+        return verify_chain(chain, records, names, when)
+
+    return verify
 
 
 def _smtp_peer(smtp: smtplib.SMTP) -> str:

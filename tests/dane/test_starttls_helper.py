@@ -332,3 +332,39 @@ def test_a_verifier_bug_propagates_and_the_connection_is_closed(certs: Any) -> N
         assert asyncio.run(main())
         logs = server.wait_sessions(2)
     assert all(log.mails == [] for log in logs)
+
+
+# -- with the real matcher: tlsa_verifier -------------------------------------------
+
+
+def _spki_tlsa(cert: Any, usage: int = 3) -> Any:
+    import hashlib
+
+    from cryptography.hazmat.primitives import serialization
+
+    from dnssec_lite.wire.rdata.dane import TLSA
+
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return TLSA(usage, 1, 1, hashlib.sha256(spki).digest())
+
+
+def test_tlsa_verifier_with_the_real_matcher() -> None:
+    from dnssec_lite.dane import tlsa_verifier
+
+    certs = make_server_certs([MX])
+    other = make_server_certs(["mx.other.test"])
+    with SmtpServer(certs) as server:
+        smtp = smtplib.SMTP(server.host, server.port, timeout=5)
+        session = starttls(smtp, tlsa_verifier([_spki_tlsa(certs.leaf)], [MX]), server_hostname=MX)
+        assert session.match.ok and getattr(session.match, "depth", None) == 0
+        smtp.quit()
+        smtp = smtplib.SMTP(server.host, server.port, timeout=5)
+        with pytest.raises(DaneVerificationError, match="SPKI digest does not match"):
+            starttls(smtp, tlsa_verifier([_spki_tlsa(other.leaf)], [MX]), server_hostname=MX)
+    with pytest.raises(ValueError, match="no TLSA records"):
+        tlsa_verifier([], [MX])
+    # A fixed time: the leaf's dates do not matter for DANE-EE, they do for DANE-TA.
+    far = int(time.time()) + 10 * 365 * 86400
+    assert tlsa_verifier([_spki_tlsa(certs.leaf)], [MX], now=far)(certs.served_der).ok
