@@ -365,8 +365,10 @@ def m_wildcard(msg: Message, pool: Pool, rng: random.Random) -> Mutation | None:
     proof of the attacker's choice from the wildcard's zone."""
     if not pool.wildcards or not msg.question:
         return None
-    source = rng.choice(pool.wildcards)
     q = msg.question[0]
+    # An attacker picks a wildcard of the zone the name is in, mostly.
+    near = [w for w in pool.wildcards if w.sigs and q.name.is_subdomain(w.sigs[0].signer)]
+    source = rng.choice(near if near and rng.random() < 0.8 else pool.wildcards)
     owner = q.name if rng.random() < 0.7 else rng.choice(pool.names)
     signer = source.sigs[0].signer if source.sigs else None
     proofs = [_proof_from(pool, signer, rng) for _ in range(rng.choice((0, 1, 2)))]
