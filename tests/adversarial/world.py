@@ -52,13 +52,16 @@ SCENARIOS: tuple[tuple[str, str, str], ...] = (
     ("positive-under-wildcard", "mail.wc.test.", "A"),
     ("nxdomain-below-wildcard", "x.mail.wc.test.", "A"),
     ("nxdomain-nsec3-deep", "x.www.n3.test.", "A"),
+    ("wildcard-apex-nsec3", "x.wc3.test.", "A"),
+    ("nxdomain-below-wildcard-nsec3", "x.mail.wc3.test.", "A"),
     ("short-lived", "www.short.test.", "A"),
 )
 
 
 def build() -> Hierarchy:
     """root, test., example.test. (NSEC), n3.test. (NSEC3, RSA), wc.test.
-    (NSEC, wildcard at the apex with names beside it) and short.test."""
+    (Ed25519, NSEC) and wc3.test. (NSEC3) with a wildcard at the apex and
+    names beside it, and short.test. whose signatures expire soon."""
     h = Hierarchy(13)
     assert h.domain is not None
     h.domain.add(
@@ -74,6 +77,8 @@ def build() -> Hierarchy:
     n3.add("www 170 IN A 198.51.100.1", "*.wild 300 IN A 198.51.100.9", "z 300 IN A 198.51.100.26")
     wc = h.add_zone("wc.test.", algorithm=15)
     wc.add("* 300 IN A 192.0.2.99", "mail 300 IN A 192.0.2.25", "z 300 IN A 192.0.2.26")
+    wc3 = h.add_zone("wc3.test.", nsec3=NSEC3Params())
+    wc3.add("* 300 IN A 192.0.2.99", "mail 300 IN A 192.0.2.25", "z 300 IN A 192.0.2.26")
     short = h.add_zone("short.test.", expiration=NOW + SHORT_LIFE)
     short.add("www 300 IN A 203.0.113.1")
     return h.sign()
@@ -293,6 +298,41 @@ def run_mutation(genuine: Genuine, target: tuple[Name, int], mutation: Mutation)
     )
 
 
+def scenario(label: str) -> Genuine:
+    return next(g for g in world().genuine if g.label == label)
+
+
+def attack(
+    label: str,
+    rewrite: Callable[[Message], Message],
+    target: tuple[str, str] | None = None,
+    now: int = NOW,
+) -> Answer:
+    """Validate scenario ``label`` with the response to ``target`` (default:
+    the question) rewritten; the answer carries its key cache in ``extra``."""
+    genuine = scenario(label)
+    w = world()
+    key = (
+        (genuine.question.name, genuine.question.rrtype)
+        if target is None
+        else (Name.from_text(target[0]), RRType.from_text(target[1]))
+    )
+    base = genuine.responses.get(key)
+    if base is None:
+        honest = w.net.query(*key)
+        assert isinstance(honest, Message)
+        base = honest
+    mutated = Message.from_wire(rewrite(base).to_wire())
+
+    def fetch(name: Name, rrtype: int) -> FetchResult:
+        if (name, rrtype) == key:
+            return mutated
+        known = genuine.responses.get((name, rrtype))
+        return known if known is not None else w.net.query(name, rrtype)
+
+    return validate(w.h, genuine.question, fetch, now)
+
+
 def sample(count: int, seed: int = 0) -> Iterator[tuple[Genuine, tuple[Name, int], Mutation]]:
     """``count`` mutations drawn deterministically from ``seed``, round-robin
     over the scenarios: half of them rewrite the response to the question
@@ -364,4 +404,4 @@ def run_sample(count: int, seed: int = 0) -> Tally:
     return tally
 
 
-__all__ = ["SCENARIOS", "Genuine", "Outcome", "Tally", "World", "build", "check", "count_env", "run_mutation", "run_sample", "sample", "world"]
+__all__ = ["SCENARIOS", "Genuine", "Outcome", "Tally", "World", "attack", "build", "check", "count_env", "run_mutation", "run_sample", "sample", "scenario", "world"]
