@@ -73,7 +73,12 @@ def unsigned_answer(msg: Message) -> Message:
 
 
 def attack(
-    h: Hierarchy, zone: str, forged: RRset, *, cache_: KeyCache | None = None, anchors: object = None
+    h: Hierarchy,
+    zone: str,
+    forged: RRset,
+    *,
+    cache_: KeyCache | None = None,
+    anchors: object = None,
 ) -> tuple[Answer, Validator]:
     net = h.network()
     net.override(zone, "DNSKEY", lambda m: m.replace(answer=(forged,)))
@@ -139,7 +144,9 @@ def test_forged_key_against_a_mixed_ds_set_is_bogus(bits: int) -> None:
     h = mixed_world()
     rsa_ds = [d for d in ds_of(h, "example.test.") if d.algorithm == 8]
     assert rsa_ds and any(d.algorithm == 13 for d in ds_of(h, "example.test."))
-    answer, _ = attack(h, "example.test.", forged_set("example.test.", rsa_ds[0].key_tag, 8, bits=bits))
+    answer, _ = attack(
+        h, "example.test.", forged_set("example.test.", rsa_ds[0].key_tag, 8, bits=bits)
+    )
     not_downgraded(answer)
 
 

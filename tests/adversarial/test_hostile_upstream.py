@@ -94,7 +94,11 @@ def test_wildcard_above_the_closest_encloser_through_the_stub_resolver() -> None
     cover = zone.nsec_covering(N("x.mail.wc.test."))
     assert cover is not None
     rewrite = for_question(
-        {("x.mail.wc.test.", "A"): lambda m: m.replace(rcode=0, answer=(forged,), authority=(cover,))}
+        {
+            ("x.mail.wc.test.", "A"): lambda m: m.replace(
+                rcode=0, answer=(forged,), authority=(cover,)
+            )
+        }
     )
     with HostileServer(w.net, rewrite) as srv:
         answer = stub(srv, w.h).resolve("x.mail.wc.test.", "A")
@@ -156,7 +160,9 @@ def test_async_honest_lookup_is_not_delayed_by_a_hostile_reply() -> None:
         HostileServer(w.net, lambda q, r: pointer_chain(q)) as bad,
         HostileServer(w.net) as good,
     ):
-        hostile = AsyncResolver([bad.server], anchors=w.h.anchors(), clock=lambda: NOW, timeout=1.0, attempts=1)
+        hostile = AsyncResolver(
+            [bad.server], anchors=w.h.anchors(), clock=lambda: NOW, timeout=1.0, attempts=1
+        )
         honest = AsyncResolver([good.server], anchors=w.h.anchors(), clock=lambda: NOW)
 
         async def timed_honest(start: float) -> tuple[float, Status]:
@@ -189,12 +195,16 @@ def iterative_lab(rewrite: Rewrite) -> Iterator[tuple[Hierarchy, list[AuthServer
         h = Hierarchy(8)
         assert h.domain is not None
         h.domain.add("www 300 IN A 192.0.2.1", "_25._tcp.www 300 IN TLSA 3 1 1 " + "ab" * 32)
-        readdress(h, {"ns1.": f"{base}.1", "ns1.test.": f"{base}.2", "ns1.example.test.": f"{base}.3"})
+        readdress(
+            h, {"ns1.": f"{base}.1", "ns1.test.": f"{base}.2", "ns1.example.test.": f"{base}.3"}
+        )
         h.sign()
         zones = [h.zones[N(z)] for z in (".", "test.", "example.test.")]
         try:
             servers = [
-                AuthServer(h, zone, f"{base}.{i + 1}", rewrite=rewrite if i == 2 else honest_rewrite)
+                AuthServer(
+                    h, zone, f"{base}.{i + 1}", rewrite=rewrite if i == 2 else honest_rewrite
+                )
                 for i, zone in enumerate(zones)
             ]
         except OSError:

@@ -56,7 +56,9 @@ def test_nsec_wildcard_from_above_the_closest_encloser(rcode: int) -> None:
     assert cover is not None and cover.name == N("mail.wc.test.")
 
     def rewrite(m: Message) -> Message:
-        return m.replace(rcode=rcode, answer=(renamed(wild, "x.mail.wc.test."),), authority=(cover,))
+        return m.replace(
+            rcode=rcode, answer=(renamed(wild, "x.mail.wc.test."),), authority=(cover,)
+        )
 
     secure_only_as_genuine(attack("nxdomain-below-wildcard", rewrite), "nxdomain-below-wildcard")
 
@@ -67,12 +69,17 @@ def test_nsec3_wildcard_from_above_the_closest_encloser(rcode: int) -> None:
     wild = zone.get("*.wc3.test.", RRType.A)
     proof = [
         p
-        for p in (zone.nsec3_covering(N("x.mail.wc3.test.")), zone.nsec3_matching(N("mail.wc3.test.")))
+        for p in (
+            zone.nsec3_covering(N("x.mail.wc3.test.")),
+            zone.nsec3_matching(N("mail.wc3.test.")),
+        )
         if p is not None
     ]
 
     def rewrite(m: Message) -> Message:
-        return m.replace(rcode=rcode, answer=(renamed(wild, "x.mail.wc3.test."),), authority=tuple(proof))
+        return m.replace(
+            rcode=rcode, answer=(renamed(wild, "x.mail.wc3.test."),), authority=tuple(proof)
+        )
 
     label = "nxdomain-below-wildcard-nsec3"
     secure_only_as_genuine(attack(label, rewrite), label)
@@ -137,7 +144,15 @@ def test_denial_proof_from_another_zone_or_name(label: str, donor: str) -> None:
 
 # -- rcode and flags ---------------------------------------------------------------------
 
-SIGNED_ANSWERS = ["positive", "tlsa", "wildcard-nsec", "wildcard-nsec3", "cname", "dname", "positive-nsec3"]
+SIGNED_ANSWERS = [
+    "positive",
+    "tlsa",
+    "wildcard-nsec",
+    "wildcard-nsec3",
+    "cname",
+    "dname",
+    "positive-nsec3",
+]
 
 
 @pytest.mark.parametrize("label", SIGNED_ANSWERS)
@@ -203,7 +218,9 @@ def test_do_bit_dropped_with_signatures_is_bogus_not_insecure() -> None:
 def test_record_reowned_to_the_question_name_is_bogus() -> None:
     """www.example.test.'s signed A set served as the answer for alias.example.test."""
     www = signed("example.test.", "www.example.test.", RRType.A)
-    never_secure(attack("cname", lambda m: m.replace(answer=(renamed(www, "alias.example.test."),))))
+    never_secure(
+        attack("cname", lambda m: m.replace(answer=(renamed(www, "alias.example.test."),)))
+    )
 
 
 def test_owner_case_change_is_harmless() -> None:
@@ -217,7 +234,9 @@ def test_owner_case_change_is_harmless() -> None:
 def test_signature_from_another_zone_is_bogus() -> None:
     """www.n3.test.'s RRSIG (a valid signature, by n3.test.) on www.example.test.'s data."""
     other = signed("n3.test.", "www.n3.test.", RRType.A)
-    never_secure(attack("positive", lambda m: m.replace(answer=(m.answer[0].with_sigs(other.sigs),))))
+    never_secure(
+        attack("positive", lambda m: m.replace(answer=(m.answer[0].with_sigs(other.sigs),)))
+    )
 
 
 # -- DNAME synthesis -----------------------------------------------------------------------
@@ -252,7 +271,9 @@ def test_dname_synthesised_cname_to_another_target() -> None:
 # -- TTL stretching -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("label", ["positive", "tlsa", "wildcard-nsec3", "positive-nsec3", "short-lived"])
+@pytest.mark.parametrize(
+    "label", ["positive", "tlsa", "wildcard-nsec3", "positive-nsec3", "short-lived"]
+)
 @pytest.mark.parametrize("ttl", [295215, 0x7FFFFFFF])
 def test_stretched_ttls_are_capped(label: str, ttl: int) -> None:
     """Records (and the RRSIG records) served with a TTL above the RRSIG's
@@ -261,7 +282,9 @@ def test_stretched_ttls_are_capped(label: str, ttl: int) -> None:
 
     def rewrite(m: Message) -> Message:
         return m.replace(
-            answer=tuple(RRset(r.name, r.rrtype, r.rrclass, ttl, r.rdatas, r.sigs, ttl) for r in m.answer)
+            answer=tuple(
+                RRset(r.name, r.rrtype, r.rrclass, ttl, r.rdatas, r.sigs, ttl) for r in m.answer
+            )
         )
 
     answer = attack(label, rewrite)

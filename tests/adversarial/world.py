@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable, Iterator
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -103,6 +103,22 @@ class World:
     genuine: list[Genuine] = field(default_factory=list)
 
 
+def _recorder(
+    net: FakeNetwork, responses: dict[tuple[Name, int], Message], order: list[tuple[Name, int]]
+) -> Callable[[Name, int], FetchResult]:
+    """A fetcher that keeps each honest response (decoded from its wire form)."""
+
+    def fetch(name: Name, rrtype: int) -> FetchResult:
+        if (name, rrtype) not in responses:
+            res = net.query(name, rrtype)
+            assert isinstance(res, Message)
+            responses[(name, rrtype)] = Message.from_wire(res.to_wire())
+            order.append((name, rrtype))
+        return responses[(name, rrtype)]
+
+    return fetch
+
+
 @cache
 def world() -> World:
     h = build()
@@ -112,16 +128,7 @@ def world() -> World:
         q = Question(Name.from_text(qname), RRType.from_text(qtype), RRClass.IN)
         responses: dict[tuple[Name, int], Message] = {}
         order: list[tuple[Name, int]] = []
-
-        def fetch(name: Name, rrtype: int) -> FetchResult:
-            res = net.query(name, rrtype)
-            assert isinstance(res, Message)
-            if (name, rrtype) not in responses:
-                responses[(name, rrtype)] = Message.from_wire(res.to_wire())
-                order.append((name, rrtype))
-            return responses[(name, rrtype)]
-
-        answer = validate(h, q, fetch)
+        answer = validate(h, q, _recorder(net, responses, order))
         assert answer.status is Status.SECURE, f"{label}: {answer.summary()}"
         w.genuine.append(Genuine(label, q, answer, responses, order))
     return w
@@ -232,7 +239,9 @@ def check(genuine: Genuine, answer: Answer, now: int = NOW) -> list[str]:
     if answer.status is Status.SECURE and view(answer) != view(genuine.answer):
         bad.append(f"(a) SECURE but differs from the genuine answer: {answer.summary()}")
     if answer.status is Status.SECURE and _has_proof(genuine.answer) and not _has_proof(answer):
-        bad.append(f"(a) SECURE without the denial proof the genuine answer has: {answer.summary()}")
+        bad.append(
+            f"(a) SECURE without the denial proof the genuine answer has: {answer.summary()}"
+        )
     if answer.status is Status.SECURE and (extras := denial_extras(answer, genuine.answer)):
         bad.append(f"(a-denial) SECURE denial holds records not in the proof: {extras}")
     if answer.status is Status.INSECURE:
@@ -404,4 +413,19 @@ def run_sample(count: int, seed: int = 0) -> Tally:
     return tally
 
 
-__all__ = ["SCENARIOS", "Genuine", "Outcome", "Tally", "World", "attack", "build", "check", "count_env", "run_mutation", "run_sample", "sample", "scenario", "world"]
+__all__ = [
+    "SCENARIOS",
+    "Genuine",
+    "Outcome",
+    "Tally",
+    "World",
+    "attack",
+    "build",
+    "check",
+    "count_env",
+    "run_mutation",
+    "run_sample",
+    "sample",
+    "scenario",
+    "world",
+]

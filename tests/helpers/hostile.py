@@ -457,7 +457,9 @@ def m_ds_mix(msg: Message, pool: Pool, rng: random.Random) -> Mutation | None:
         alg = rng.choice((*UNSUPPORTED_ALGORITHMS, *SUPPORTED_ALGORITHMS))
         digest_type = rng.choice((*UNSUPPORTED_DIGESTS, *SUPPORTED_DIGESTS))
         size = {1: 20, 2: 32, 4: 48}.get(digest_type, 32)
-        return DS(rng.getrandbits(16), alg, digest_type, bytes(rng.getrandbits(8) for _ in range(size)))
+        return DS(
+            rng.getrandbits(16), alg, digest_type, bytes(rng.getrandbits(8) for _ in range(size))
+        )
 
     extra = [fake_ds() for _ in range(rng.choice((1, 2, 3)))]
     how = rng.choice(("add-keep-sigs", "add-unsigned", "replace-unsigned", "only-unsupported"))
@@ -475,7 +477,7 @@ def m_ds_mix(msg: Message, pool: Pool, rng: random.Random) -> Mutation | None:
         if how in ("replace-unsigned", "only-unsupported"):
             new = RRset(zone, RRType.DS, RRClass.IN, ttl, extra)
         else:
-            new = RRset(zone, RRType.DS, RRClass.IN, ttl, old + extra)
+            new = RRset(zone, RRType.DS, RRClass.IN, ttl, [*old, *extra])
             if how == "add-keep-sigs":
                 new = new.with_sigs(sigs)
         others = [r for r in m.answer if r is not genuine]
@@ -591,6 +593,10 @@ class HostileServer(TestServer):
         self.rewrite = rewrite
         super().__init__(self._answer, **kw)  # type: ignore[arg-type]
 
+    def __enter__(self) -> HostileServer:
+        super().__enter__()
+        return self
+
     def _answer(self, query: Message, tcp: bool) -> bytes | None:
         q = query.question[0]
         genuine = self.net.honest(q.name, q.rrtype).replace(id=query.id, question=query.question)
@@ -603,9 +609,7 @@ def auth_answer(zone: Zone, h: Hierarchy, query: Message) -> Message:
     rcode, answer, authority, _chase = zone_answer(zone, q.name, q.rrtype)
     resp = query.make_response()
     additional: list[RRset] = []
-    referral = not answer and any(
-        r.rrtype == RRType.NS and r.name != zone.apex for r in authority
-    )
+    referral = not answer and any(r.rrtype == RRType.NS and r.name != zone.apex for r in authority)
     if referral:
         for ns in (r for r in authority if r.rrtype == RRType.NS):
             for rd in ns.rdatas:
@@ -646,6 +650,10 @@ class AuthServer(TestServer):
         self.tcp.bind((host, port))
         self.tcp.listen(16)
         self.server = Server(host, port)
+
+    def __enter__(self) -> AuthServer:
+        super().__enter__()
+        return self
 
     def _answer(self, query: Message, tcp: bool) -> bytes | None:
         return _encode(query, self.rewrite(query, auth_answer(self.zone, self.h, query)), tcp)
