@@ -18,9 +18,12 @@ from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rdata.dnssec import RRSIG
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import RRClass, RRType
+from dnssec_lite.wire.zonefile import parse_rrsets
+from tests.adversarial.test_forged_keys import unsigned_answer
 from tests.adversarial.world import world
 from tests.helpers.hostile import HostileServer, for_question, forged_dnskey, pointer_chain
 from tests.helpers.zonesigner import EXPIRATION, INCEPTION, NOW
+from tests.resolve.dnsserver import TestServer
 
 QUERY = Message.make_query("www.example.test.", "A", id=4242)
 
@@ -85,3 +88,32 @@ def test_colliding_keys_and_signatures_over_the_wire() -> None:
         elapsed = time.monotonic() - start
     assert answer.status is Status.BOGUS, answer.summary()
     assert elapsed < 1.0, f"{elapsed:.2f} s"
+
+
+def test_udp_datagram_larger_than_advertised_is_not_used() -> None:
+    """The query advertises 1,232 octets; a 3,000-octet UDP reply carrying a
+    forged (unsigned) answer must be dropped unparsed, not validated: the
+    result is never that forged answer (BOGUS), whatever the resolver then
+    does (time out, or ask again over TCP, where the answer is genuine)."""
+    w = world()
+
+    def handler(query: Message, tcp: bool) -> bytes | None:
+        q = query.question[0]
+        genuine = w.net.honest(q.name, q.rrtype).replace(id=query.id, question=query.question)
+        if tcp or q.rrtype != RRType.A:
+            return genuine.to_wire()
+        forged = unsigned_answer(genuine)
+        pad = parse_rrsets(
+            "".join(f"pad{i}.example.test. 300 IN TXT {'x' * 200}\n" for i in range(14)), "."
+        )
+        wire = forged.replace(additional=tuple(pad)).to_wire()
+        assert 1232 < len(wire) < 4096
+        return wire
+
+    with TestServer(handler) as srv:
+        resolver = Resolver(
+            [srv.server], anchors=w.h.anchors(), clock=lambda: NOW, timeout=0.5, attempts=1
+        )
+        answer = resolver.resolve("www.example.test.", "A")
+    assert answer.status is not Status.BOGUS, answer.summary()
+    assert not any("6.6.6.6" in r.to_text() for r in answer.rrsets), answer.summary()
