@@ -31,7 +31,7 @@ from tests.helpers.hostile import (
     UNSUPPORTED_ALGORITHMS,
     forged_dnskey,
 )
-from tests.helpers.zonesigner import NOW, Hierarchy, cached_key
+from tests.helpers.zonesigner import NOW, FakeKey, Hierarchy, cached_key
 
 N = Name.from_text
 QNAME = "www.example.test."
@@ -194,3 +194,65 @@ def test_forged_key_beside_the_genuine_keys_is_bogus() -> None:
     both = RRset(genuine.name, RRType.DNSKEY, RRClass.IN, genuine.ttl, [*genuine.rdatas, extra])
     answer, _ = attack(h, "example.test.", both.with_sigs(genuine.sigs))
     not_downgraded(answer)
+
+
+# -- DS sets mixing supported and unsupported algorithms and digests ------------------------
+
+
+@cache
+def ds_mix_world() -> Hierarchy:
+    """Genuine, signed DS sets the zone owners chose:
+
+    * ``example.test.``: KSKs of algorithms 13 and 253 (unknown): DS {13, 253};
+    * ``digests.test.``: one KSK, DS digests 2, 3 (GOST, unsupported) and 200;
+    * ``unsup.test.``: signed only with algorithm 253 -- INSECURE by RFC 4035 5.2.
+    """
+    h = Hierarchy(13)
+    assert h.domain is not None
+    h.domain.add_key(FakeKey(253), 257, signs_keys=True, signs_zone=False)
+    h.domain.add("www 300 IN A 192.0.2.1")
+    digests = h.add_zone("digests.test.", digest_types=(3, 200, 2))
+    digests.add("www 300 IN A 192.0.2.2")
+    unsup = h.add_zone("unsup.test.", algorithm=253, ksk=FakeKey(253), zsk=FakeKey(253))
+    unsup.add("www 300 IN A 192.0.2.3")
+    return h.sign()
+
+
+@pytest.mark.parametrize(
+    ("qname", "status"),
+    [
+        ("www.example.test.", Status.SECURE),
+        ("www.digests.test.", Status.SECURE),
+        ("www.unsup.test.", Status.INSECURE),
+    ],
+)
+def test_genuine_mixed_ds_sets(qname: str, status: Status) -> None:
+    h = ds_mix_world()
+    answer = h.network().resolve(Validator(h.anchors()), qname, "A", NOW)
+    assert answer.status is status, answer.summary()
+
+
+@pytest.mark.parametrize(
+    ("zone", "alg", "kw"),
+    [
+        ("example.test.", 253, {}),
+        ("example.test.", 13, {"length": 63}),
+        ("example.test.", 8, {"bits": 512}),
+        ("digests.test.", 13, {"length": 65}),
+        ("digests.test.", 8, {"bits": 16384}),
+    ],
+)
+def test_forged_key_against_a_genuine_mixed_ds_set(
+    zone: str, alg: int, kw: dict[str, object]
+) -> None:
+    """A supported DS (13, SHA-256) sits beside unsupported ones: forged keys
+    with the tags of any of them, of supported or unsupported algorithms,
+    make the zone BOGUS, never INSECURE."""
+    h = ds_mix_world()
+    qname = f"www.{zone}"
+    for ds in h.zones[N(zone)].ds_rdatas((2, 3, 200)):
+        forged = forged_set(zone, ds.key_tag, alg, **kw)
+        net = h.network()
+        net.override(zone, "DNSKEY", lambda m, f=forged: m.replace(answer=(f,)))
+        net.override(qname, "A", unsigned_answer)
+        not_downgraded(net.resolve(Validator(h.anchors()), qname, "A", NOW))
