@@ -17,12 +17,11 @@ import pytest
 from dnssec_lite.anchors.formats import default_anchors
 from dnssec_lite.dnssec.chain import KeyCache, Validator
 from dnssec_lite.dnssec.status import Answer, Status
-from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rdata.dnssec import DS
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import RRClass, RRType
-from dnssec_lite.wire.zonefile import parse_rrsets
+from tests.adversarial.world import forged_set, rsa_world, unsigned_answer
 from tests.helpers.fakenet import FakeNetwork
 from tests.helpers.hostile import (
     KEY_LENGTHS,
@@ -40,16 +39,6 @@ MAX_KEY_ENTRY = 86400
 
 
 @cache
-def rsa_world() -> Hierarchy:
-    """Every zone signed with RSA/SHA-256 (algorithm 8), as the real root is."""
-    h = Hierarchy(8)
-    assert h.domain is not None
-    h.domain.add("www 300 IN A 192.0.2.1")
-    h.add_zone("other.test.", algorithm=8).add("www 300 IN A 192.0.2.7")
-    return h.sign()
-
-
-@cache
 def mixed_world() -> Hierarchy:
     """example.test. with two KSKs, algorithms 13 and 8: its DS set is {13, 8}."""
     h = Hierarchy(13)
@@ -57,19 +46,6 @@ def mixed_world() -> Hierarchy:
     h.domain.add_key(cached_key(8, "ksk"), 257, signs_keys=True, signs_zone=False)
     h.domain.add("www 300 IN A 192.0.2.1")
     return h.sign()
-
-
-def forged_set(zone: str, tag: int, alg: int, **kw: object) -> RRset:
-    keys = [forged_dnskey(tag, alg, random.Random(tag * 31 + alg), **kw)]  # type: ignore[arg-type]
-    assert keys[0].key_tag == tag
-    return RRset(N(zone), RRType.DNSKEY, RRClass.IN, 3600, keys)
-
-
-def unsigned_answer(msg: Message) -> Message:
-    """The question answered with one unsigned record the attacker chose."""
-    q = msg.question[0]
-    rrsets = parse_rrsets(f"{q.name.to_text()} 300 IN A 6.6.6.6\n", ".")
-    return msg.replace(answer=tuple(rrsets), authority=())
 
 
 def attack(

@@ -18,8 +18,15 @@ from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import Rcode, RRClass, RRType
-from tests.adversarial.test_forged_keys import forged_set, rsa_world, unsigned_answer
-from tests.adversarial.world import check, sample, view, world
+from tests.adversarial.world import (
+    check,
+    forged_set,
+    rsa_world,
+    sample,
+    unsigned_answer,
+    view,
+    world,
+)
 from tests.helpers.hostile import (
     AuthServer,
     HostileServer,

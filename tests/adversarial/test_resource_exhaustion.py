@@ -19,8 +19,7 @@ from dnssec_lite.wire.rdata.dnssec import RRSIG
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import RRClass, RRType
 from dnssec_lite.wire.zonefile import parse_rrsets
-from tests.adversarial.test_forged_keys import unsigned_answer
-from tests.adversarial.world import world
+from tests.adversarial.world import unsigned_answer, world
 from tests.helpers.hostile import HostileServer, for_question, forged_dnskey, pointer_chain
 from tests.helpers.zonesigner import EXPIRATION, INCEPTION, NOW
 from tests.resolve.dnsserver import TestServer

@@ -27,8 +27,9 @@ from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rrset import RRset
 from dnssec_lite.wire.types import RRClass, RRType
+from dnssec_lite.wire.zonefile import parse_rrsets
 from tests.helpers.fakenet import FakeNetwork
-from tests.helpers.hostile import CLASSES, Mutation, Pool, draw
+from tests.helpers.hostile import CLASSES, Mutation, Pool, draw, forged_dnskey
 from tests.helpers.zonesigner import NOW, Hierarchy, NSEC3Params
 
 #: Signatures of short.test. expire this long after NOW.
@@ -132,6 +133,33 @@ def world() -> World:
         assert answer.status is Status.SECURE, f"{label}: {answer.summary()}"
         w.genuine.append(Genuine(label, q, answer, responses, order))
     return w
+
+
+# -- shared attack material ------------------------------------------------------------
+
+
+@cache
+def rsa_world() -> Hierarchy:
+    """Every zone signed with RSA/SHA-256 (algorithm 8), as the real root is."""
+    h = Hierarchy(8)
+    assert h.domain is not None
+    h.domain.add("www 300 IN A 192.0.2.1")
+    h.add_zone("other.test.", algorithm=8).add("www 300 IN A 192.0.2.7")
+    return h.sign()
+
+
+def forged_set(zone: str, tag: int, alg: int, **kw: object) -> RRset:
+    """An unsigned DNSKEY set of one key forged with key tag ``tag`` (see forged_dnskey)."""
+    keys = [forged_dnskey(tag, alg, random.Random(tag * 31 + alg), **kw)]  # type: ignore[arg-type]
+    assert keys[0].key_tag == tag
+    return RRset(Name.from_text(zone), RRType.DNSKEY, RRClass.IN, 3600, keys)
+
+
+def unsigned_answer(msg: Message) -> Message:
+    """The question answered with one unsigned record the attacker chose."""
+    q = msg.question[0]
+    rrsets = parse_rrsets(f"{q.name.to_text()} 300 IN A 6.6.6.6\n", ".")
+    return msg.replace(answer=tuple(rrsets), authority=())
 
 
 Fetcher = Callable[[Name, int], FetchResult]
@@ -423,6 +451,9 @@ __all__ = [
     "build",
     "check",
     "count_env",
+    "forged_set",
+    "rsa_world",
+    "unsigned_answer",
     "run_mutation",
     "run_sample",
     "sample",
