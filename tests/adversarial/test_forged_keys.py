@@ -10,6 +10,7 @@ maximum (one day).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from functools import cache
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from dnssec_lite.anchors.formats import default_anchors
 from dnssec_lite.dnssec.chain import KeyCache, Validator
 from dnssec_lite.dnssec.status import Answer, Status
+from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.rdata.dnssec import DS
 from dnssec_lite.wire.rrset import RRset
@@ -64,6 +66,11 @@ def attack(
         key_cache=cache_ if cache_ is not None else KeyCache(),
     )
     return net.resolve(validator, QNAME, "A", NOW), validator
+
+
+def answering(rrset: RRset) -> Callable[[Message], Message]:
+    """A rewrite putting ``rrset`` in the answer section."""
+    return lambda m: m.replace(answer=(rrset,))
 
 
 def not_downgraded(answer: Answer) -> None:
@@ -229,6 +236,6 @@ def test_forged_key_against_a_genuine_mixed_ds_set(
     for ds in h.zones[N(zone)].ds_rdatas((2, 3, 200)):
         forged = forged_set(zone, ds.key_tag, alg, **kw)
         net = h.network()
-        net.override(zone, "DNSKEY", lambda m, f=forged: m.replace(answer=(f,)))
+        net.override(zone, "DNSKEY", answering(forged))
         net.override(qname, "A", unsigned_answer)
         not_downgraded(net.resolve(Validator(h.anchors()), qname, "A", NOW))
