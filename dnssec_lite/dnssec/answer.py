@@ -16,13 +16,22 @@ from collections.abc import Generator
 
 from ..wire.message import Message, Question
 from ..wire.name import Name
+from ..wire.rdata.names import CNAME
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import reasons
 from .denial import DenialCheck, Link
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyEntry
-from .sections import cname_first, cname_target, dname_target, find_dname, min_ttl, proof_rrsets
+from .sections import (
+    capped,
+    cname_first,
+    cname_target,
+    dname_target,
+    find_dname,
+    min_ttl,
+    proof_rrsets,
+)
 from .status import Answer, Reason, Status
 
 # Enum members bound once: reading ``RRType.X`` costs an attribute lookup
@@ -35,6 +44,7 @@ _T_RRSIG = RRType.RRSIG
 _T_CNAME = RRType.CNAME
 _NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
 _ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+_NOERROR = Rcode.NOERROR
 _NXDOMAIN = Rcode.NXDOMAIN
 _YXDOMAIN = Rcode.YXDOMAIN
 
@@ -85,7 +95,7 @@ class AnswerCheck(DenialCheck):
         q = self.question
         qtype = q.rrtype
         if (
-            rcode not in _ANSWER_RCODES
+            rcode != _NOERROR
             or qtype == _T_RRSIG
             or qtype == _T_ANY
             or self.limits.max_chain_links < 0
@@ -114,8 +124,8 @@ class AnswerCheck(DenialCheck):
             return None
         link = self._signed_link(direct, signer, entry, response)[0]
         status = link.status
-        denial = proof_rrsets(response) if status is _SECURE or status is _INSECURE else []
-        return self._conclude([link], rcode, [direct], denial)
+        denial = proof_rrsets(response) if status is _INSECURE else []
+        return self._conclude([link], rcode, [link.rrset or direct], denial)
 
     def _validate_answer(self) -> Generator[list[Fetch], None, Answer]:
         q = self.question
@@ -138,6 +148,23 @@ class AnswerCheck(DenialCheck):
             link = yield from self._validate_positive(dname_overflow, response)
             if link.status is _BOGUS:
                 return self._finish(link.status, link.reason, rcode, [dname_overflow], [], 0)
+            if link.status is _SECURE and dname_target(dname_overflow, q.name) is not None:
+                # The signed DNAME rewrites the name into one that fits: the
+                # YXDOMAIN rcode is contradicted by the data it comes with.
+                return self._finish(
+                    _BOGUS,
+                    reasons.bogus(
+                        EDE.DNSSEC_BOGUS,
+                        f"YXDOMAIN for {q.name.to_text()}, but the signed DNAME "
+                        f"{dname_overflow.name.to_text()} rewrites it into a valid name",
+                        q.name,
+                        q.rrtype,
+                    ),
+                    rcode,
+                    [dname_overflow],
+                    [],
+                    0,
+                )
             return self._finish(
                 _INSECURE,
                 Reason(
@@ -199,6 +226,8 @@ class AnswerCheck(DenialCheck):
         denial: list[RRset] = []
         name = q.name
         seen: set[Name] = set()
+        # The chain ended in the data asked for (not in a denial).
+        positive = False
         for _hop in range(self.limits.max_chain_links + 1):
             if name in seen:
                 links.append(
@@ -240,14 +269,16 @@ class AnswerCheck(DenialCheck):
                     for rrset in found:
                         link = yield from self._validate_positive(rrset, response)
                         links.append(link)
-                        out.append(rrset)
+                        out.append(link.rrset or rrset)
+                    positive = True
                     break
             if direct is not None:
                 link = yield from self._validate_positive(direct, response)
                 links.append(link)
-                out.append(direct)
-                if link.status is _SECURE or link.status is _INSECURE:
+                out.append(link.rrset or direct)
+                if link.status is _INSECURE:
                     denial.extend(proof_rrsets(response))
+                positive = True
                 break
             cname = response.get_answer(name, _T_CNAME)
             # A CNAME below a DNAME is the synthesised (unsigned) one: the
@@ -255,7 +286,7 @@ class AnswerCheck(DenialCheck):
             if cname is not None and q.rrtype != _T_CNAME and find_dname(response, name) is None:
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
-                out.append(cname)
+                out.append(link.rrset or cname)
                 target = cname_target(cname)
                 if target is None:
                     break
@@ -279,7 +310,7 @@ class AnswerCheck(DenialCheck):
                         0,
                     )
                 links.append(link)
-                out.append(dname)
+                out.append(link.rrset or dname)
                 synth = dname_target(dname, name)
                 if synth is None:
                     links.append(
@@ -297,24 +328,26 @@ class AnswerCheck(DenialCheck):
                     break
                 given = response.get_answer(name, _T_CNAME)
                 if given is not None:
-                    target = cname_target(given)
-                    if target != synth:
+                    problem = _synthesised_mismatch(given, dname, synth)
+                    if problem is not None:
                         links.append(
                             Link(
                                 _BOGUS,
-                                reasons.bogus(
-                                    EDE.DNSSEC_BOGUS,
-                                    f"CNAME {name.to_text()} -> {target} does not match the DNAME "
-                                    f"{dname.name.to_text()} (expected {synth.to_text()})",
-                                    name,
-                                    _T_CNAME,
-                                ),
+                                reasons.bogus(EDE.DNSSEC_BOGUS, problem, name, _T_CNAME),
                                 0,
                             )
                         )
                         break
-                    out.append(given)
+                    # RFC 6672 3.1: the synthesised CNAME lives as long as
+                    # the DNAME it comes from.
+                    out.append(capped(given, out[-1].ttl) if link.status is _SECURE else given)
+                else:
+                    # The server left it out (or it was moved away): the
+                    # answer carries the CNAME the DNAME defines, whatever
+                    # the server sent (RFC 6672 3.4 lets resolvers make it).
+                    out.append(RRset(name, _T_CNAME, dname.rrclass, out[-1].ttl, [CNAME(synth)]))
                 if qtype == _T_CNAME:
+                    positive = True
                     break  # the synthesised CNAME is the answer asked for
                 name = synth
                 continue
@@ -334,6 +367,20 @@ class AnswerCheck(DenialCheck):
                     0,
                 )
             )
+        if positive and rcode == _NXDOMAIN:
+            last = out[-1] if out else None
+            target = cname_target(last) if last is not None and qtype == _T_CNAME else None
+            if target is not None and target not in seen:
+                # RFC 6604 3: a server that chased the CNAME asked for sets
+                # the rcode of its target, which then needs its own proof.
+                link = yield from self._validate_negative(target, qtype, True, response)
+                links.append(link)
+                if link.status is not _SECURE:
+                    denial.extend(proof_rrsets(response))
+            else:
+                contradiction = _rcode_contradicted(links, name, qtype)
+                if contradiction is not None:
+                    links.append(contradiction)
         return self._conclude(links, rcode, out, denial)
 
     def _conclude(
@@ -341,7 +388,8 @@ class AnswerCheck(DenialCheck):
     ) -> Answer:
         """The answer from the links checked: the weakest decides."""
         if len(links) == 1:  # the common case
-            status, reason, ttl = links[0]
+            link = links[0]
+            status, reason, ttl = link.status, link.reason, link.ttl
         else:
             status = Status.weakest(*(link.status for link in links)) if links else _BOGUS
             reason = None
@@ -352,8 +400,13 @@ class AnswerCheck(DenialCheck):
             ttl = min((link.ttl for link in links), default=0)
         if status is _BOGUS:
             ttl = min(ttl, self.limits.bogus_ttl)
-        if self._rcode is not None and status is _SECURE:
-            rcode = self._rcode
+        if status is _SECURE:
+            if self._rcode is not None:
+                rcode = self._rcode
+            # Only the denial records a proof was checked with, never other
+            # records the response happened to carry.
+            proven = self._proven
+            denial = proven if proven is not None else []
         return self._finish(status, reason, rcode, out, denial, ttl)
 
     # -- positive data ------------------------------------------------------------
@@ -428,9 +481,13 @@ class AnswerCheck(DenialCheck):
             return Link(_BOGUS, check.reason, 0), False
         sig = check.sig
         assert sig is not None
-        ttl = min(rrset.ttl, sig.original_ttl, check.expires_in, entry.ttl or rrset.ttl)
+        # RFC 4035 5.3.3: the RRset handed back lives no longer than its
+        # signature says (original TTL, expiration); a copy only when needed.
+        cap = sig.original_ttl if sig.original_ttl < check.expires_in else check.expires_in
+        out = rrset if rrset.ttl <= cap and rrset.sig_ttl <= cap else capped(rrset, cap)
+        ttl = min(out.ttl, entry.ttl or rrset.ttl)
         if sig.labels < rrset.name.label_count():
-            proof = self._wildcard_proof(rrset.name, sig.labels, entry, response)
+            proof, proof_cap = self._wildcard_proof(rrset.name, sig.labels, entry, response)
             if not proof.ok:
                 return Link(
                     _BOGUS,
@@ -443,7 +500,49 @@ class AnswerCheck(DenialCheck):
                     reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
                     ttl,
                 ), True
-        return Link(_SECURE, None, ttl), True
+            if 0 <= proof_cap < ttl:
+                ttl = proof_cap
+        return Link(_SECURE, None, ttl, out), True
+
+
+def _synthesised_mismatch(given: RRset, dname: RRset, synth: Name) -> str | None:
+    """Why the CNAME a server synthesised from ``dname`` is not the one RFC
+    6672 section 2.2 defines (same class, one record, target ``synth``); None
+    when it is.  Its owner and type are those looked up."""
+    label = f"CNAME {given.name.to_text()}"
+    if given.rrclass != dname.rrclass:
+        return f"{label} has class {given.rrclass}, the DNAME {dname.rrclass}"
+    if len(given.rdatas) != 1:
+        return f"{label} synthesised from the DNAME has {len(given.rdatas)} records"
+    target = cname_target(given)
+    if target != synth:
+        text = target.to_text() if target is not None else "nothing"
+        return (
+            f"{label} -> {text} does not match the DNAME "
+            f"{dname.name.to_text()} (expected {synth.to_text()})"
+        )
+    return None
+
+
+def _rcode_contradicted(links: list[Link], name: Name, qtype: int) -> Link | None:
+    """A BOGUS link when an NXDOMAIN rcode comes with signed data for the
+    name at the end of the chain: the rcode is not signed, the data is, so
+    the response was altered on the way (Unbound instead classifies such a
+    response by its content and drops the rcode).  None when the data is
+    not SECURE either: nothing authenticated contradicts the rcode."""
+    if Status.weakest(*(link.status for link in links)) is not _SECURE:
+        return None
+    return Link(
+        _BOGUS,
+        reasons.bogus(
+            EDE.DNSSEC_BOGUS,
+            f"the response says NXDOMAIN but carries signed data for "
+            f"{reasons.rrset_label(name, qtype)}",
+            name,
+            qtype,
+        ),
+        0,
+    )
 
 
 __all__ = ["AnswerCheck"]

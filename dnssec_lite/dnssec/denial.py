@@ -17,13 +17,15 @@ from typing import NamedTuple
 
 from ..wire.message import Message
 from ..wire.name import Name
+from ..wire.rdata.dnssec import NSEC
+from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from . import reasons
 from .fetch import Fetch
 from .keycache import KeyEntry
-from .sections import neg_ttl, negative_signer
+from .sections import capped, neg_ttl, negative_signer, sig_cap
 from .status import ChainLink, Reason, Status
 from .trustwalk import TrustWalk
 
@@ -37,11 +39,17 @@ _T_SOA = RRType.SOA
 
 
 class Link(NamedTuple):
-    """The outcome of one link of an answer (a named tuple: built per RRset)."""
+    """The outcome of one link of an answer (a named tuple: built per RRset).
+
+    ``rrset``: for a validated RRset, the copy to hand back, its TTL capped
+    by the RRSIG's original TTL and expiration (RFC 4035 5.3.3); None when
+    there is nothing to cap (the RRset as received is returned).
+    """
 
     status: Status
     reason: Reason | None
     ttl: int
+    rrset: RRset | None = None
 
 
 class DenialCheck(TrustWalk):
@@ -49,16 +57,50 @@ class DenialCheck(TrustWalk):
 
     # An empty non-terminal proven under an NXDOMAIN: the rcode to answer.
     _rcode: int | None
+    # The denial records (SOA, NSEC, NSEC3) validated for a proof the answer
+    # rests on, TTLs capped: what a SECURE answer hands back as its denial
+    # (never records of the response that were not checked).  Made on first use.
+    _proven: list[RRset] | None = None
+
+    def _keep_proofs(self, zone: Name, rrsets: list[RRset]) -> int:
+        """Note ``rrsets`` (validated as signed by ``zone``) as denial records
+        of the answer; returns the smallest of their TTL caps (-1 if none)."""
+        proven = self._proven
+        if proven is None:
+            proven = self._proven = []
+        low = -1
+        ignore_time = self.validator.ignore_time
+        for rrset in rrsets:
+            cap = sig_cap(rrset, zone, self.sig_time, ignore_time)
+            if low < 0 or cap < low:
+                low = cap
+            for kept in proven:
+                if kept.rrtype == rrset.rrtype and kept.name == rrset.name:
+                    break
+            else:
+                proven.append(capped(rrset, cap))
+        return low
 
     def _wildcard_proof(
         self, name: Name, labels: int, entry: KeyEntry, response: Message
-    ) -> nsec_proofs.Proof:
+    ) -> tuple[nsec_proofs.Proof, int]:
+        """The proof that a wildcard answer was the right one, and the TTL
+        cap of the records proving it (-1 when nothing was proven)."""
+        proof = self._wildcard_denial(name, labels, entry, response)
+        if not proof[0].ok:
+            return proof[0], -1
+        return proof[0], self._keep_proofs(entry.zone, proof[1])
+
+    def _wildcard_denial(
+        self, name: Name, labels: int, entry: KeyEntry, response: Message
+    ) -> tuple[nsec_proofs.Proof, list[RRset]]:
         nsecs, nsec3s, problem = self._validated_proofs(response, entry)
         if problem is not None:
-            return nsec_proofs.Proof(False, "failed", problem.text)
+            return nsec_proofs.Proof(False, "failed", problem.text), []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
-            return nsec_proofs.prove_wildcard_answer(records, name, entry.zone)
+            proof = nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone)
+            return proof, _used_nsecs(nsecs, records, name, proof.kind, entry.zone)
         if nsec3s:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             if ns3.iterations > self.limits.max_nsec3_iterations:
@@ -69,17 +111,18 @@ class DenialCheck(TrustWalk):
                         entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
                     ).text,
                     insecure=True,
-                )
+                ), nsec3s
             try:
-                return nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
+                proof = nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
+                return proof, ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
-                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations")
+                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations"), []
         return nsec_proofs.Proof(
             False,
             "failed",
             f"{name.to_text()} was synthesised from a "
             "wildcard but no NSEC/NSEC3 proves the name does not exist",
-        )
+        ), []
 
     # -- negative answers ------------------------------------------------------------
     def _validate_negative(
@@ -147,21 +190,26 @@ class DenialCheck(TrustWalk):
             )
         soa = response.find(response.authority, signer, _T_SOA)
         ttl = neg_ttl(response)
+        signed_soa = None
         if soa is not None and soa.sigs:
             check = self._check(soa, entry)
             if not check.ok:
                 return Link(_BOGUS, check.reason, 0)
             ttl = min(ttl, check.expires_in)
+            signed_soa = soa
         nsecs, nsec3s, problem = self._validated_proofs(response, entry)
         if problem is not None:
             return Link(_BOGUS, problem, 0)
         proof: nsec_proofs.Proof
+        used: list[RRset] = []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
             if nxdomain:
                 proof = nsec_proofs.prove_nxdomain(records, name, entry.zone)
             else:
                 proof = nsec_proofs.prove_nodata(records, name, qtype, entry.zone)
+            if proof.ok:
+                used = _used_nsecs(nsecs, records, name, proof.kind, entry.zone)
         elif nsec3s:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, entry.zone, self.limits, self.budget)
             if not ns3:
@@ -196,6 +244,7 @@ class DenialCheck(TrustWalk):
                     proof = nsec3_proofs.prove_nxdomain(ns3, name)
                 else:
                     proof = nsec3_proofs.prove_nodata(ns3, name, qtype)
+                used = ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
                 return Link(
                     _BOGUS,
@@ -262,6 +311,9 @@ class DenialCheck(TrustWalk):
                     return Link(_INSECURE, below.reason, neg_ttl(response))
             return Link(_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
         self._note_proof(entry.zone, proof.text)
+        cap = self._keep_proofs(entry.zone, ([signed_soa] if signed_soa is not None else []) + used)
+        if 0 <= cap < ttl:
+            ttl = cap
         if nxdomain and proof.kind == "ent-nodata":
             # The name exists (an empty non-terminal): the right answer is
             # NOERROR/NODATA, whatever rcode the server sent.
@@ -274,6 +326,18 @@ class DenialCheck(TrustWalk):
         link = self._chain.get(zone)
         if link is not None and link.proof is None:
             self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+
+
+def _used_nsecs(
+    nsecs: list[RRset],
+    records: list[tuple[Name, NSEC]],
+    name: Name,
+    kind: str,
+    zone: Name,
+) -> list[RRset]:
+    """The NSEC RRsets a proof of ``kind`` about ``name`` rests on."""
+    owners = nsec_proofs.proof_owners(records, name, kind, zone)
+    return [r for r in nsecs if r.name in owners]
 
 
 __all__ = ["DenialCheck", "Link"]

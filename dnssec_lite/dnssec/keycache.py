@@ -56,8 +56,9 @@ _ke_ttl = slot_setter(KeyEntry, "ttl")
 class KeyCache:
     """Validated key entries across jobs, bounded in size and by TTL.
 
-    Entries expire at ``now + ttl`` given when stored; BOGUS entries live
-    only ``Limits.bogus_ttl`` seconds.
+    Entries expire at ``now + ttl`` given when stored.  The walk that
+    stores them bounds ``ttl`` by the TTLs and signature validity it saw and
+    by ``Limits.max_key_ttl``; BOGUS entries live only ``Limits.bogus_ttl``.
     """
 
     def __init__(self, max_entries: int = 1024) -> None:
@@ -82,6 +83,11 @@ class KeyCache:
         self._entries.move_to_end(entry.zone)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    def expiries(self) -> dict[Name, tuple[Status, int]]:
+        """Each zone's status and the time its entry expires (for audits and
+        tests: nothing may be kept past what its data allowed)."""
+        return {zone: (entry.status, expires) for zone, (entry, expires) in self._entries.items()}
 
     def clear(self) -> None:
         self._entries.clear()

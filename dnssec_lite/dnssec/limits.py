@@ -42,6 +42,11 @@ class Limits:
     skew_max: int = 86400
     #: How long a BOGUS key entry is remembered (Unbound val-bogus-ttl).
     bogus_ttl: int = 60
+    #: The longest any key-cache entry lives, in seconds (Unbound
+    #: cache-max-ttl: one day).  Entries are otherwise bounded by the TTLs and
+    #: signature validity seen on the way; a trust anchor has no TTL, so the
+    #: entries derived from it get this one.
+    max_key_ttl: int = 86400
 
 
 DEFAULT_LIMITS = Limits()

@@ -192,16 +192,67 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
     )
 
 
-def prove_wildcard_answer(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:
-    """A wildcard-expanded answer: the exact name must not exist."""
-    if covering(records, name, zone) is None:
+def prove_wildcard_answer(
+    records: list[tuple[Name, NSEC]], name: Name, labels: int, zone: Name
+) -> Proof:
+    """A wildcard-expanded answer (RFC 4035 5.3.4, RFC 4592).
+
+    The RRSIG labels field names the source of synthesis ``*.<ce>`` with
+    ``ce = name.suffix(labels)``.  An NSEC must cover ``name`` and imply that
+    same closest encloser: had any name existed between ``ce`` and ``name``
+    (the next closer name or anything below it), the wildcard could not
+    have been used, and the NSEC covering ``name`` would share a longer
+    ancestor with it.
+    """
+    cover = covering(records, name, zone)
+    if cover is None:
         return Proof(
             False,
             "failed",
             f"no NSEC shows that {name.to_text()} does not exist, "
             "yet the answer was synthesised from a wildcard",
         )
-    return Proof(True, "wildcard-answer", f"NSEC shows {name.to_text()} does not exist")
+    owner, nsec = cover
+    source = name.suffix(labels)
+    implied = closest_encloser(name, owner, nsec.next)
+    if implied != source:
+        return Proof(
+            False,
+            "failed",
+            f"the answer for {name.to_text()} was synthesised from {source.wildcard().to_text()}, "
+            f"but NSEC {owner.to_text()} -> {nsec.next.to_text()} shows that "
+            f"{implied.to_text()} is the closest encloser",
+        )
+    return Proof(
+        True,
+        "wildcard-answer",
+        f"NSEC {owner.to_text()} -> {nsec.next.to_text()} shows {name.to_text()} does not "
+        f"exist and {source.to_text()} is its closest encloser",
+    )
+
+
+def proof_owners(records: list[tuple[Name, NSEC]], name: Name, kind: str, zone: Name) -> set[Name]:
+    """Owners of the NSEC records a successful proof of ``kind`` about
+    ``name`` rests on: the one matching or covering the name and, for
+    NXDOMAIN and wildcard NODATA, the one matching or covering the wildcard
+    at the closest encloser.  Other validated NSEC records the response
+    carried are no part of what the answer proves."""
+    if kind == "nodata":
+        return {name}
+    cover = covering(records, name, zone)
+    if cover is None:
+        return set()
+    owner, nsec = cover
+    out = {owner}
+    if kind in ("nxdomain", "wildcard-nodata"):
+        wild = closest_encloser(name, owner, nsec.next).wildcard()
+        if matching(records, wild) is not None:
+            out.add(wild)
+        else:
+            wild_cover = covering(records, wild, zone)
+            if wild_cover is not None:
+                out.add(wild_cover[0])
+    return out
 
 
 def prove_no_ds(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Proof:

@@ -82,6 +82,8 @@ class NSEC3Set:
                     continue
                 self.records.append((owner_hash, rdata))
         self._cache: dict[Name, bytes] = {}
+        #: The records a match or cover found: what a proof rested on.
+        self.used: list[NSEC3] = []
 
     def __bool__(self) -> bool:
         return bool(self.records)
@@ -102,6 +104,7 @@ class NSEC3Set:
         h = self.hash(name)
         for owner_hash, rdata in self.records:
             if owner_hash == h:
+                self.used.append(rdata)
                 return rdata
         return None
 
@@ -111,10 +114,17 @@ class NSEC3Set:
             nxt = rdata.next_hashed
             if owner_hash < nxt:
                 if owner_hash < h < nxt:
+                    self.used.append(rdata)
                     return rdata
             elif h > owner_hash or h < nxt:  # last record wraps around
+                self.used.append(rdata)
                 return rdata
         return None
+
+    def used_rrsets(self, rrsets: list[RRset]) -> list[RRset]:
+        """Those of ``rrsets`` holding a record a match or cover found."""
+        used = self.used
+        return [r for r in rrsets if any(rd is u for rd in r.rdatas for u in used)]
 
     def closest_encloser(self, name: Name) -> tuple[Name, Name, NSEC3 | None] | None:
         """RFC 5155 8.3: the deepest ancestor that matches, the next closer

@@ -37,6 +37,33 @@ def neg_ttl(response: Message) -> int:
     return 0
 
 
+def sig_cap(rrset: RRset, zone: Name, now: int, ignore_time: bool = False) -> int:
+    """How long ``rrset``, validated as signed by ``zone``, may be kept: its
+    TTL capped by the original TTL and the remaining validity of the zone's
+    unexpired RRSIGs over it (RFC 4035 5.3.3).  The smallest over those
+    signatures, so a signature added by an attacker can only lower it."""
+    cap = rrset.ttl
+    now32 = now & 0xFFFFFFFF
+    for sig in rrset.sigs:
+        if sig.signer != zone:
+            continue
+        if sig.original_ttl < cap:
+            cap = sig.original_ttl
+        if not ignore_time:
+            left = (sig.expiration - now32) & 0xFFFFFFFF
+            if left < cap:  # an expired one wraps to a huge value: skipped
+                cap = left
+    return cap
+
+
+def capped(rrset: RRset, cap: int) -> RRset:
+    """``rrset`` with its TTLs (data and RRSIG) at most ``cap``: the same
+    object when they already are (the common case), else a cheap copy."""
+    if rrset.ttl <= cap and rrset.sig_ttl <= cap:
+        return rrset
+    return rrset.with_ttl(min(rrset.ttl, cap if cap > 0 else 0))
+
+
 def proof_rrsets(response: Message) -> list[RRset]:
     return [r for r in response.authority if r.rrtype in _PROOF_TYPES]
 
@@ -97,6 +124,7 @@ def negative_signer(response: Message, name: Name) -> Name | None:
 
 
 __all__ = [
+    "capped",
     "cname_first",
     "cname_target",
     "dname_target",
@@ -105,4 +133,5 @@ __all__ = [
     "neg_ttl",
     "negative_signer",
     "proof_rrsets",
+    "sig_cap",
 ]

@@ -75,6 +75,18 @@ def _keyless_entry(
     )
 
 
+def _refused_keys(zone: Name, keys: list[DNSKEY]) -> Reason:
+    """INSECURE: the DS records of ``zone`` name only keys the policy refuses."""
+    what = ", ".join(f"{k.key_tag}/{k.algorithm}" for k in keys)
+    return Reason(
+        EDE.UNSUPPORTED_DNSKEY_ALGORITHM,
+        f"{zone.to_text()} is signed only with keys its DS records name and the "
+        f"key policy refuses ({what}: key size)",
+        zone,
+        _T_DNSKEY,
+    )
+
+
 class WalkConfig(Protocol):
     """What the walk reads of the validator's configuration."""
 
@@ -247,7 +259,8 @@ class TrustWalk:
             if kind == "insecure":
                 reason = step[1]
                 assert isinstance(reason, Reason)
-                insecure = _keyless_entry(below, _INSECURE, reason, ttl=entry.ttl)
+                ttl = self._denial_ttl(below, entry)
+                insecure = _keyless_entry(below, _INSECURE, reason, ttl=ttl)
                 self._remember(insecure)
                 return insecure
             reason = step[1]
@@ -282,11 +295,35 @@ class TrustWalk:
     def _remember(self, entry: KeyEntry) -> None:
         if entry.link is not None:  # _record inline
             self._chain.setdefault(entry.zone, entry.link)
-        ttl = self.limits.bogus_ttl if entry.status is _BOGUS else entry.ttl
+        # Whatever the entry's own TTL says, nothing outlives max_key_ttl, and
+        # a BOGUS verdict (perhaps an attacker's doing) only bogus_ttl.
+        limits = self.limits
+        ttl = min(limits.bogus_ttl if entry.status is _BOGUS else entry.ttl, limits.max_key_ttl)
         self.validator.key_cache.put(entry, self.now, ttl)
 
     def _result(self, fetch: Fetch) -> FetchResult:
         return self.results.get(fetch) or FetchFailed("not fetched")
+
+    def _denial_ttl(self, name: Name, parent: KeyEntry) -> int:
+        """How long the proof that ``name`` has no DS may be believed: the
+        parent's own lifetime, capped by the TTL, original TTL and remaining
+        validity of the NSEC/NSEC3 records the parent signed for it."""
+        ttl = parent.ttl
+        result = self._result(_tuple_new(Fetch, (name, _T_DS)))
+        if isinstance(result, FetchFailed):
+            return 0
+        now32 = self.sig_time & 0xFFFFFFFF
+        zone = parent.zone
+        for rrset in result.authority:
+            if rrset.rrtype != _T_NSEC and rrset.rrtype != _T_NSEC3:
+                continue
+            for sig in rrset.sigs:
+                if sig.signer != zone:
+                    continue
+                ttl = min(ttl, rrset.ttl, sig.original_ttl)
+                if not self.validator.ignore_time:
+                    ttl = min(ttl, (sig.expiration - now32) & 0xFFFFFFFF)
+        return ttl
 
     def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
         """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
@@ -422,13 +459,19 @@ class TrustWalk:
             usable, reason = self._usable_ds(zone, anchor.ds)
             if not usable and not anchor.dnskeys:
                 assert reason is not None
-                return _keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=3600)
+                return _keyless_entry(
+                    zone, _INSECURE, reason, ds=ds_refs, ttl=self.limits.max_key_ttl
+                )
+        # Anchor keys are configured, hence authenticated: the key policy may
+        # judge them (unlike keys that only look like a DS's, below).
         keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
         if anchor.dnskeys and not keys and not usable:
             reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
-            return _keyless_entry(zone, _INSECURE, reason, ttl=3600)
-        entry = self._keys_from_trust(zone, usable, keys, ds_refs, 1 << 31, anchor=True)
-        return entry
+            return _keyless_entry(zone, _INSECURE, reason, ttl=self.limits.max_key_ttl)
+        # An anchor has no TTL: what is derived from it lives at most
+        # max_key_ttl (then the DNSKEY RRset is fetched and checked again).
+        ttl = self.limits.max_key_ttl
+        return self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
 
     def _keys_from_trust(
         self,
@@ -474,24 +517,25 @@ class TrustWalk:
                 )
             )
         all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
+        # RFC 4035 5.2 / RFC 6840 5.2: only the authenticated DS RRset (or
+        # the anchor) may say that a zone is beyond this validator.  A key that
+        # merely shares a DS's tag and algorithm is the attacker's to choose,
+        # so its digest is checked before anything looks at its contents; the
+        # key policy (RSA modulus size) judges only keys whose digest matched.
         trusted: list[DNSKEY] = []
+        refused: list[DNSKEY] = []  # digest-matched, but refused by the policy
+        unmatched = 0  # usable DS records that no published key matched
         mismatches = 0
         zone_wire = zone.canonical_wire()
-        unsupported_key_algs: set[int] = set()
+        policy = self.policy
         for ds in ds_list:
             ds_tag = ds.key_tag
             ds_alg = ds.algorithm
+            matched = False
             for key in all_keys:
                 if key.algorithm != ds_alg or key.key_tag != ds_tag:
                     continue
-                if not is_supported_key(key.algorithm, key.key, self.policy):
-                    unsupported_key_algs.add(key.algorithm)
-                    continue
-                digest = ds_digest(ds.digest_type, zone_wire, key.to_wire())
-                if digest == ds.digest:
-                    if key not in trusted:
-                        trusted.append(key)
-                else:
+                if ds_digest(ds.digest_type, zone_wire, key.to_wire()) != ds.digest:
                     mismatches += 1
                     if mismatches > self.limits.max_ds_mismatches:
                         return bogus(
@@ -502,31 +546,50 @@ class TrustWalk:
                                 _T_DS,
                             )
                         )
+                    continue
+                matched = True
+                if is_supported_key(key.algorithm, key.key, policy):
+                    if key not in trusted:
+                        trusted.append(key)
+                elif key not in refused:
+                    refused.append(key)
+            if not matched:
+                unmatched += 1
         for key in anchor_keys:
             if key in all_keys and key not in trusted:
                 trusted.append(key)
         if not trusted:
-            if unsupported_key_algs and not any(
-                is_supported_key(k.algorithm, k.key, self.policy)
-                for k in all_keys
-                if any(k.key_tag == d.key_tag for d in ds_list)
-            ):
-                reason = reasons.unsupported_algorithms(zone, unsupported_key_algs)
+            if refused and not unmatched and not anchor_keys:
+                # Every usable DS record names, by digest, a key the policy
+                # refuses (say an RSA key below min_rsa_bits): the zone's own
+                # parent says it is signed only with keys this validator
+                # cannot use, which counts as an unsupported algorithm.  One DS
+                # left unmatched (a key the attacker may have dropped) and the
+                # zone must validate through it: BOGUS below.
                 return _keyless_entry(
                     zone,
                     _INSECURE,
-                    reason,
+                    _refused_keys(zone, refused),
                     ds=ds_refs,
                     dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
-                    ttl=ds_ttl,
+                    ttl=min(ds_ttl, dnskey_rrset.ttl),
                 )
             what = "DS record" if ds_list else "trust anchor"
+            detail = ""
+            if mismatches:
+                detail = f"; {mismatches} with its tag and algorithm failed the digest"
+            elif refused:
+                detail = (
+                    f"; {len(refused)} matched but the key policy refuses "
+                    f"{'it' if len(refused) == 1 else 'them'}, and {unmatched} "
+                    f"DS record{'' if unmatched == 1 else 's'} matched no key"
+                )
             return bogus(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"no DNSKEY of {zone.to_text()} "
                     f"matches its {what}s "
-                    f"({', '.join(str(r) for r in ds_refs) or 'keys'})",
+                    f"({', '.join(str(r) for r in ds_refs) or 'keys'}){detail}",
                     zone,
                     _T_DNSKEY,
                 )

@@ -19,7 +19,7 @@ from ..errors import QueryTimeout, TransportError
 from ..wire.message import Message
 from .exchange import Disposition, Server, check_response, frame
 from .stub import Results, Steps
-from .transport import describe
+from .transport import describe, oversized
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -34,9 +34,16 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             asyncio.get_running_loop().create_future()
         )
         self.ignored = ""
+        self.malformed = 0
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self.done.done():
+            return
+        why = oversized(self.query, data)
+        if why is not None:
+            self.malformed += 1
+            self.ignored = why
+            log.debug("ignored a datagram from %s for %s: %s", addr, self.server, why)
             return
         check = check_response(self.query, data, self.server, tuple(addr))
         if check.disposition is Disposition.IGNORE:
@@ -64,13 +71,15 @@ def _os_error(server: Server, exc: OSError) -> TransportError:
 
 class AsyncTransport:
     """Sends queries over asyncio; ``sent`` counts queries put on the wire,
-    ``tcp_sent`` those over TCP."""
+    ``tcp_sent`` those over TCP, ``malformed`` the datagrams rejected
+    unparsed (see :func:`~dnssec_lite.resolve.transport.oversized`)."""
 
     def __init__(self) -> None:
         self._idle: dict[Server, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
         self._prefer_tcp: set[Server] = set()
         self.sent = 0
         self.tcp_sent = 0
+        self.malformed = 0
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -125,6 +134,7 @@ class AsyncTransport:
             disposition, result = await protocol.done
         finally:
             transport.close()
+            self.malformed += protocol.malformed
         if isinstance(result, OSError):
             raise _os_error(server, result)
         if disposition is Disposition.RETRY_TCP:

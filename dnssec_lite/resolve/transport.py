@@ -27,7 +27,7 @@ from .exchange import Disposition, Server, check_response, frame, unframe
 
 log = logging.getLogger("dnssec_lite.resolve")
 
-__all__ = ["Server", "Transport", "describe", "query", "query_many"]
+__all__ = ["Server", "Transport", "describe", "oversized", "query", "query_many"]
 
 
 def describe(msg: Message) -> str:
@@ -35,6 +35,24 @@ def describe(msg: Message) -> str:
     q = msg.question[0] if msg.question else None
     what = f"Q({q.name.to_text()!r}, {RRType.to_text(q.rrtype)!r})" if q is not None else "Q(-)"
     return f"{what} id={msg.id} [{msg.flags_text()}]"
+
+
+def oversized(query: Message, data: bytes) -> str | None:
+    """Why a UDP datagram is too large to be the reply to ``query``, or None.
+
+    A UDP reply is at most the payload size the query advertised (512 octets
+    without EDNS; RFC 6891 section 6.2.5), so a larger datagram is malformed
+    and is rejected before it is parsed: nobody honest sends it, and parsing
+    64 KB costs far more than the 1232 octets a reply can have.
+    """
+    edns = query.edns
+    limit = 512 if edns is None else max(512, edns.payload)
+    if len(data) <= limit:
+        return None
+    return (
+        f"malformed response: {len(data)}-octet datagram exceeds the {limit}-octet "
+        "payload the query advertised"
+    )
 
 
 @dataclass(eq=False)
@@ -56,7 +74,8 @@ class Transport:
     """Sends queries; keeps TCP connections for reuse until :meth:`close`.
 
     ``sent`` counts the queries put on the wire (UDP and TCP), which is what
-    the resolver reports as ``Answer.queries``; ``tcp_sent`` those over TCP.
+    the resolver reports as ``Answer.queries``; ``tcp_sent`` those over TCP;
+    ``malformed`` the datagrams rejected unparsed (see :func:`oversized`).
     """
 
     def __init__(self) -> None:
@@ -64,6 +83,7 @@ class Transport:
         self._prefer_tcp: set[Server] = set()
         self.sent = 0
         self.tcp_sent = 0
+        self.malformed = 0
 
     def __enter__(self) -> Transport:
         return self
@@ -176,6 +196,12 @@ class Transport:
                     data, source = sock.recvfrom(65535)
                 except BlockingIOError:
                     return
+                why = oversized(p.query, data)
+                if why is not None:
+                    self.malformed += 1
+                    p.ignored = why
+                    log.debug("ignored a datagram from %s for %s: %s", source, p.server, why)
+                    continue
                 self._received(sel, p, data, source)
         elif p.state in ("connect", "send"):
             if p.state == "connect":

@@ -4,7 +4,11 @@
 :class:`~dnssec_lite.errors.WireFormatError` naming the offset and the
 problem; it never raises anything else, never loops and allocates no more
 than the input justifies (counts are checked against the remaining octets
-before any record is read).
+before any record is read).  Its time is linear in the size, whatever the
+compression pointers: each offset a name starts at or a pointer lands on is
+decoded once per message (the ``names`` memo, shared with the rdata
+decoders) and a name follows at most 128 pointers, so the work is one walk
+of at most 127 labels per distinct offset (docs/performance.md measures it).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from typing import Any
 
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
-from .name import MAX_NAME, ROOT, Name, decode_name
+from .name import MAX_NAME, MAX_POINTERS, ROOT, Name, NameMemo, decode_name
 from .rdata.base import DECODERS, Compress, GenericRdata, Rdata, write_name
 from .rdata.dnssec import RRSIG
 from .rdata.opt import decode_options, encode_options
@@ -285,8 +289,8 @@ def rrsets_from_rrs(rrs: Iterable[RR]) -> list[RRset]:
 
 _OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata end
 
-#: Names decoded in one message: offset -> (name, wire length).
-_Names = dict[int, tuple[Name, int]]
+#: Names decoded in one message (see :data:`~dnssec_lite.wire.name.NameMemo`).
+_Names = NameMemo
 
 
 def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
@@ -325,7 +329,7 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
                 name._key = labs[::-1] if data.startswith(cwire, pos) else _key_of(labs)
                 name._hash = None
                 name._cwire = cwire
-                names[pos] = (name, p + 1 - pos)
+                names[pos] = (name, p + 1 - pos, 0)
                 return name, p + 1
         elif length >= 0xC0:
             target = ((length & 0x3F) << 8) | data[p + 1]
@@ -333,12 +337,9 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
             if p == pos:
                 if cached is not None:
                     return cached[0], pos + 2
-                name, end = decode_name(data, pos)
-                if end == pos + 2:
-                    names[target] = (name, name.wire_length())
-                return name, end
+                return decode_name(data, pos, names)
             if cached is not None and target < pos:
-                tail, tail_len = cached
+                tail, tail_len, tail_hops = cached
                 total = p - pos + tail_len
                 if total <= MAX_NAME:
                     labs = tuple(labels)
@@ -349,13 +350,12 @@ def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
                     name._key = tail.key + key
                     name._hash = None
                     name._cwire = None
-                    names[pos] = (name, total)
+                    if tail_hops + 1 < MAX_POINTERS:
+                        names[pos] = (name, total, tail_hops + 1)
                     return name, p + 2
     except IndexError:
         pass
-    name, end = decode_name(data, pos)  # the general case, and the errors
-    names[pos] = (name, name.wire_length())
-    return name, end
+    return decode_name(data, pos, names)  # the general case, and the errors
 
 
 def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
@@ -368,7 +368,7 @@ def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
 #: signatures have arrived.
 _Groups = dict[tuple[tuple[bytes, ...], int, int], list[Any]]
 
-_ROOT_ENTRY: tuple[Name, int] = (ROOT, 1)
+_ROOT_ENTRY: tuple[Name, int, int] = (ROOT, 1, 0)
 
 
 def _decode_section(
@@ -440,7 +440,9 @@ def _decode_section(
             pos = end
             continue
         decode = decoders.get(rrtype)
-        rdata = GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end)
+        rdata = (
+            GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end, names)
+        )
         pos = end
         sig: RRSIG | None = None
         run_key_type = rrtype
@@ -625,7 +627,7 @@ def _decode(data: bytes) -> Message:
             name._key = labs[::-1] if data.startswith(cwire, 12) else _key_of(labs)
             name._hash = None
             name._cwire = cwire
-            names[12] = (name, p - 11)
+            names[12] = (name, p - 11, 0)
             pos = p + 1
         else:
             name, pos = _owner_name(data, 12, names)

@@ -306,19 +306,44 @@ class Name:
 ROOT = Name(())
 
 
-def decode_name(data: bytes, offset: int) -> tuple[Name, int]:
+#: Most compression pointers one name may follow.  A name's 255 octets hold
+#: at most 127 labels; a pointer may start the name and one may follow each
+#: label, so an honest name needs at most 128.  More (pointers to pointers)
+#: is rejected: it bounds the work of one name however the message is laid out.
+MAX_POINTERS = 128
+
+#: Names decoded in one message, by the offset where each starts (or where a
+#: pointer lands): ``(name, wire length, pointers followed)``.  Entries are
+#: kept only for names that can still be pointed to (fewer than
+#: :data:`MAX_POINTERS` pointers), so a hit extended by one pointer is always
+#: within the limit.  Sharing it across the names of one message makes
+#: decoding linear in the message size: no offset is walked twice.
+NameMemo = dict[int, tuple["Name", int, int]]
+
+
+def decode_name(data: bytes, offset: int, names: NameMemo | None = None) -> tuple[Name, int]:
     """Decode a name at ``offset``, following compression pointers.
 
     Each pointer must point strictly before the place where the previous
-    jump landed (or where the name began), which rules out loops; labels and
-    the total length are checked against the RFC 1035 limits.  Returns the
-    name and the offset just after it.
+    jump landed (or where the name began), which rules out loops; labels,
+    the total length and the pointers followed are checked against the
+    limits.  With ``names`` (the memo of one message), a pointer to an offset
+    decoded already reuses that name, and a compressed name is added under
+    ``offset`` and under every offset a pointer landed on (an uncompressed
+    one only once a pointer lands on it: most are never pointed to, and
+    storing them cost more than it saved).  Returns the name and the offset
+    just after it.
     """
     labels: list[bytes] = []
     total = 1
     pos = offset
     floor = offset
     end: int | None = None
+    hops = 0
+    tail: tuple[bytes, ...] = ()
+    # Where pointers landed (memoised at the end): offset, labels before it,
+    # octets before it, pointers before it.
+    landed: list[tuple[int, int, int, int]] | None = None
     limit = len(data)
     while True:
         if pos >= limit:
@@ -347,17 +372,65 @@ def decode_name(data: bytes, offset: int) -> tuple[Name, int]:
                 raise WireFormatError(
                     pos, f"compression pointer to {target} does not point backwards"
                 )
+            hops += 1
+            if hops > MAX_POINTERS:
+                raise WireFormatError(
+                    offset, f"name follows more than {MAX_POINTERS} compression pointers"
+                )
+            if names is not None:
+                hit = names.get(target)
+                if hit is not None:
+                    # Entries have fewer than MAX_POINTERS pointers, so only a
+                    # name with labels before this pointer can go over.
+                    tail_name, tail_len, tail_hops = hit
+                    total += tail_len - 1
+                    if total > MAX_NAME:
+                        raise WireFormatError(offset, "name longer than 255 octets")
+                    hops += tail_hops
+                    if hops > MAX_POINTERS:
+                        raise WireFormatError(
+                            offset, f"name follows more than {MAX_POINTERS} compression pointers"
+                        )
+                    if not labels and landed is None:
+                        return tail_name, end  # a pointer alone: the same name
+                    tail = tail_name.labels
+                    break
+                if landed is None:
+                    landed = []
+                landed.append((target, len(labels), total, hops))
             pos = floor = target
             continue
         raise WireFormatError(pos, f"unknown label type 0x{length & 0xC0:02x}")
     # Filled in directly (all four slots): without the __init__ call, a
     # decoded name costs a quarter less.
     name = _new_name(Name)
-    name.labels = tuple(labels)
+    name.labels = tuple(labels) + tail if tail else tuple(labels)
     name._key = None
     name._hash = None
     name._cwire = None
-    return name, (pos if end is None else end)
+    if end is None:
+        return name, pos  # no pointer: later pointers to it are memoised where they land
+    if names is not None:
+        if hops < MAX_POINTERS:
+            names[offset] = (name, total, hops)
+        if landed is None:
+            return name, end
+        whole = name.labels
+        for at, index, before, hops_before in landed:
+            rest = hops - hops_before
+            if rest < MAX_POINTERS:
+                part = name if index == 0 else _make_name(whole[index:])
+                names[at] = (part, total - before + 1, rest)
+    return name, end
+
+
+def _make_name(labels: tuple[bytes, ...]) -> Name:
+    name = _new_name(Name)
+    name.labels = labels
+    name._key = None
+    name._hash = None
+    name._cwire = None
+    return name
 
 
 _new_name = object.__new__

@@ -68,5 +68,24 @@ def test_next_name_outside_zone_dropped() -> None:
 
 
 def test_wildcard_answer_proof() -> None:
-    assert nsec.prove_wildcard_answer(CHAIN, N("b.example."), Z).ok
-    assert not nsec.prove_wildcard_answer(CHAIN, N("a.example."), Z).ok
+    assert nsec.prove_wildcard_answer(CHAIN, N("b.example."), 1, Z).ok
+    assert not nsec.prove_wildcard_answer(CHAIN, N("a.example."), 1, Z).ok
+
+
+def test_wildcard_answer_needs_the_signed_closest_encloser() -> None:
+    """x.a.example. is covered by a.example. -> sub.example., whose owner is a
+    closer encloser than the apex: *.example. cannot have been used."""
+    assert not nsec.prove_wildcard_answer(CHAIN, N("x.a.example."), 1, Z).ok
+    # ... while *.a.example. (labels 2) is consistent with that NSEC.
+    assert nsec.prove_wildcard_answer(CHAIN, N("x.a.example."), 2, Z).ok
+    # A deeper claimed source than the NSEC implies is just as wrong.
+    assert not nsec.prove_wildcard_answer(CHAIN, N("p.q.example."), 2, Z).ok
+
+
+def test_proof_owners_are_the_records_a_proof_rests_on() -> None:
+    # NXDOMAIN for b.example.: the cover (a.example.) and the wildcard's (example.).
+    assert nsec.proof_owners(CHAIN, N("b.example."), "nxdomain", Z) == {N("a.example."), Z}
+    assert nsec.proof_owners(CHAIN, N("a.example."), "nodata", Z) == {N("a.example.")}
+    # Empty non-terminal and wildcard answers: the cover alone.
+    assert nsec.proof_owners(CHAIN, N("y.example."), "ent-nodata", Z) == {N("sub.example.")}
+    assert nsec.proof_owners(CHAIN, N("b.example."), "wildcard-answer", Z) == {N("a.example.")}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import ClassVar, TypeVar
 
 from ...errors import TextFormatError, WireFormatError
-from ..name import Name
+from ..name import Name, NameMemo
 from ..types import RRType
 from .base import Compress, Rdata, register, text_count
 
@@ -41,7 +41,9 @@ class _AddressRdata(Rdata):
         return family(address).packed
 
     @classmethod
-    def from_wire(cls: type[_AddressT], data: bytes, start: int, end: int) -> _AddressT:
+    def from_wire(
+        cls: type[_AddressT], data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _AddressT:
         if end - start != cls._LENGTH:
             raise WireFormatError(
                 start, f"{cls._MNEMONIC} rdata of {end - start} octets, expected {cls._LENGTH}"

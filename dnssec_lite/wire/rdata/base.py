@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import ClassVar, TypeVar
 
 from ...errors import TextFormatError, WireFormatError
-from ..name import Name, decode_name
+from ..name import Name, NameMemo, decode_name
 from ..types import RRType
 
 Compress = dict[tuple[bytes, ...], int]
@@ -37,8 +37,14 @@ class Rdata:
 
     # -- wire -------------------------------------------------------------
     @classmethod
-    def from_wire(cls: type[_R], data: bytes, start: int, end: int) -> _R:
-        """Decode the rdata in ``data[start:end]`` (names may point before it)."""
+    def from_wire(
+        cls: type[_R], data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _R:
+        """Decode the rdata in ``data[start:end]`` (names may point before it).
+
+        ``names`` is the memo of the message being decoded: names in the
+        data are looked up in it and added to it (see :func:`decode_name`).
+        """
         raise NotImplementedError
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
@@ -98,7 +104,9 @@ class GenericRdata(Rdata):
         self._wire = data
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> GenericRdata:
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> GenericRdata:
         raise NotImplementedError("use rdata_from_wire for generic data")
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:
@@ -113,7 +121,7 @@ class GenericRdata(Rdata):
 REGISTRY: dict[int, type[Rdata]] = {}
 #: The ``from_wire`` of each registered class, bound once: the message
 #: decoder calls it without looking the classmethod up on every record.
-DECODERS: dict[int, Callable[[bytes, int, int], Rdata]] = {}
+DECODERS: dict[int, Callable[[bytes, int, int, NameMemo | None], Rdata]] = {}
 
 
 def register(rrtype: int) -> Callable[[type[_R]], type[_R]]:
@@ -204,9 +212,11 @@ def write_name(out: bytearray, name: Name, compress: Compress | None) -> None:
     out.append(0)
 
 
-def read_name(data: bytes, offset: int, end: int, what: str) -> tuple[Name, int]:
+def read_name(
+    data: bytes, offset: int, end: int, what: str, names: NameMemo | None = None
+) -> tuple[Name, int]:
     """Decode a name inside rdata, which must end within the rdata."""
-    name, nxt = decode_name(data, offset)
+    name, nxt = decode_name(data, offset, names)
     if nxt > end:
         raise WireFormatError(offset, f"{what} runs past the end of the rdata")
     return name, nxt

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...errors import WireFormatError
-from ..name import Name
+from ..name import Name, NameMemo
 from ..types import RRType
 from .base import Compress, Rdata, hexdecode, register, text_int, text_min
 
@@ -23,7 +23,9 @@ class _Association(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _Association:
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _Association:
         if end - start < 3:
             raise WireFormatError(
                 start, f"{RRType.to_text(cls.rrtype)} rdata shorter than 3 octets"

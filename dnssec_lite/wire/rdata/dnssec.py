@@ -12,7 +12,7 @@ import struct
 import time
 
 from ...errors import TextFormatError, WireFormatError
-from ..name import Name
+from ..name import Name, NameMemo
 from ..types import DNSKEY_REVOKE, DNSKEY_SEP, DNSKEY_ZONE, Algorithm, RRType
 from .base import (
     Compress,
@@ -170,7 +170,7 @@ class _DSBase(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _DSBase:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> _DSBase:
         if start + 4 > end:
             need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
         # Filled in directly (as __init__ would), without the call.
@@ -240,7 +240,9 @@ class _KeyBase(Rdata):
         self._tag: int | None = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _KeyBase:
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _KeyBase:
         if start + 4 > end:
             need(data, start, 4, end, f"{RRType.to_text(cls.rrtype)} fixed fields")
         # Filled in directly, without the __init__ call: DNSKEY sets are
@@ -356,7 +358,7 @@ class RRSIG(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> RRSIG:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> RRSIG:
         if start + 18 > end:
             need(data, start, 18, end, "RRSIG fixed fields")
         # The signer is uncompressed (RFC 4034 3.1.7) and one of a few zones:
@@ -398,7 +400,7 @@ class RRSIG(Rdata):
                 wire = data[start + 18 : pos]
                 signer = _SIGNERS.get(wire)
                 if signer is None:
-                    signer = read_name(data, start + 18, end, "RRSIG signer name")[0]
+                    signer = read_name(data, start + 18, end, "RRSIG signer name", names)[0]
                     if len(_SIGNERS) >= _MAX_SIGNERS:
                         _SIGNERS.clear()
                     _SIGNERS[wire] = signer
@@ -410,7 +412,7 @@ class RRSIG(Rdata):
             if length > 63:
                 break
             pos += length + 1
-        signer, pos = read_name(data, start + 18, end, "RRSIG signer name")
+        signer, pos = read_name(data, start + 18, end, "RRSIG signer name", names)
         rdata = cls(covered, alg, labels, ttl, expiration, inception, tag, signer, data[pos:end])
         if pos - start - 18 == signer.wire_length():  # not compressed: keep the octets
             rdata._wire = data[start:end]
@@ -491,8 +493,8 @@ class NSEC(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC:
-        name, pos = read_name(data, start, end, "NSEC next name")
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> NSEC:
+        name, pos = read_name(data, start, end, "NSEC next name", names)
         rdata = cls(name, decode_type_bitmap(data, pos, end))
         if pos - start == name.wire_length():  # not compressed: keep the octets
             rdata._wire = data[start:end]
@@ -586,7 +588,7 @@ class NSEC3(_NSEC3Params):
         return bool(self.flags & NSEC3_OPTOUT)
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> NSEC3:
         # need() is called only when its check fails: a call costs more
         # than the test.
         if start + 5 > end:
@@ -648,7 +650,9 @@ class NSEC3PARAM(_NSEC3Params):
     __slots__ = ()
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> NSEC3PARAM:
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> NSEC3PARAM:
         need(data, start, 5, end, "NSEC3PARAM fixed fields")
         hash_algorithm, flags, iterations, salt_len = _NSEC3_FIXED.unpack_from(data, start)
         expect_end(start + 5 + salt_len, end, "NSEC3PARAM")

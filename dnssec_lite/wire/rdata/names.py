@@ -11,7 +11,7 @@ from __future__ import annotations
 import struct
 
 from ...errors import WireFormatError
-from ..name import Name, decode_name
+from ..name import Name, NameMemo, decode_name
 from ..types import RRType
 from .base import (
     Compress,
@@ -44,8 +44,10 @@ class _SingleName(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _SingleName:
-        name, pos = decode_name(data, start)
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _SingleName:
+        name, pos = decode_name(data, start, names)
         if pos != end:  # the mnemonic is looked up for the error only
             what = RRType.to_text(cls.rrtype)
             if pos > end:
@@ -111,15 +113,15 @@ class MX(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> MX:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> MX:
         # The checking helpers are called only when a check fails: a call
         # costs more than the test (likewise for SOA, NSEC and NSEC3).
         if start + 2 > end:
             need(data, start, 2, end, "MX preference")
-        name, pos = decode_name(data, start + 2)
+        name, pos = decode_name(data, start + 2, names)
         if pos != end:
             if pos > end:
-                read_name(data, start + 2, end, "MX exchange")
+                read_name(data, start + 2, end, "MX exchange", names)
             expect_end(pos, end, "MX")
         # Filled in directly (as __init__ would), without the call.
         rdata = _new_rdata(cls)
@@ -159,10 +161,10 @@ class SRV(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> SRV:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> SRV:
         need(data, start, 6, end, "SRV fixed fields")
         priority, weight, port = _HHH.unpack_from(data, start)
-        name, pos = read_name(data, start + 6, end, "SRV target")
+        name, pos = read_name(data, start + 6, end, "SRV target", names)
         expect_end(pos, end, "SRV")
         return cls(priority, weight, port, name)
 
@@ -218,13 +220,13 @@ class SOA(Rdata):
         return _SOA_INTS.pack(self.serial, self.refresh, self.retry, self.expire, self.minimum)
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> SOA:
-        mname, pos = decode_name(data, start)
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> SOA:
+        mname, pos = decode_name(data, start, names)
         if pos > end:
-            read_name(data, start, end, "SOA mname")
-        rname, nxt = decode_name(data, pos)
+            read_name(data, start, end, "SOA mname", names)
+        rname, nxt = decode_name(data, pos, names)
         if nxt > end:
-            read_name(data, pos, end, "SOA rname")
+            read_name(data, pos, end, "SOA rname", names)
         pos = nxt
         if pos + 20 > end:
             need(data, pos, 20, end, "SOA timers")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 
 from ...errors import TextFormatError, WireFormatError
-from ..name import Name
+from ..name import Name, NameMemo
 from ..types import RRType
 from .base import Compress, Rdata, register
 
@@ -48,7 +48,7 @@ class OPT(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> OPT:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> OPT:
         return cls(decode_options(data, start, end))
 
     def encode(self, out: bytearray, compress: Compress | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...errors import TextFormatError, WireFormatError
-from ..name import Name
+from ..name import Name, NameMemo
 from ..types import RRType
 from .base import Compress, Rdata, expect_end, read_name, register, text_int, write_name
 
@@ -73,7 +73,9 @@ class _Strings(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> _Strings:
+    def from_wire(
+        cls, data: bytes, start: int, end: int, names: NameMemo | None = None
+    ) -> _Strings:
         strings = read_character_strings(data, start, end)
         if not strings:
             raise WireFormatError(start, f"{RRType.to_text(cls.rrtype)} rdata is empty")
@@ -122,7 +124,7 @@ class HINFO(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> HINFO:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> HINFO:
         strings = read_character_strings(data, start, end)
         if len(strings) != 2:
             raise WireFormatError(start, f"HINFO has {len(strings)} strings, expected 2")
@@ -168,7 +170,7 @@ class NAPTR(Rdata):
         self._wire = None
 
     @classmethod
-    def from_wire(cls, data: bytes, start: int, end: int) -> NAPTR:
+    def from_wire(cls, data: bytes, start: int, end: int, names: NameMemo | None = None) -> NAPTR:
         if end - start < 4:
             raise WireFormatError(start, "NAPTR fixed fields truncated")
         order = (data[start] << 8) | data[start + 1]
@@ -183,7 +185,7 @@ class NAPTR(Rdata):
                 raise WireFormatError(pos, "NAPTR character-string runs past the rdata")
             strings.append(data[pos + 1 : stop])
             pos = stop
-        replacement, pos = read_name(data, pos, end, "NAPTR replacement")
+        replacement, pos = read_name(data, pos, end, "NAPTR replacement", names)
         expect_end(pos, end, "NAPTR")
         return cls(order, preference, strings[0], strings[1], strings[2], replacement)
 
