@@ -58,7 +58,7 @@ def test_pointer_chain_parse_time_is_linear(hops: int | None, spread: bool) -> N
     small = parse_time(pointer_chain(QUERY, 16000, spread=spread, hops=hops))
     large = parse_time(pointer_chain(QUERY, 65000, spread=spread, hops=hops))
     assert large < 0.5, f"64 KB took {large:.3f} s"
-    assert large < 8 * max(small, 0.002), f"16 KB {small:.4f} s, 64 KB {large:.4f} s"
+    assert large < 8 * max(small, 0.02), f"16 KB {small:.4f} s, 64 KB {large:.4f} s"
 
 
 @pytest.mark.parametrize(("hops", "spread"), LAYOUTS)
