@@ -11,7 +11,9 @@ Two halves share one vocabulary of attacks:
   a :class:`~tests.helpers.fakenet.FakeNetwork` (what an honest recursive
   server would say) and passes each response through a ``rewrite``
   function; :class:`AuthServer` is an authoritative server for one zone of a
-  :class:`~tests.helpers.zonesigner.Hierarchy`, for the iterative mode.
+  :class:`~tests.helpers.zonesigner.Hierarchy`, for the iterative mode;
+  :class:`HostileProxy` rewrites what a real resolver answers (the
+  end-to-end environment's zones, signed by real signers).
 
 Forged keys and compression-pointer chains come from :mod:`tests.helpers.forge`
 and are re-exported here.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import random
 import socket
+import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -487,6 +490,46 @@ class HostileServer(TestServer):
         return _encode(query, self.rewrite(query, genuine), tcp)
 
 
+def _tcp_exchange(query: bytes, upstream: tuple[str, int], timeout: float) -> bytes:
+    with socket.create_connection(upstream, timeout=timeout) as conn:
+        conn.sendall(struct.pack("!H", len(query)) + query)
+        data = b""
+        while len(data) < 2 or len(data) < 2 + struct.unpack("!H", data[:2])[0]:
+            chunk = conn.recv(65535)
+            if not chunk:
+                raise OSError(f"{upstream[0]}:{upstream[1]} closed the connection")
+            data += chunk
+    return data[2 : 2 + struct.unpack("!H", data[:2])[0]]
+
+
+class HostileProxy(TestServer):
+    """A man in the middle on 127.0.0.1 (random port): each query goes to
+    ``upstream`` (over TCP, so nothing is truncated on the way), its genuine
+    response through ``rewrite``.  For real signer output: put it in front of
+    a non-validating resolver of the end-to-end environment."""
+
+    __test__ = False
+
+    def __init__(
+        self, upstream: tuple[str, int], rewrite: Rewrite = honest_rewrite, timeout: float = 3.0
+    ) -> None:
+        self.upstream = upstream
+        self.rewrite = rewrite
+        self.timeout = timeout
+        super().__init__(self._answer)
+
+    def __enter__(self) -> HostileProxy:
+        super().__enter__()
+        return self
+
+    def _answer(self, query: Message, tcp: bool) -> bytes | None:
+        try:
+            wire = _tcp_exchange(query.to_wire(), self.upstream, self.timeout)
+        except OSError:
+            return None
+        return _encode(query, self.rewrite(query, Message.from_wire(wire)), tcp)
+
+
 def auth_answer(zone: Zone, h: Hierarchy, query: Message) -> Message:
     """An authoritative answer from ``zone`` (referrals carry their glue)."""
     q = query.question[0]
@@ -564,6 +607,7 @@ __all__ = [
     "UNSUPPORTED_ALGORITHMS",
     "UNSUPPORTED_DIGESTS",
     "AuthServer",
+    "HostileProxy",
     "HostileServer",
     "Mutation",
     "Pool",
