@@ -81,9 +81,12 @@ from benchmarks.chainbuild import (
     build_chain,
 )
 from dnssec_lite.dnssec import algorithms as lite_algorithms
-from dnssec_lite.dnssec.chain import FetchFailed, KeyCache, Validator
+from dnssec_lite.dnssec.chain import KeyCache, Validator
 from dnssec_lite.dnssec.status import Status
 from dnssec_lite.dnssec.trust import TrustAnchor, TrustAnchors
+from dnssec_lite.errors import TransportError
+from dnssec_lite.resolve.exchange import Server
+from dnssec_lite.resolve.fetcher import Batch, Reply, ask_upstream, drive, job_steps
 from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import ROOT, Name
 from dnssec_lite.wire.rdata import dnssec as lite_rdata_dnssec
@@ -114,6 +117,26 @@ def _clear_loaded_keys() -> None:
 # -- dnssec_lite -----------------------------------------------------------------
 
 
+class _DictFetcher:
+    """A replaying fetcher: each query answered from recorded wire bytes."""
+
+    def __init__(self, net: dict[tuple[Name, int], bytes]) -> None:
+        self.net = net
+
+    def exchange(self, batch: Batch) -> list[Reply]:
+        out: list[Reply] = []
+        for server, query in batch.items:
+            q = query.question[0]
+            data = self.net.get((q.name, q.rrtype))
+            out.append(
+                Message.from_wire(data) if data else TransportError(str(server), "not in the chain")
+            )
+        return out
+
+
+_ROUND = ask_upstream(Server("192.0.2.53"))
+
+
 class LiteRunner:
     def __init__(self, chain: Chain) -> None:
         ds = DS.from_wire(chain.anchor_ds, 0, len(chain.anchor_ds))
@@ -128,16 +151,16 @@ class LiteRunner:
         self._validate(self.warm_validator)
 
     def _validate(self, validator: Validator) -> None:
-        net = self.net
+        # The library's one driver, with a fetcher answering from the dict.
+        fetcher = _DictFetcher(self.net)
         from_wire = Message.from_wire
         for question, wire in self.questions:
             job = validator.start(question, from_wire(wire), self.now)
-            while job.answer is None:
-                for fetch in job.pending():
-                    data = net.get((fetch.name, fetch.rrtype))
-                    job.feed(fetch, from_wire(data) if data else FetchFailed("not in the chain"))
-            if job.answer.status is not Status.SECURE:
-                raise AssertionError(f"dnssec_lite: {job.answer.summary()}")
+            answer = job.answer
+            if answer is None:
+                answer = drive(job_steps(job, _ROUND), fetcher)
+            if answer.status is not Status.SECURE:
+                raise AssertionError(f"dnssec_lite: {answer.summary()}")
 
     def cold(self) -> None:
         _clear_loaded_keys()

@@ -23,8 +23,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
+from . import __version__
 from .dnssec.status import Answer, Status
 from .errors import DnssecLiteError
+from .resolve.resolution import Resolution
 from .wire.types import RRType
 
 EXIT_OK = 0
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="DNSSEC-validating stub resolver.",
         epilog="exit codes: 0 secure or insecure, 1 bogus, 2 failure/indeterminate, 64 usage",
     )
+    parser.add_argument("--version", action="version", version=f"dnssec-lite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     q = sub.add_parser(
         "query",
@@ -80,7 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--trace", action="store_true", help="show the chain and every query")
-    q.add_argument("--timeout", type=float, default=2.0, metavar="S", help="per-try timeout")
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=2.0,
+        metavar="S",
+        help="per-try timeout in seconds (default 2; doubles each round over the servers, "
+        "up to 4x)",
+    )
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
     q.set_defaults(func=cmd_query)
     _add_optional_commands(sub)
@@ -120,7 +130,9 @@ def answer_to_json(answer: Answer) -> dict[str, object]:
             }
             for link in answer.chain
         ],
-        "queries": answer.queries,
+        "queries": answer.resolution.queries
+        if isinstance(answer.resolution, Resolution)
+        else answer.queries,
     }
 
 
@@ -148,9 +160,11 @@ def render_text(answer: Answer, trace: bool) -> str:
     lines: list[str] = []
     if trace:
         lines.append(f";; question: {answer.question.to_text()}")
-        trace_lines = answer.extra.get("trace")
-        if isinstance(trace_lines, list):
-            lines += [f";; query {line}" for line in trace_lines]
+        res = answer.resolution
+        if isinstance(res, Resolution):
+            if res.cache is not None:
+                lines.append(f";; from the {res.cache} cache")
+            lines += [f";; query {line}" for line in res.trace()]
         for link in answer.chain:
             lines.append(f";; chain {link.to_text()}")
         lines.append(f";; {answer.queries} queries, ttl {answer.ttl}")
@@ -173,7 +187,7 @@ def cmd_query(args: argparse.Namespace) -> int:
     try:
         Name.from_text(args.name)
     except DnssecLiteError as exc:
-        raise UsageError(f"bad name {args.name!r}: {exc}") from None
+        raise UsageError(f"bad name: {exc}") from None
     try:
         RRType.from_text(args.type)
     except ValueError:
@@ -209,6 +223,11 @@ def cmd_query(args: argparse.Namespace) -> int:
     return _EXIT_BY_STATUS[answer.status]
 
 
+def _wants_json(argv: Sequence[str] | None) -> bool:
+    """Whether the command line asked for JSON (read raw: it may not have parsed)."""
+    return "--json" in (sys.argv[1:] if argv is None else argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -222,9 +241,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(code)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if _wants_json(argv):
+            print(json.dumps({"error": {"kind": "usage", "text": str(exc)}}))
         return EXIT_USAGE
     except DnssecLiteError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        if _wants_json(argv):
+            print(json.dumps({"error": {"kind": type(exc).__name__, "text": str(exc)}}))
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130

@@ -36,12 +36,13 @@ class TextFormatError(DnssecLiteError):
         self.line = line
         self.column = column
         self.source = source
-        where = source or "<text>"
+        # Only what is known is said: no placeholder for text without a source.
+        where = source or ("line" if line is not None else "")
         if line is not None:
-            where += f":{line}"
+            where += f":{line}" if source else f" {line}"
             if column is not None:
-                where += f":{column}"
-        super().__init__(f"{where}: {what}")
+                where += f":{column}" if source else f", column {column}"
+        super().__init__(f"{where}: {what}" if where else what)
 
 
 class TransportError(DnssecLiteError, OSError):
@@ -61,12 +62,15 @@ class QueryTimeout(TransportError, TimeoutError):
 
 
 class AnchorError(DnssecLiteError):
-    """A trust-anchor file or state file is missing, corrupt or unusable."""
+    """A trust-anchor file or state file is missing, corrupt or unusable;
+    names the file (and the line, when one line is at fault)."""
 
-    def __init__(self, path: str, what: str) -> None:
+    def __init__(self, path: str, what: str, line: int | None = None) -> None:
         self.path = path
+        self.line = line
         self.what = what
-        super().__init__(f"{path}: {what}")
+        where = path if line is None else f"{path}:{line}"
+        super().__init__(f"{where}: {what}")
 
 
 class ConfigError(DnssecLiteError, ValueError):

@@ -54,6 +54,12 @@ def test_query_secure_text_and_json(
         assert code == 0
         assert "; fully validated" in out and "MX\t10 mail.example.test." in out
         assert ";; chain example.test. secure" in out and ";; query " in out
+        # One trace line per exchange of the answer's Resolution, then the count.
+        queries = [line for line in out.splitlines() if line.startswith(";; query ")]
+        assert queries[0] == (
+            f";; query mx.example.test. MX @{srv.server}: NOERROR, 1 records, 1 RRSIGs, 0 authority"
+        )
+        assert len(queries) == 6 and ";; 6 queries, ttl" in out
         code = cli.main(
             [
                 "query",
@@ -69,7 +75,7 @@ def test_query_secure_text_and_json(
         data = json.loads(capsys.readouterr().out)
     assert code == 0
     assert data["status"] == "secure" and data["rcode"] == "NOERROR" and data["reason"] is None
-    assert data["type"] == "MX" and data["queries"] >= 1 and len(data["chain"]) == 3
+    assert data["type"] == "MX" and data["queries"] == 6 and len(data["chain"]) == 3
 
 
 def test_query_bogus_exit_1(
@@ -137,3 +143,40 @@ def test_usage_errors_exit_64_one_line(argv: list[str], capsys: pytest.CaptureFi
     err = capsys.readouterr().err.strip()
     assert "Traceback" not in err
     assert len([line for line in err.splitlines() if line.startswith("error")]) <= 1
+
+
+def test_version_prints_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_lite import __version__
+    from dnssec_lite.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"dnssec-lite {__version__}"
+
+
+def test_usage_error_with_json_prints_a_json_error(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dnssec_lite.cli import EXIT_USAGE, main
+
+    assert main(["query", "a..b", "--json"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "error: bad name: empty label in name 'a..b'"
+    assert json.loads(captured.out) == {
+        "error": {"kind": "usage", "text": "bad name: empty label in name 'a..b'"}
+    }
+    # Without --json nothing goes to stdout, and the name is said once, no placeholder.
+    assert main(["query", "a..b"]) == EXIT_USAGE
+    captured = capsys.readouterr()
+    assert not captured.out and "<text>" not in captured.err
+    assert captured.err.count("a..b") == 1
+
+
+def test_help_states_the_timeout_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_lite.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["query", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "default 2; doubles each round over the servers" in text

@@ -155,6 +155,30 @@ def test_pure_layers_have_no_io_and_no_clock(path: Path) -> None:
     assert not purity_violations(path.read_text(encoding="utf-8"), _module_name(path))
 
 
+#: The resolution step generators: they yield batches, the driver does the
+#: I/O (no sockets, threads, event loops or clocks in them).
+STEP_MODULES = ("dnssec_lite.resolve.stub", "dnssec_lite.resolve.stripping",
+                "dnssec_lite.resolve.iterative")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in _sources() if _module_name(p).startswith(STEP_MODULES)],
+    ids=lambda p: _module_name(p),
+)
+def test_resolution_steps_have_no_io_no_threads_and_no_clock(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    problems = purity_violations(source, _module_name(path))
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        problems += [n for n in names if n.split(".")[0] in {"threading", "concurrent", "time"}]
+    assert not problems
+
+
 def test_errors_module_imports_nothing_of_the_package() -> None:
     tree = ast.parse((PACKAGE / "errors.py").read_text(encoding="utf-8"))
     targets = _imports(tree, "dnssec_lite.errors", False)
@@ -251,3 +275,16 @@ def test_the_dnssec_layer_has_no_import_cycles() -> None:
 
     for module in graph:
         visit(module, ())
+
+
+#: Modules of the anchors layer that must stay sans-I/O like wire and dnssec
+#: (the RFC 5011 state machine and the text formats); ``anchors.store`` and
+#: the file readers of ``anchors.formats`` are that layer's I/O edge.
+SANS_IO_ANCHORS = ("model", "rfc5011", "statefile", "diagnose", "unbound")
+
+
+@pytest.mark.parametrize("name", SANS_IO_ANCHORS)
+def test_rfc5011_core_has_no_io_and_no_clock(name: str) -> None:
+    path = PACKAGE / "anchors" / f"{name}.py"
+    assert path.exists(), path
+    assert not purity_violations(path.read_text(encoding="utf-8"), f"dnssec_lite.anchors.{name}")

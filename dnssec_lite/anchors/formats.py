@@ -14,17 +14,24 @@ import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
+from ..dnssec.algorithms import AlgorithmPolicy, is_supported
+from ..dnssec.digest import ds_digest, is_supported_digest
 from ..dnssec.trust import TrustAnchors
 from ..errors import AnchorError, TextFormatError
 from ..wire.name import Name
-from ..wire.rdata.dnssec import DS
+from ..wire.rdata.base import b64decode
+from ..wire.rdata.dnssec import DNSKEY, DS
 from ..wire.rrset import RR
-from ..wire.types import RRClass, RRType
-from ..wire.zonefile import parse_zone
+from ..wire.types import DNSKEY_REVOKE, RRClass, RRType
+from ..wire.zonefile import ZoneParser, tokenize
 
 __all__ = [
     "DEFAULT_ANCHORS_FILE",
+    "ROOT_ANCHORS_XML",
     "ROOT_HINTS_FILE",
+    "bundled_root_anchors",
+    "check_anchor_records",
+    "parse_anchor_records",
     "default_anchors",
     "load_anchors",
     "parse_anchor_text",
@@ -33,6 +40,7 @@ __all__ = [
 ]
 
 DEFAULT_ANCHORS_FILE = "root-anchors.zone"
+ROOT_ANCHORS_XML = "root-anchors.xml"
 ROOT_HINTS_FILE = "named.root"
 
 #: TTL given to DS records built from the IANA XML (the root DS TTL).
@@ -46,14 +54,20 @@ _DIGEST_SIZES = {1: 20, 2: 32, 3: 32, 4: 48}
 _TRUSTED_STATES = frozenset({2, 3})
 _STATE = re.compile(r";;state=(\d+)")
 
+#: Algorithm numbers an anchor may use: every algorithm the validator can
+#: implement (DSA and small RSA keys included, so that old test data loads;
+#: the validator's own policy still decides what it accepts).
+_ANY_KNOWN = AlgorithmPolicy(allow_sha1=True, allow_dsa=True, min_rsa_bits=0)
 
-def _check_digest(source: str, owner: str, ds: DS) -> None:
+
+def _check_digest(source: str, owner: str, ds: DS, line: int | None = None) -> None:
     size = _DIGEST_SIZES.get(ds.digest_type)
     if size is not None and len(ds.digest) != size:
         raise AnchorError(
             source,
             f"{owner} DS {ds.key_tag}: digest type {ds.digest_type} needs {size} octets, "
             f"got {len(ds.digest)}",
+            line,
         )
 
 
@@ -70,9 +84,76 @@ def _untrusted_states_commented(text: str) -> tuple[str, int]:
     return "\n".join(lines), dropped
 
 
+def parse_anchor_records(text: str, source: str = "<text>") -> list[tuple[int, RR]]:
+    """The DS and DNSKEY records of zone-file text with their line numbers,
+    checked by :func:`check_anchor_records`; other record types are ignored."""
+    text = text.removeprefix("\ufeff")
+    if not text.strip():
+        raise AnchorError(source, "file is empty")
+    return _records(text, source)
+
+
+def _records(text: str, source: str) -> list[tuple[int, RR]]:
+    parser = ZoneParser(source=source)
+    found: list[tuple[int, RR]] = []
+    try:
+        for entry in tokenize(text, source):
+            rr = parser.entry(entry)
+            if rr is not None and rr.rrtype in (RRType.DS, RRType.DNSKEY):
+                found.append((entry.line, rr))
+    except TextFormatError as exc:
+        raise AnchorError(source, f"not a zone-file anchor list: {exc}", exc.line) from None
+    check_anchor_records(found, source)
+    return found
+
+
+def check_anchor_records(records: list[tuple[int, RR]], source: str) -> None:
+    """Refuse what cannot be an anchor: another class, an algorithm or digest
+    type the validator does not know, a DS whose digest does not match the
+    DNSKEY with its tag given beside it."""
+    keys: dict[tuple[Name, int, int], list[DNSKEY]] = {}
+    for _, rr in records:
+        if isinstance(rr.rdata, DNSKEY):
+            # Index by the tag of the key with the REVOKE bit clear: that
+            # is the tag the DS of the key carries.
+            plain = DNSKEY(rr.rdata.flags & ~DNSKEY_REVOKE, 3, rr.rdata.algorithm, rr.rdata.key)
+            keys.setdefault((rr.name, plain.key_tag, plain.algorithm), []).append(plain)
+    for line, rr in records:
+        owner = rr.name.to_text()
+        if rr.rrclass != RRClass.IN:
+            raise AnchorError(source, f"{owner}: anchor class is not IN", line)
+        rdata = rr.rdata
+        assert isinstance(rdata, DS | DNSKEY)
+        kind = "DS" if isinstance(rdata, DS) else "DNSKEY"
+        if not is_supported(rdata.algorithm, _ANY_KNOWN):
+            raise AnchorError(
+                source, f"{owner} {kind}: unsupported algorithm {rdata.algorithm}", line
+            )
+        if not isinstance(rdata, DS):
+            continue
+        _check_digest(source, owner, rdata, line)
+        if not is_supported_digest(rdata.digest_type):
+            raise AnchorError(
+                source,
+                f"{owner} DS {rdata.key_tag}: unsupported digest type {rdata.digest_type}",
+                line,
+            )
+        given = keys.get((rr.name, rdata.key_tag, rdata.algorithm))
+        if given and not any(
+            ds_digest(rdata.digest_type, rr.name.canonical_wire(), k.to_wire()) == rdata.digest
+            for k in given
+        ):
+            raise AnchorError(
+                source,
+                f"{owner} DS {rdata.key_tag}: digest does not match the DNSKEY "
+                f"{rdata.key_tag} given with it",
+                line,
+            )
+
+
 def parse_anchor_text(text: str, source: str = "<text>") -> TrustAnchors:
-    """DS and DNSKEY records in zone-file form (an Unbound state file's
-    ``;;`` comments and ``;;state=`` annotations are comments too).
+    """DS and DNSKEY records in zone-file form, one zone or many (an Unbound
+    state file's ``;;`` comments and ``;;state=`` annotations are comments).
 
     Other record types are ignored; a file with no DS or DNSKEY is an error.
     Keys an Unbound state file marks as not trusted (``;;state=`` other than
@@ -82,22 +163,13 @@ def parse_anchor_text(text: str, source: str = "<text>") -> TrustAnchors:
     if not text.strip():
         raise AnchorError(source, "file is empty")
     text, dropped = _untrusted_states_commented(text)
-    try:
-        rrs = parse_zone(text, source=source)
-    except TextFormatError as exc:
-        raise AnchorError(source, f"not a zone-file anchor list: {exc}") from None
-    wanted = [rr for rr in rrs if rr.rrtype in (RRType.DS, RRType.DNSKEY)]
+    wanted = [rr for _, rr in _records(text, source)]
     if not wanted:
         if dropped:
             raise AnchorError(
                 source, f"no DS or DNSKEY records in a trusted state ({dropped} not trusted)"
             )
         raise AnchorError(source, "no DS or DNSKEY records found")
-    for rr in wanted:
-        if rr.rrclass != RRClass.IN:
-            raise AnchorError(source, f"{rr.name.to_text()}: anchor class is not IN")
-        if isinstance(rr.rdata, DS):
-            _check_digest(source, rr.name.to_text(), rr.rdata)
     return TrustAnchors.from_rrs(wanted)
 
 
@@ -120,14 +192,48 @@ def _xml_int(kd: ET.Element, tag: str, top: int, source: str, ident: str) -> int
     return int(text)
 
 
+def _xml_line(kd: ET.Element) -> int | None:
+    line = getattr(kd, "sourceline", None)
+    return line if isinstance(line, int) else None
+
+
+def _xml_dnskey(kd: ET.Element, ds: DS, zone: Name, source: str, ident: str) -> DNSKEY | None:
+    """The DNSKEY of an RFC 9718 ``<PublicKey>``/``<Flags>`` pair, proven by
+    the digest beside it; None for the older, digest-only form."""
+    key_text = "".join((kd.findtext("PublicKey") or "").split())
+    flags_text = (kd.findtext("Flags") or "").strip()
+    if not key_text and not flags_text:
+        return None
+    if not key_text:
+        raise AnchorError(source, f"KeyDigest {ident}: <Flags> without <PublicKey>")
+    flags = _xml_int(kd, "Flags", 0xFFFF, source, ident) if flags_text else 257
+    try:
+        key = b64decode([key_text], "PublicKey")
+    except TextFormatError:
+        raise AnchorError(source, f"KeyDigest {ident}: <PublicKey> is not base64") from None
+    dnskey = DNSKEY(flags, 3, ds.algorithm, key)
+    if dnskey.key_tag != ds.key_tag:
+        raise AnchorError(
+            source,
+            f"KeyDigest {ident}: <PublicKey> has key tag {dnskey.key_tag}, <KeyTag> says "
+            f"{ds.key_tag}",
+        )
+    if ds_digest(ds.digest_type, zone.canonical_wire(), dnskey.to_wire()) != ds.digest:
+        raise AnchorError(
+            source, f"KeyDigest {ident}: digest does not match the <PublicKey> given with it"
+        )
+    return dnskey
+
+
 def parse_root_anchors_xml(text: str | bytes, now: int, source: str = "<xml>") -> TrustAnchors:
     """IANA's root-anchors.xml (RFC 9718): each current ``KeyDigest`` becomes
-    a DS record.  Digests whose ``validUntil`` is before ``now`` (or whose
-    ``validFrom`` is after it) are left out."""
+    a DS record, and a DNSKEY too when it carries ``<PublicKey>`` (whose
+    digest must then match).  Digests whose ``validUntil`` is before ``now``
+    (or whose ``validFrom`` is after it) are left out."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
-        raise AnchorError(source, f"not well-formed XML: {exc}") from None
+        raise AnchorError(source, f"not well-formed XML: {exc}", exc.position[0]) from None
     if root.tag != "TrustAnchor":
         raise AnchorError(source, f"root element is <{root.tag}>, expected <TrustAnchor>")
     zone_text = (root.findtext("Zone") or "").strip()
@@ -159,7 +265,14 @@ def parse_root_anchors_xml(text: str | bytes, now: int, source: str = "<xml>") -
             raise AnchorError(source, f"KeyDigest {ident}: Digest {digest_text!r} is not hex")
         ds = DS(tag, alg, dtype, digest)
         _check_digest(source, f"KeyDigest {ident}", ds)
+        if not is_supported(alg, _ANY_KNOWN):
+            raise AnchorError(source, f"KeyDigest {ident}: unsupported algorithm {alg}")
+        if not is_supported_digest(dtype):
+            raise AnchorError(source, f"KeyDigest {ident}: unsupported digest type {dtype}")
         rrs.append(RR(zone, RRType.DS, RRClass.IN, _XML_TTL, ds))
+        dnskey = _xml_dnskey(kd, ds, zone, source, ident)
+        if dnskey is not None:
+            rrs.append(RR(zone, RRType.DNSKEY, RRClass.IN, _XML_TTL, dnskey))
     if not rrs:
         raise AnchorError(source, "every KeyDigest is expired or not yet valid")
     return TrustAnchors.from_rrs(rrs)
@@ -194,6 +307,12 @@ def load_anchors(path: str, now: int | None = None) -> TrustAnchors:
 def read_package_file(name: str) -> str:
     """A data file shipped inside the package (``dnssec_lite/data``)."""
     return resources.files("dnssec_lite").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def bundled_root_anchors(now: int) -> TrustAnchors:
+    """The bundled IANA root-anchors.xml as of ``now`` (validity windows
+    honoured): what an explicit bootstrap of a trust-anchor store trusts."""
+    return parse_root_anchors_xml(read_package_file(ROOT_ANCHORS_XML), now, ROOT_ANCHORS_XML)
 
 
 def default_anchors() -> TrustAnchors:

@@ -166,6 +166,10 @@ class Answer:
     ttl: int = 0
     queries: int = 0
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    #: How the answer was obtained: a ``dnssec_lite.resolve.Resolution`` set
+    #: by the resolvers (None from a bare validator).  Typed ``Any`` here
+    #: because the validator layer does not import the resolver layer.
+    resolution: Any = field(default=None, compare=False)
 
     def __init__(
         self,
@@ -179,6 +183,7 @@ class Answer:
         ttl: int = 0,
         queries: int = 0,
         extra: dict[str, object] | None = None,
+        resolution: Any = None,
     ) -> None:
         if (reason is None) != (status is _SECURE):
             raise ValueError("a reason is required exactly when the status is not SECURE")
@@ -192,6 +197,7 @@ class Answer:
         _an_ttl(self, ttl)
         _an_queries(self, queries)
         _an_extra(self, {} if extra is None else extra)
+        _an_resolution(self, resolution)
 
     @property
     def secure(self) -> bool:
@@ -224,3 +230,4 @@ _an_chain = slot_setter(Answer, "chain")
 _an_ttl = slot_setter(Answer, "ttl")
 _an_queries = slot_setter(Answer, "queries")
 _an_extra = slot_setter(Answer, "extra")
+_an_resolution = slot_setter(Answer, "resolution")

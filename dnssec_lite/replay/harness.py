@@ -42,7 +42,9 @@ from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, ReplayError, TextFormatError, TransportError
-from ..resolve.iterative import IterativeEngine, Server, validate_with_restarts
+from ..resolve.fetcher import Batch, Reply
+from ..resolve.iterative import IterativeEngine, Lookup, Server, validate_with_restarts
+from ..resolve.resolver import parse_root_hints
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
 from ..wire.name import Name
@@ -309,6 +311,17 @@ class ScenarioTransport:
             msg = self._messages[id(entry)] = build_message(entry, self.scenario.path)
         return msg
 
+    def exchange(self, batch: Batch) -> list[Reply]:
+        """The :class:`~dnssec_lite.resolve.fetcher.Fetcher` interface: the
+        scripted answer to each query of the batch, or its timeout."""
+        out: list[Reply] = []
+        for server, message in batch.items:
+            try:
+                out.append(self.query(server, message, tcp=batch.tcp))
+            except TransportError as exc:
+                out.append(exc)
+        return out
+
     def query(self, server: Server, message: Message, *, tcp: bool = False) -> Message:
         self.queries += 1
         address = _normal_address(server[0])
@@ -420,7 +433,8 @@ def needs_legacy_policy(scenario: Scenario, transport: ScenarioTransport) -> boo
 # running
 
 
-Fetcher = Callable[[Name, int], "Message | FetchFailed"]
+#: A lookup as the recorded resolver makes it (the iterative engine's).
+Fetcher = Lookup
 
 
 @dataclass
@@ -465,7 +479,7 @@ def _make_fetcher(
     for zone_name, addrs in stubs:
         engine.add_stub(zone_name, addrs)
     forwards = [
-        (Name.from_text(zone), [(_addr(a), _port(a)) for a in addrs])
+        (Name.from_text(zone), [Server(_addr(a), _port(a)) for a in addrs])
         for zone, addrs in config.forward_zones
     ]
 
@@ -538,7 +552,7 @@ def _chase(
     name: Name,
     rrtype: int,
     resolve: Callable[[Name, int], Message | FetchFailed],
-    links: int = 11,
+    links: int = DEFAULT_LIMITS.max_chain_links,
 ) -> Message | FetchFailed:
     """Follow a CNAME chain that a forwarder left unfinished (it answered
     with the alias only), as the recorded resolver does: ask for the target
@@ -598,15 +612,8 @@ def _chain_end(answer: Sequence[RRset], name: Name, rrtype: int) -> Name | None:
 
 def _root_hints() -> list[str]:
     """The root server addresses of the built-in hints file (``named.root``)."""
-    parser = ZoneParser(None, None, ROOT_HINTS_FILE, strict=False)
-    out: list[str] = []
-    for line in read_package_file(ROOT_HINTS_FILE).splitlines():
-        if line.strip() and not line.lstrip().startswith(";"):
-            out += [rr.rdata.to_text() for rr in parser.records(line) if rr.rrtype in _ADDRESS]
-    return out
-
-
-_ADDRESS = frozenset({RRType.A, RRType.AAAA})
+    hints = parse_root_hints(read_package_file(ROOT_HINTS_FILE), ROOT_HINTS_FILE)
+    return [server.host for server in hints]
 
 
 def _addr(spec: str) -> str:

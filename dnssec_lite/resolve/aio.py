@@ -14,16 +14,15 @@ import logging
 import struct
 from collections.abc import Sequence
 
-from ..dnssec.status import Answer
 from ..errors import QueryTimeout, TransportError
 from ..wire.message import Message
 from .exchange import Disposition, Server, check_response, frame
-from .stub import Results, Steps
+from .fetcher import Batch, Reply
 from .transport import describe, oversized
 
 log = logging.getLogger("dnssec_lite.resolve")
 
-__all__ = ["AsyncTransport", "query", "query_many", "run_async"]
+__all__ = ["AsyncTransport", "query", "query_many"]
 
 
 class _UdpProtocol(asyncio.DatagramProtocol):
@@ -35,6 +34,7 @@ class _UdpProtocol(asyncio.DatagramProtocol):
         )
         self.ignored = ""
         self.malformed = 0
+        self.size = 0
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
         if self.done.done():
@@ -56,6 +56,7 @@ class _UdpProtocol(asyncio.DatagramProtocol):
             )
             return
         assert check.message is not None
+        self.size = len(data)
         self.done.set_result((check.disposition, check.message))
 
     def error_received(self, exc: Exception) -> None:
@@ -80,6 +81,9 @@ class AsyncTransport:
         self.sent = 0
         self.tcp_sent = 0
         self.malformed = 0
+        self.last_meta: list[tuple[bool, int, int]] = []
+        #: (over TCP, reply octets, messages sent) by query, until its batch returns.
+        self._meta: dict[int, tuple[bool, int, int]] = {}
 
     async def __aenter__(self) -> AsyncTransport:
         return self
@@ -105,7 +109,7 @@ class AsyncTransport:
 
     async def query_many(
         self, items: Sequence[tuple[Server, Message]], timeout: float, *, tcp: bool = False
-    ) -> Results:
+    ) -> list[Reply]:
         """Every query at once; each result is a Message or a TransportError."""
 
         async def one(server: Server, msg: Message) -> Message | TransportError:
@@ -117,10 +121,20 @@ class AsyncTransport:
 
         return list(await asyncio.gather(*(one(s, m) for s, m in items)))
 
+    async def exchange(self, batch: Batch) -> list[Reply]:
+        """The :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher` interface;
+        ``last_meta`` says, for each exchange, (over TCP, reply octets,
+        messages sent)."""
+        replies = await self.query_many(batch.items, batch.timeout, tcp=batch.tcp)
+        default = (batch.tcp, 0, 1)
+        self.last_meta = [self._meta.pop(id(msg), default) for _server, msg in batch.items]
+        return replies
+
     async def _query(self, server: Server, msg: Message, timeout: float, tcp: bool) -> Message:
         self.sent += 1
         log.debug("DNS query: %s to %s%s", describe(msg), server, " (TCP)" if tcp else "")
         if tcp or server in self._prefer_tcp:
+            self._meta[id(msg)] = (True, 0, 1)
             return await self._tcp(server, msg)
         loop = asyncio.get_running_loop()
         try:
@@ -141,7 +155,9 @@ class AsyncTransport:
             log.debug("truncated answer from %s: retrying over TCP", server)
             self._prefer_tcp.add(server)
             self.sent += 1
+            self._meta[id(msg)] = (True, 0, 2)
             return await self._tcp(server, msg)
+        self._meta[id(msg)] = (False, protocol.size, 1)
         log.debug("DNS response: %s from %s", describe(result), server)
         return result
 
@@ -184,6 +200,8 @@ class AsyncTransport:
             if check.disposition is Disposition.ACCEPT:
                 assert check.message is not None
                 self._idle.setdefault(server, []).append((reader, writer))
+                tcp, _size, sent = self._meta.get(id(msg), (True, 0, 1))
+                self._meta[id(msg)] = (tcp, length, sent)
                 log.debug("DNS response: %s from %s (TCP)", describe(check.message), server)
                 return check.message
             log.debug("ignored a TCP message from %s: %s", server, check.why)
@@ -197,19 +215,7 @@ async def query(server: Server, msg: Message, timeout: float, tcp: bool = False)
 
 async def query_many(
     items: Sequence[tuple[Server, Message]], timeout: float, *, tcp: bool = False
-) -> Results:
+) -> list[Reply]:
     """Several queries in parallel; each result is a Message or a TransportError."""
     async with AsyncTransport() as transport:
         return await transport.query_many(items, timeout, tcp=tcp)
-
-
-async def run_async(steps: Steps, transport: AsyncTransport) -> Answer:
-    """Run a stub-mode lookup generator over an :class:`AsyncTransport`."""
-    try:
-        batch = next(steps)
-        while True:
-            batch = steps.send(await transport.query_many(batch.items, batch.timeout))
-    except StopIteration as stop:
-        answer = stop.value
-        assert isinstance(answer, Answer)
-        return answer

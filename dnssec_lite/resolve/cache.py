@@ -28,17 +28,19 @@ from ..dnssec.status import Answer, Status
 from ..wire.name import Name
 from ..wire.rdata.names import SOA
 from ..wire.types import Rcode, RRClass, RRType
+from .resolution import Resolution
 
 __all__ = ["AnswerCache", "CacheKey", "cache_key", "negative_ttl"]
 
-CacheKey = tuple[bytes, int, int]
+#: (name, type, class); names compare and hash case-insensitively.
+CacheKey = tuple[Name, int, int]
 
 #: Upper bound on any cached lifetime (one day, as Unbound's cache-max-ttl).
 MAX_TTL = 86400
 
 
 def cache_key(name: Name, rrtype: int, rrclass: int = RRClass.IN) -> CacheKey:
-    return (name.to_text().lower().encode(), int(rrtype), int(rrclass))
+    return (name, int(rrtype), int(rrclass))
 
 
 def negative_ttl(answer: Answer) -> int | None:
@@ -57,10 +59,16 @@ def is_negative(answer: Answer) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Entry:
+    """A cached answer; ``aged`` is the answer as returned at time
+    ``aged_at`` (TTLs counted down), reused for every hit in that second."""
+
     answer: Answer
     expires: int
+    aged_at: int = -1
+    aged: Answer | None = None
+    resolution: Resolution | None = None
 
 
 class AnswerCache:
@@ -115,9 +123,15 @@ class AnswerCache:
             return None
         self._entries.move_to_end(key)
         self.hits += 1
-        left = entry.expires - now
-        answer = entry.answer
-        return _aged(answer, left)
+        if entry.aged_at == now and entry.aged is not None:
+            return entry.aged
+        res = entry.resolution
+        if res is None:
+            res = entry.resolution = _hit_resolution(entry.answer)
+        aged = _aged(entry.answer, entry.expires - now, res)
+        entry.aged_at = now
+        entry.aged = aged
+        return aged
 
     def clear(self) -> None:
         self._entries.clear()
@@ -126,13 +140,29 @@ class AnswerCache:
         return len(self._entries)
 
 
-def _aged(answer: Answer, left: int) -> Answer:
-    extra = dict(answer.extra)
-    extra["cached"] = True
-    return dataclasses.replace(
-        answer,
-        rrsets=tuple(r.with_ttl(min(r.ttl, left)) for r in answer.rrsets),
-        ttl=min(answer.ttl, left) if answer.ttl else left,
-        queries=0,
-        extra=extra,
+def _hit_resolution(answer: Answer) -> Resolution:
+    """The :class:`Resolution` of a hit: the original one, marked as from
+    the answer cache, without exchanges (a hit makes none)."""
+    res = answer.resolution
+    if isinstance(res, Resolution):
+        return dataclasses.replace(res, cache="answer", exchanges=(), restarts=0)
+    return Resolution("stub", cache="answer", chain=answer.chain)
+
+
+def _aged(answer: Answer, left: int, res: Resolution) -> Answer:
+    """The answer as a cache hit returns it: TTLs counted down, no query,
+    ``res`` as its resolution (built directly: ``dataclasses.replace`` would
+    cost more than the rest of the hit)."""
+    return Answer(
+        answer.question,
+        answer.rcode,
+        answer.status,
+        tuple([r.with_ttl(min(r.ttl, left)) for r in answer.rrsets]),
+        answer.denial,
+        answer.reason,
+        answer.chain,
+        min(answer.ttl, left) if answer.ttl else left,
+        0,
+        answer.extra,
+        res,
     )

@@ -18,15 +18,18 @@ transports are thin loops around these functions.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import struct
 from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from ..errors import WireFormatError
-from ..wire.message import Message
+from ..wire.edns import EDNS_DO, Edns
+from ..wire.message import Message, Question
 from ..wire.name import Name
-from ..wire.types import Rcode, RRClass
+from ..wire.types import FLAG_CD, FLAG_RD, Rcode, RRClass, RRType
 
 #: EDNS0 UDP payload size of every query (DNS flag day 2020).
 PAYLOAD = 1232
@@ -36,9 +39,11 @@ MAX_TCP_MESSAGE = 65535
 _LEN = struct.Struct("!H")
 
 
-@dataclass(frozen=True, slots=True)
-class Server:
-    """An upstream DNS server: an IP address (v4 or v6) and a port."""
+class Server(NamedTuple):
+    """A DNS server: an IP address (v4 or v6) and a port.
+
+    A named tuple, so that it is also the plain ``(address, port)`` pair
+    that sockets take (and that the iterative engine's callers pass)."""
 
     host: str
     port: int = 53
@@ -80,9 +85,35 @@ def build_query(
     """The stub resolver's query: RD=1, CD=1, EDNS0 (payload 1232) with DO=1.
 
     CD=1 makes the upstream hand over data it considers bogus, so that the
-    local validator judges it; the ID comes from :mod:`secrets`.
+    local validator judges it; the ID comes from the OS's CSPRNG
+    (:func:`os.urandom`, drawn 256 IDs at a time).
     """
-    return Message.make_query(name, rrtype, rrclass, do=do, cd=cd, rd=rd, payload=PAYLOAD)
+    if isinstance(name, str):
+        name = Name.from_text(name)
+    if isinstance(rrtype, str):
+        rrtype = RRType.from_text(rrtype)
+    flags = (FLAG_RD if rd else 0) | (FLAG_CD if cd else 0)
+    return Message(
+        id=_query_id(),
+        flags=flags,
+        question=(Question(name, int(rrtype), int(rrclass)),),
+        edns=_EDNS_DO if do else _EDNS,
+    )
+
+
+_EDNS_DO = Edns(payload=PAYLOAD, flags=EDNS_DO)
+_EDNS = Edns(payload=PAYLOAD, flags=0)
+_ids: list[int] = []
+# A forked child must not reuse the IDs its parent is going to use.
+os.register_at_fork(after_in_child=_ids.clear)
+
+
+def _query_id() -> int:
+    """A random 16-bit query ID (RFC 5452: IDs an off-path attacker cannot guess)."""
+    if not _ids:
+        pool = os.urandom(512)
+        _ids.extend(_LEN.unpack_from(pool, i)[0] for i in range(0, 512, 2))
+    return _ids.pop()
 
 
 class Disposition(Enum):

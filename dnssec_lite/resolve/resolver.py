@@ -2,11 +2,14 @@
 :class:`AsyncResolver` (asyncio), with the same constructor and the same
 ``resolve(name, rrtype) -> Answer``.
 
-Both drive the same sans-I/O validator through the same stub-mode lookup
-generator (:func:`dnssec_lite.resolve.stub.resolve_steps`); only the transport
-differs.  They keep three caches: validated answers (:class:`AnswerCache`),
-validated keys (the validator's :class:`KeyCache`), so that a second lookup in
-an already validated zone costs one query, and (unless
+Both run the same step generators (:func:`~dnssec_lite.resolve.stub.resolve_steps`
+in stub mode, :func:`~dnssec_lite.resolve.iterative.mode.iterative_steps` in
+iterative mode) through the one driver of :mod:`dnssec_lite.resolve.fetcher`,
+over a fetcher (default: the UDP/TCP transport); the answer carries the
+:class:`~dnssec_lite.resolve.resolution.Resolution` built here.  They keep
+three caches: validated answers (:class:`AnswerCache`), validated keys (the
+validator's :class:`KeyCache`), so that a second lookup in an already
+validated zone costs one query, and (unless
 ``aggressive_nsec=False``) the validated NSEC/NSEC3 records and wildcards of
 SECURE answers (:class:`~dnssec_lite.dnssec.aggressive.AggressiveCache`,
 RFC 8198), from which a denial or a wildcard answer is synthesized and
@@ -14,40 +17,38 @@ validated again without a query.
 
 ``mode="iterative"`` resolves from the root hints instead of asking a
 recursive upstream, with :class:`~dnssec_lite.resolve.iterative.IterativeEngine`.
+The hit path of the answer cache formats nothing unless debug logging is on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Generator, Sequence
+from typing import Generic, TypeVar
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
-from ..dnssec.chain import FetchFailed, KeyCache, Validator
+from ..dnssec.chain import KeyCache, Validator
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
-from ..dnssec.status import Answer, Reason, Status
+from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
-from ..errors import ConfigError, TextFormatError, TransportError
-from ..wire.message import Message, Question
+from ..errors import ConfigError, TextFormatError
+from ..wire.message import Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
 from .cache import AnswerCache
-from .exchange import Server, build_query
-from .stub import probe_problem, resolve_steps, run_sync, suspicious, trace_line
+from .exchange import Server
+from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
+from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
+from .resolution import Resolution, Transcript
+from .stub import StubResult, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
-
-if TYPE_CHECKING:
-    from .aio import AsyncTransport
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -82,8 +83,14 @@ def _question(name: Name | str, rrtype: int | str) -> Question:
     return Question(qname, qtype, RRClass.IN)
 
 
-class _Base:
-    """Configuration and caches shared by both resolvers."""
+F = TypeVar("F", Fetcher, AsyncFetcher)
+#: Distinct (name, type) arguments whose parsed question is kept.
+_QUESTION_MEMO = 4096
+
+
+class _Base(Generic[F]):
+    """Configuration and caches shared by both resolvers; ``F`` is the kind
+    of fetcher the resolver drives (sync or async)."""
 
     def __init__(
         self,
@@ -101,12 +108,15 @@ class _Base:
         resolv_conf: str | None = None,
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
+        fetcher: F | None = None,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
         if qname_minimisation and mode != "iterative":
             raise ValueError("qname_minimisation applies to mode='iterative' only")
         self.mode = mode
+        #: Makes every exchange (None: a fresh UDP/TCP transport per lookup).
+        self.fetcher: F | None = fetcher
         self.qname_minimisation = qname_minimisation
         self.anchors = anchors if anchors is not None else default_anchors()
         self.limits = limits
@@ -125,6 +135,7 @@ class _Base:
         )
         self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
+        self._questions: dict[tuple[str, int | str], Question] = {}
         self.upstreams: Upstreams | None = None
         self.root_servers: list[Server] = []
         if mode == "stub":
@@ -167,31 +178,63 @@ class _Base:
         return good + bad
 
     def _after(self, answer: Answer, now: int) -> Answer:
-        failed = answer.extra.get("failed")
-        if isinstance(failed, list):
-            by_name = {str(s): s for s in (self.upstreams.servers if self.upstreams else ())}
-            for text in failed:
-                server = by_name.get(str(text))
-                if server is not None and str(server) != answer.extra.get("server"):
+        res = answer.resolution
+        if isinstance(res, Resolution) and res.mode == "stub" and res.failed:
+            for server in res.failed:
+                if server != res.server:
                     self._demoted[server] = time.monotonic() + DEMOTE_SECONDS
         self.cache.put(answer, now)
         if self.aggressive is not None:
             self.aggressive.add(answer, now)
-        log.debug(
-            "DNSSEC Response %s %s, %s, %d queries, ttl %d",
-            answer.question.to_text(),
-            answer.rcode_text,
-            answer.status.value,
-            answer.queries,
-            answer.ttl,
-        )
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "DNSSEC Response %s %s, %s, %d queries, ttl %d",
+                answer.question.to_text(),
+                answer.rcode_text,
+                answer.status.value,
+                answer.queries,
+                answer.ttl,
+            )
         return answer
 
+    def _iterative_steps(
+        self, question: Question, now: int
+    ) -> Generator[Batch, list[Reply], IterativeOutcome]:
+        settings = IterativeSettings(self.timeout, self.attempts, self.qname_minimisation)
+        return iterative_steps(question, now, self.root_servers, self.validator, settings)
+
+    def _stub_steps(
+        self, question: Question, now: int
+    ) -> Generator[Batch, list[Reply], StubResult]:
+        assert self.upstreams is not None
+        return resolve_steps(question, self.validator, self.upstreams, now, order=self._order())
+
+    def _question(self, name: Name | str, rrtype: int | str) -> Question:
+        """The question for the arguments, parsed once per distinct pair (the
+        parse of a name is most of the cost of a cache hit).  A ``Name`` is
+        not kept: names compare case-insensitively, and the answer's question
+        keeps the caller's spelling."""
+        if isinstance(name, Name):
+            return _question(name, rrtype)
+        key = (name, rrtype)
+        question = self._questions.get(key)
+        if question is None:
+            question = _question(name, rrtype)
+            if len(self._questions) >= _QUESTION_MEMO:
+                self._questions.clear()
+            self._questions[key] = question
+        return question
+
     def _cached(self, question: Question, now: int) -> Answer | None:
-        log.debug("DNS query: Q(%r, %r)", question.name.to_text(), RRType.to_text(question.rrtype))
+        debug = log.isEnabledFor(logging.DEBUG)
+        if debug:
+            log.debug(
+                "DNS query: Q(%r, %r)", question.name.to_text(), RRType.to_text(question.rrtype)
+            )
         hit = self.cache.get(question.name, question.rrtype, question.rrclass, now=now)
         if hit is not None:
-            log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
+            if debug:
+                log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
             return hit
         return self._synthesized(question, now)
 
@@ -211,243 +254,60 @@ class _Base:
         job = self.validator.start(question, response, now)
         answer = job.answer
         if answer is None or answer.status is not Status.SECURE:
-            log.debug(
-                "aggressive cache: %s not used (%s)",
-                question.to_text(),
-                "keys not cached" if answer is None else answer.summary(),
-            )
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug(
+                    "aggressive cache: %s not used (%s)",
+                    question.to_text(),
+                    "keys not cached" if answer is None else answer.summary(),
+                )
             return None
-        answer.extra["aggressive"] = True
-        answer.extra["cached"] = True
-        log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
+        answer = _with(answer, Resolution(self.mode, cache="aggressive", chain=answer.chain))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
         return self._after(answer, now)
 
 
-class _IterTransport:
-    """The iterative engine's transport over our sync :class:`Transport`,
-    with the trace of every query and the servers that failed.
-
-    One instance per thread: the fetches of a validation round run in
-    parallel threads, each with its own :class:`Transport`.
-    """
-
-    def __init__(self, timeout: float, attempts: int, trace: _IterTrace) -> None:
-        self.transport = Transport()
-        self.timeout = timeout
-        self.attempts = attempts
-        self.trace = trace
-
-    def close(self) -> None:
-        self.transport.close()
-
-    def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
-        last: TransportError | None = None
-        target = Server(server[0], server[1])
-        if target in self.trace.dead:
-            raise TransportError(str(target), "not asked: it failed earlier in this resolution")
-        for attempt in range(self.attempts):
-            before = self.transport.tcp_sent
-            try:
-                reply = self.transport.query(target, message, self.timeout * (attempt + 1), tcp)
-            except TransportError as exc:
-                self.trace.note(target, message, exc, self.transport.tcp_sent > before)
-                last = exc
-                if not isinstance(exc, TimeoutError):
-                    break
-            else:
-                self.trace.note(target, message, reply, self.transport.tcp_sent > before)
-                return reply
-        assert last is not None
-        self.trace.dead.add(target)
-        raise last
-
-
-class _IterTrace:
-    """What the threads of one iterative resolution share: the query log
-    (``Answer.extra["trace"]``), the servers that failed once, and those
-    that failed every attempt (not asked again in the same resolution, as
-    a recursive server's infrastructure cache would do)."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.failed: set[Server] = set()
-        self.dead: set[Server] = set()
-        self._lock = threading.Lock()
-
-    def note(
-        self, server: Server, query: Message, reply: Message | TransportError, tcp: bool
-    ) -> None:
-        line = trace_line(server, query, reply) + (" (TCP)" if tcp else "")
-        with self._lock:
-            self.lines.append(line)
-            if isinstance(reply, TransportError):
-                self.failed.add(server)
-
-
-#: Threads of one round of iterative fetches (DS/DNSKEY of the zones on the way).
-MAX_PARALLEL_FETCHES = 8
-
-
-def _iterative_once(
-    base: _Base, question: Question, now: int, roots: Sequence[Server], validator: Validator
-) -> Answer:
-    """Iterative mode: the engine answers each fetch like a recursive server.
-
-    The validator's fetches of one round are independent, so they run in
-    parallel threads over one shared engine (each thread with its own
-    transport).  The engine keeps its delegation caches in plain dicts and
-    lists (safe to share under the GIL), but its guard against loops while
-    resolving the address of a glueless name server is per engine, so a
-    fetch can fail spuriously when another thread is resolving the same
-    name server: every fetch that failed in parallel is asked again alone,
-    after the round, before the validator sees the failure.
-    """
-    from .iterative import IterativeEngine, validate_with_restarts
-
-    trace = _IterTrace()
-    local = threading.local()
-    transports: list[_IterTransport] = []
-    transports_lock = threading.Lock()
-
-    def transport() -> _IterTransport:
-        mine = getattr(local, "transport", None)
-        if mine is None:
-            mine = _IterTransport(base.timeout, base.attempts, trace)
-            local.transport = mine
-            with transports_lock:
-                transports.append(mine)
-        assert isinstance(mine, _IterTransport)
-        return mine
-
-    class _PerThread:
-        def query(self, server: tuple[str, int], message: Message, *, tcp: bool = False) -> Message:
-            return transport().query(server, message, tcp=tcp)
-
-    engine = IterativeEngine(
-        _PerThread(),
-        [s.address for s in roots],
-        signed_zones=list(base.anchors.anchors),
-        qname_minimisation=base.qname_minimisation,
+def _iterative_answer(out: IterativeOutcome, transcript: Transcript) -> Answer:
+    records = transcript.exchanges
+    res = Resolution(
+        "iterative",
+        upstreams=out.roots,
+        exchanges=tuple(records),
+        stripping=dict(out.stripping),
+        failed=Resolution.servers([r.server for r in records if r.rcode is None]),
+        restarts=out.restarts,
+        chain=out.answer.chain,
     )
-    try:
-        with ThreadPoolExecutor(MAX_PARALLEL_FETCHES, "dnssec-lite-iter") as pool:
-            response: Message | FetchFailed = engine.lookup(question.name, question.rrtype)
-            job = validator.start(question, response, now)
-            while job.answer is None:
-                pending = job.pending()
-                if not pending:  # pragma: no cover - the validator always asks or answers
-                    break
-                if len(pending) == 1:
-                    results = [engine.lookup(pending[0].name, pending[0].rrtype)]
-                else:
-                    results = list(pool.map(lambda f: engine.lookup(f.name, f.rrtype), pending))
-                for i, (fetch, result) in enumerate(zip(pending, results, strict=True)):
-                    if isinstance(result, FetchFailed) and len(pending) > 1:
-                        log.debug("retrying %s %s alone", fetch.name, RRType.to_text(fetch.rrtype))
-                        results[i] = engine.lookup(fetch.name, fetch.rrtype)
-                for fetch, result in zip(pending, results, strict=True):
-                    job.feed(fetch, result)
-            if job.answer is not None and job.answer.status is Status.BOGUS:
-                # Unbound's server blacklist: validate again without the
-                # servers whose responses held the failing record.
-                # A fresh key cache: the first run cached the bogus entry.
-                again = Validator(
-                    base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache()
-                )
-                retried = validate_with_restarts(again, question, now, engine)
-                if retried.status is not Status.BOGUS:
-                    log.info(
-                        "%s: bogus data from some servers; validated through others",
-                        question.to_text(),
-                    )
-                    job.answer = dataclasses.replace(
-                        retried, extra={**retried.extra, "restarted": True}
-                    )
-    finally:
-        for t in transports:
-            t.close()
-    assert job.answer is not None
-    extra = dict(job.answer.extra)
-    extra["server"] = None
-    extra["mode"] = "iterative"
-    extra["trace"] = list(trace.lines)
-    extra["tcp"] = sum(t.transport.tcp_sent for t in transports)
-    extra["failed"] = sorted(str(s) for s in trace.failed)
-    sent = sum(t.transport.sent for t in transports)
-    return dataclasses.replace(job.answer, queries=sent, extra=extra)
+    return _with(out.answer, res)
 
 
-def _iterative(base: _Base, question: Question, now: int) -> Answer:
-    """Iterative mode, with the stub mode's answer to stripping at the root.
-
-    If the answer is BOGUS for missing signatures, keys or NSECs, every root
-    server of the hints is asked for the DNSKEY set of the root trust anchor
-    (always signed).  Servers that return it unsigned strip DNSSEC: the
-    lookup is done again without them (and with a fresh key cache).  If every
-    root server strips, the answer is INDETERMINATE and says so.  (Stripping
-    further down, at a TLD server for example, is the engine's business: it
-    treats a signed zone's answers without RRSIGs as DNSSEC-lame.)
-    """
-    roots = list(base.root_servers)
-    answer = _iterative_once(base, question, now, roots, base.validator)
-    anchor = base.anchors.closest(question.name)
-    if not suspicious(answer) or anchor is None or not anchor.zone.is_root():
-        return answer
-    queries = answer.queries
-    stripping: dict[Server, str] = {}
-    with Transport() as transport:
-        for server in roots:
-            query = build_query(anchor.zone, RRType.DNSKEY, rd=False)
-            try:
-                reply = transport.query(server, query, base.timeout)
-            except TransportError:
-                continue
-            problem = probe_problem(query, reply, anchor.zone)
-            if problem is not None:
-                stripping[server] = problem
-        queries += transport.sent
-    if not stripping:
-        return dataclasses.replace(answer, queries=queries)  # genuinely bogus
-    assert answer.reason is not None
-    log.info("root servers %s strip DNSSEC; resolving without them", list(map(str, stripping)))
-    extra = dict(answer.extra)
-    why_stripping = {str(s): f"{why}; {answer.reason.text}" for s, why in stripping.items()}
-    extra["stripping"] = why_stripping
-    good = [s for s in roots if s not in stripping]
-    if not good:
-        names = ", ".join(str(s) for s in roots)
-        details = "; ".join(f"{s}: {why}" for s, why in why_stripping.items())
-        reason = Reason(
-            answer.reason.ede,
-            f"every root server ({names}) strips DNSSEC records: {details}",
-            question.name,
-            question.rrtype,
-        )
-        return dataclasses.replace(
-            answer, status=Status.INDETERMINATE, reason=reason, queries=queries, extra=extra
-        )
-    fresh = Validator(base.anchors, limits=base.limits, policy=base.policy, key_cache=KeyCache())
-    retry = _iterative_once(base, question, now, good, fresh)
-    extra.update(retry.extra)
-    extra["stripping"] = why_stripping
-    extra["trace"] = [*_trace_of(answer), *_trace_of(retry)]
-    return dataclasses.replace(retry, queries=queries + retry.queries, extra=extra)
+def _with(answer: Answer, res: Resolution) -> Answer:
+    """The answer as the resolver returns it: with its :class:`Resolution`
+    and ``queries`` read from it (built once, here)."""
+    return dataclasses.replace(answer, queries=res.queries, resolution=res)
 
 
-def _on_wire(answer: Answer, transport: Transport | AsyncTransport) -> Answer:
-    """``Answer.queries``: the messages put on the wire (a truncated answer's
-    retry over TCP counts); ``extra["tcp"]``: how many of them went over TCP."""
-    extra = {**answer.extra, "tcp": transport.tcp_sent}
-    return dataclasses.replace(answer, queries=transport.sent, extra=extra)
+def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
+    records = transcript.exchanges
+    failed = Resolution.servers([r.server for r in records if r.rcode is None])
+    res = Resolution(
+        "stub",
+        upstreams=result.order,
+        server=result.server,
+        exchanges=tuple(records),
+        stripping=dict(result.lookup.stripping),
+        failed=failed,
+        chain=result.answer.chain,
+    )
+    return _with(result.answer, res)
 
 
-def _trace_of(answer: Answer) -> list[str]:
-    lines = answer.extra.get("trace")
-    return [str(line) for line in lines] if isinstance(lines, list) else []
-
-
-class Resolver(_Base):
+class Resolver(_Base[Fetcher]):
     """A DNSSEC-validating resolver (synchronous).
+
+    ``fetcher`` makes every exchange of stub mode (default: a fresh
+    :class:`~dnssec_lite.resolve.transport.Transport` per lookup); a
+    recorder or a replayer is a fetcher (see docs/resolver.md).
 
     >>> r = Resolver(["127.0.0.1"])            # doctest: +SKIP
     >>> answer = r.resolve("ietf.org", "MX")   # doctest: +SKIP
@@ -457,40 +317,54 @@ class Resolver(_Base):
     def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
         """Resolve and validate ``name``/``rrtype``; the outcome is in the Answer
         (status, reason, chain).  Raises only for bad arguments."""
-        question = _question(name, rrtype)
+        question = self._question(name, rrtype)
         now = self.now()
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        transcript = Transcript()
         if self.mode == "iterative":
-            return self._after(_iterative(self, question, now), now)
-        assert self.upstreams is not None
-        with Transport() as transport:
-            steps = resolve_steps(
-                question, self.validator, self.upstreams, now, order=self._order()
-            )
-            answer = run_sync(steps, transport.query_many)
-        return self._after(_on_wire(answer, transport), now)
+            steps = self._iterative_steps(question, now)
+            if self.fetcher is not None:
+                out = drive(steps, self.fetcher, transcript)
+            else:
+                with Transport() as transport:
+                    out = drive(steps, transport, transcript)
+            return self._after(_iterative_answer(out, transcript), now)
+        stub = self._stub_steps(question, now)
+        if self.fetcher is not None:
+            result = drive(stub, self.fetcher, transcript)
+        else:
+            with Transport() as transport:
+                result = drive(stub, transport, transcript)
+        return self._after(_stub_answer(result, transcript), now)
 
 
-class AsyncResolver(_Base):
-    """The asyncio twin of :class:`Resolver`: ``await resolve(name, rrtype)``."""
+class AsyncResolver(_Base[AsyncFetcher]):
+    """The asyncio twin of :class:`Resolver`: ``await resolve(name, rrtype)``;
+    ``fetcher`` is an :class:`~dnssec_lite.resolve.fetcher.AsyncFetcher`."""
 
     async def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
-        question = _question(name, rrtype)
+        question = self._question(name, rrtype)
         now = self.now()
         hit = self._cached(question, now)
         if hit is not None:
             return hit
-        if self.mode == "iterative":
-            answer = await asyncio.to_thread(_iterative, self, question, now)
-            return self._after(answer, now)
-        from .aio import AsyncTransport, run_async
+        from .aio import AsyncTransport
 
-        assert self.upstreams is not None
-        async with AsyncTransport() as transport:
-            steps = resolve_steps(
-                question, self.validator, self.upstreams, now, order=self._order()
-            )
-            answer = await run_async(steps, transport)
-        return self._after(_on_wire(answer, transport), now)
+        transcript = Transcript()
+        if self.mode == "iterative":
+            steps = self._iterative_steps(question, now)
+            if self.fetcher is not None:
+                out = await adrive(steps, self.fetcher, transcript)
+            else:
+                async with AsyncTransport() as transport:
+                    out = await adrive(steps, transport, transcript)
+            return self._after(_iterative_answer(out, transcript), now)
+        stub = self._stub_steps(question, now)
+        if self.fetcher is not None:
+            result = await adrive(stub, self.fetcher, transcript)
+        else:
+            async with AsyncTransport() as transport:
+                result = await adrive(stub, transport, transcript)
+        return self._after(_stub_answer(result, transcript), now)

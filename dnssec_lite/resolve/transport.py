@@ -19,11 +19,15 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import QueryTimeout, TransportError
 from ..wire.message import Message
 from ..wire.types import RRType
 from .exchange import Disposition, Server, check_response, frame, unframe
+
+if TYPE_CHECKING:
+    from .fetcher import Batch
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -68,6 +72,8 @@ class _Pending:
     reused: bool = False
     result: Message | TransportError | None = None
     ignored: str = ""
+    size: int = 0
+    sent: int = 1
 
 
 class Transport:
@@ -84,6 +90,8 @@ class Transport:
         self.sent = 0
         self.tcp_sent = 0
         self.malformed = 0
+        #: (over TCP, reply octets, messages sent) of each query of the last batch.
+        self.last_meta: list[tuple[bool, int, int]] = []
 
     def __enter__(self) -> Transport:
         return self
@@ -143,7 +151,12 @@ class Transport:
         for p in pendings:
             assert p.result is not None
             out.append(p.result)
+        self.last_meta = [(p.tcp, p.size, p.sent) for p in pendings]
         return out
+
+    def exchange(self, batch: Batch) -> list[Message | TransportError]:
+        """The :class:`~dnssec_lite.resolve.fetcher.Fetcher` interface."""
+        return self.query_many(batch.items, batch.timeout, tcp=batch.tcp)
 
     # -- the state machine of one query --------------------------------------
     def _start(self, sel: selectors.BaseSelector, p: _Pending) -> None:
@@ -268,11 +281,13 @@ class Transport:
             self._prefer_tcp.add(p.server)
             self._drop(sel, p)
             self.sent += 1
+            p.sent += 1
             self._start_tcp(sel, p)
             return
         assert check.message is not None
         log.debug("DNS response: %s from %s", describe(check.message), p.server)
         p.result = check.message
+        p.size = len(data)
         sock = p.sock
         if p.tcp and sock is not None and not p.inbuf:
             sel.unregister(sock)

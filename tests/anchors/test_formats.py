@@ -100,6 +100,16 @@ def test_iana_xml_drops_expired_ksk2010() -> None:
     text = (ANCHOR_DIR / "root-anchors.xml").read_text(encoding="utf-8")
     anchors = parse_root_anchors_xml(text, AFTER_2010_EXPIRY, "root-anchors.xml")
     _check_root_ksks(anchors)
+    # RFC 9718 form: each current KeyDigest carries its <PublicKey> and <Flags>
+    keys = anchors.anchors[ROOT].dnskeys
+    assert sorted((k.key_tag, k.flags) for k in keys) == [(20326, 257), (38696, 257)]
+    assert set(keys) == set(default_anchors().anchors[ROOT].dnskeys)
+
+
+def test_iana_xml_without_public_keys_gives_ds_only() -> None:
+    text = (Path(__file__).parent / "data" / "root-anchors-digests-only.xml").read_text()
+    anchors = parse_root_anchors_xml(text, AFTER_2010_EXPIRY, "old.xml")
+    _check_root_ksks(anchors)
     assert anchors.anchors[ROOT].dnskeys == ()
 
 
@@ -283,7 +293,10 @@ def test_bad_zone_file_anchor_is_an_anchor_error(tmp_path: Path, case: str) -> N
     with pytest.raises(AnchorError) as info:
         load_anchors(path)
     assert info.value.path == path
-    assert str(info.value).startswith(path + ": ")
+    where = path if info.value.line is None else f"{path}:{info.value.line}"
+    assert str(info.value).startswith(where + ": ")
+    if problem not in ("empty", "no DS or DNSKEY"):
+        assert info.value.line is not None  # a bad record names its line
     assert problem in info.value.what, info.value.what
     with pytest.raises(AnchorError) as info2:
         parse_anchor_text(content, "named-source")
@@ -340,7 +353,8 @@ def test_bad_xml_is_an_anchor_error(tmp_path: Path, case: str) -> None:
     with pytest.raises(AnchorError) as info:
         load_anchors(path, now=AFTER_2010_EXPIRY)
     assert info.value.path == path
-    assert str(info.value).startswith(path + ": ")
+    where = path if info.value.line is None else f"{path}:{info.value.line}"
+    assert str(info.value).startswith(where + ": ")
     assert problem in info.value.what, info.value.what
 
 

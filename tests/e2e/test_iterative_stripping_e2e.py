@@ -16,6 +16,7 @@ import pytest
 from dnssec_lite.anchors.formats import load_anchors
 from dnssec_lite.dnssec.status import Answer
 from dnssec_lite.errors import WireFormatError
+from dnssec_lite.resolve.resolution import Resolution
 from dnssec_lite.resolve.resolver import Resolver
 from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
@@ -89,8 +90,8 @@ def _first_pass_secure(env: DnsEnv, answer: Answer, name: str, rrtype: str) -> N
     assert answer.status.value == env.unbound_verdict(name, rrtype) == "secure", answer.reason
     assert answer.rrsets and answer.rrsets[0].sigs
     # Neither the restart without bogus servers nor the root probe was needed.
-    assert answer.extra.get("restarted") is not True
-    assert "stripping" not in answer.extra
+    assert isinstance(answer.resolution, Resolution)
+    assert answer.resolution.restarts == 0 and not answer.resolution.stripping
 
 
 @pytest.mark.parametrize("strip", list(STRIPS))

@@ -19,6 +19,7 @@ import pytest
 
 from dnssec_lite.anchors.formats import load_anchors
 from dnssec_lite.dnssec.status import Answer
+from dnssec_lite.resolve.resolution import Resolution
 from dnssec_lite.resolve.resolver import AsyncResolver, Resolver
 
 from ..resolve.dnsserver import udp_tcp_pair
@@ -55,9 +56,13 @@ def _root(env: DnsEnv) -> tuple[str, int]:
 
 
 def _trace(answer: Answer) -> list[str]:
-    lines = answer.extra.get("trace")
-    assert isinstance(lines, list)
-    return [str(line) for line in lines]
+    assert isinstance(answer.resolution, Resolution)
+    return answer.resolution.trace()
+
+
+def _res(answer: Answer) -> Resolution:
+    assert isinstance(answer.resolution, Resolution)
+    return answer.resolution
 
 
 def _header_and_question(query: bytes) -> tuple[int, int, bytes]:
@@ -171,8 +176,8 @@ def test_stub_fails_over_from_a_dead_first_upstream(
     answer = resolver.resolve(NAME, TYPE)
     elapsed = time.monotonic() - started
     assert answer.status.value == dnsenv.unbound_verdict(NAME, TYPE) == "secure", answer.reason
-    assert answer.extra["server"] == unbound
-    assert answer.extra["failed"] == [dead]
+    assert str(_res(answer).server) == unbound
+    assert [str(s) for s in _res(answer).failed] == [dead]
     trace = _trace(answer)
     assert trace[0].startswith(f"{NAME} A @{dead}: ")
     why = "refused" if dead_kind == "refusing" else "no answer over UDP within 0.4 s"
@@ -184,7 +189,7 @@ def test_stub_fails_over_from_a_dead_first_upstream(
     again = resolver.resolve("mail.ed.test.", "A")
     assert again.status.value == "secure"
     assert all(f"@{unbound}" in line for line in _trace(again))
-    assert again.extra["failed"] == []
+    assert _res(again).failed == ()
 
 
 @pytest.mark.parametrize("dead_kind", ["refusing", "dropping"])
@@ -195,8 +200,8 @@ def test_iterative_fails_over_from_a_dead_first_root_server(
     resolver = _iterative(dnsenv, dead, _spec(_root(dnsenv)), timeout=0.4)
     answer = resolver.resolve(NAME, TYPE)
     assert answer.status.value == dnsenv.unbound_verdict(NAME, TYPE) == "secure", answer.reason
-    assert answer.extra["mode"] == "iterative"
-    assert dead in answer.extra["failed"]  # type: ignore[operator]
+    assert _res(answer).mode == "iterative"
+    assert dead in [str(s) for s in _res(answer).failed]
     trace = _trace(answer)
     assert trace[0].startswith(f". NS @{dead}: ")  # priming went to the dead server first
     assert any(line.startswith(f". NS @{_spec(_root(dnsenv))}: NOERROR") for line in trace)
@@ -229,9 +234,8 @@ def test_stub_stripping_first_upstream_then_unbound_is_secure(
     with StrippingProxy(("127.0.0.1", 0), dnsenv.unbound_addr) as proxy:
         answer = _stub(dnsenv, _spec(proxy.addr), unbound).resolve(name, rrtype)
     assert answer.status.value == dnsenv.unbound_verdict(name, rrtype) == "secure", answer.reason
-    assert answer.extra["server"] == unbound
-    stripping = answer.extra["stripping"]
-    assert isinstance(stripping, dict) and list(stripping) == [_spec(proxy.addr)]
+    assert str(_res(answer).server) == unbound
+    assert [str(s) for s in _res(answer).stripping] == [_spec(proxy.addr)]
     assert answer.rrsets and answer.rrsets[0].sigs
 
 
@@ -274,7 +278,7 @@ def test_stub_truncated_answers_are_asked_again_over_tcp(dnsenv: DnsEnv) -> None
     assert answer.status.value == dnsenv.unbound_verdict(NAME, TYPE) == "secure", answer.reason
     # One UDP query came back TC=1; it and the rest of the lookup went over TCP.
     assert proxy.udp_queries == 1
-    assert proxy.tcp_queries == answer.extra["tcp"] == answer.queries - 1
+    assert proxy.tcp_queries == _res(answer).tcp == answer.queries - 1
     assert answer.queries >= 3  # the question, then DS/DNSKEY sets of the chain
 
 
@@ -286,7 +290,7 @@ def test_iterative_truncated_root_answers_are_asked_again_over_tcp(dnsenv: DnsEn
     assert proxy.tcp_queries >= 1
     tcp_lines = [line for line in _trace(answer) if line.endswith("(TCP)")]
     assert len(tcp_lines) == proxy.tcp_queries  # every root query was answered over TCP
-    assert answer.extra["tcp"] == proxy.tcp_queries
+    assert _res(answer).tcp == proxy.tcp_queries
 
 
 # -- spoofed responses --------------------------------------------------------

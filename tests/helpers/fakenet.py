@@ -17,7 +17,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from dnssec_lite.dnssec.chain import FetchFailed, FetchResult, ValidationJob, Validator
+from dnssec_lite.dnssec.limits import DEFAULT_LIMITS
 from dnssec_lite.dnssec.status import Answer
+from dnssec_lite.errors import TransportError
+from dnssec_lite.resolve.exchange import Server
+from dnssec_lite.resolve.fetcher import Batch, Reply, ask_upstream, drive, job_steps
 from dnssec_lite.wire.edns import EDNS_DO, Edns
 from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import Name
@@ -30,7 +34,11 @@ from .zonesigner import NOW, Zone
 Override = Message | FetchFailed | Callable[[Message], FetchResult]
 Mutator = Callable[[Name, int, Message], FetchResult]
 
-MAX_CHASE = 12
+#: Responses followed along a CNAME/DNAME chain: the links the validator
+#: accepts, plus the one holding the data.
+MAX_CHASE = DEFAULT_LIMITS.max_chain_links + 1
+#: The address the fake network answers at (any address would do).
+UPSTREAM = Server("192.0.2.53")
 
 
 def _n(text: str | Name) -> Name:
@@ -127,6 +135,20 @@ class FakeNetwork:
             result = Message.from_wire(result.to_wire())
         return result
 
+    def exchange(self, batch: Batch) -> list[Reply]:
+        """The Fetcher interface: each query answered by :meth:`query`; a
+        FetchFailed becomes the exchange's TransportError (same words)."""
+        out: list[Reply] = []
+        for server, message in batch.items:
+            q = message.question[0]
+            result = self.query(q.name, q.rrtype)
+            out.append(
+                TransportError(str(server), result.reason)
+                if isinstance(result, FetchFailed)
+                else result
+            )
+        return out
+
     # -- driving the validator ------------------------------------------------------
     def resolve(
         self,
@@ -139,16 +161,10 @@ class FakeNetwork:
         return resolve(self, validator, qname, rrtype, now, response=response)
 
 
-def run_job(job: ValidationJob, net: FakeNetwork, max_rounds: int = 1000) -> Answer:
-    """Feed a job from the network until it has an answer."""
-    for _ in range(max_rounds):
-        if job.answer is not None:
-            return job.answer
-        pending = job.pending()
-        assert pending, "job has neither an answer nor pending fetches"
-        for fetch in pending:
-            job.feed(fetch, net.query(fetch.name, fetch.rrtype))
-    raise AssertionError("validation did not finish")
+def run_job(job: ValidationJob, net: FakeNetwork) -> Answer:
+    """Feed a job from the network until it has an answer: the library's
+    driver, with the network as the fetcher of one upstream."""
+    return drive(job_steps(job, ask_upstream(UPSTREAM)), net)
 
 
 def resolve(

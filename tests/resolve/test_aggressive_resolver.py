@@ -4,12 +4,18 @@ SECURE, expires with the SOA negative TTL and can be turned off."""
 
 from __future__ import annotations
 
-from dnssec_lite.dnssec.status import Status
-from dnssec_lite.resolve import Resolver
+from dnssec_lite.dnssec.status import Answer, Status
+from dnssec_lite.resolve import Resolution, Resolver
 from dnssec_lite.wire.types import Rcode
 from tests.helpers.zonesigner import NOW, Hierarchy
 
 from .dnsserver import serving
+
+
+def _res(answer: Answer) -> Resolution:
+    """The answer's typed record of how it was obtained."""
+    assert isinstance(answer.resolution, Resolution)
+    return answer.resolution
 
 
 def _hierarchy() -> Hierarchy:
@@ -27,18 +33,18 @@ def test_denial_from_cached_nsec_needs_no_query_until_it_expires() -> None:
         r = Resolver([str(srv.server)], anchors=H.anchors(), clock=lambda: clock[0])
         first = r.resolve("b.example.test.", "A")
         assert first.status is Status.SECURE and first.rcode == Rcode.NXDOMAIN
-        assert "aggressive" not in first.extra
+        assert _res(first).cache is None
         before = srv.queries
         # c. lies in the same NSEC span (a -> m) as b.: answered from the cache.
         second = r.resolve("c.example.test.", "TXT")
         assert srv.queries == before
         assert second.status is Status.SECURE and second.rcode == Rcode.NXDOMAIN
-        assert second.extra["aggressive"] is True and second.queries == 0
+        assert _res(second).cache == "aggressive" and second.queries == 0
         assert second.chain and second.reason is None
         # The SOA minimum (300 s) bounds the NSEC records' lifetime.
         clock[0] = NOW + 301
         third = r.resolve("d.example.test.", "A")
-        assert srv.queries > before and "aggressive" not in third.extra
+        assert srv.queries > before and _res(third).cache is None
         assert third.status is Status.SECURE and third.rcode == Rcode.NXDOMAIN
 
 
@@ -52,4 +58,4 @@ def test_aggressive_nsec_can_be_turned_off() -> None:
         before = srv.queries
         answer = r.resolve("c.example.test.", "A")
         assert srv.queries == before + 1
-        assert answer.status is Status.SECURE and "aggressive" not in answer.extra
+        assert answer.status is Status.SECURE and _res(answer).cache is None

@@ -833,7 +833,7 @@ def test_qname_minimisation_limits_the_number_of_steps() -> None:
 
 
 def test_cname_question_under_a_dname_keeps_the_dname() -> None:
-    from dnssec_lite.resolve.iterative import _walk_answer
+    from dnssec_lite.resolve.iterative.common import walk_answer as _walk_answer
 
     rrsets = parse_rrsets(
         "d.example.com. 300 IN DNAME example.net.\nx.d.example.com. 300 IN CNAME x.example.net.\n",

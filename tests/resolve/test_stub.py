@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from dnssec_lite.dnssec.status import Status
+from dnssec_lite.dnssec.status import Answer, Status
 from dnssec_lite.resolve import AsyncResolver, Resolver
+from dnssec_lite.resolve.resolution import Resolution
 from dnssec_lite.wire.types import EDE, Rcode
 from tests.helpers.zonesigner import NOW, Hierarchy
 
@@ -24,6 +25,12 @@ def _hierarchy() -> Hierarchy:
 H = _hierarchy()
 
 
+def _res(answer: Answer) -> Resolution:
+    """The answer's typed record of how it was obtained."""
+    assert isinstance(answer.resolution, Resolution)
+    return answer.resolution
+
+
 def _resolver(*servers: str, **kw: object) -> Resolver:
     return Resolver(list(servers), anchors=H.anchors(), clock=lambda: NOW, **kw)  # type: ignore[arg-type]
 
@@ -34,7 +41,7 @@ def test_secure_answer_and_chain() -> None:
     assert answer.status is Status.SECURE, answer.reason
     assert [link.zone.to_text() for link in answer.chain] == [".", "test.", "example.test."]
     assert answer.queries == srv.queries == 6
-    assert answer.extra["server"] == str(srv.server)
+    assert str(_res(answer).server) == str(srv.server)
 
 
 def test_warm_lookup_in_same_zone_is_one_query() -> None:
@@ -69,7 +76,7 @@ def test_failover_from_dead_first_upstream() -> None:
         )
         assert time.monotonic() - start < 2.0
     assert answer.status is Status.SECURE
-    assert answer.extra["server"] == str(srv.server)
+    assert str(_res(answer).server) == str(srv.server)
 
 
 def test_failover_on_servfail_and_refused() -> None:
@@ -83,16 +90,15 @@ def test_rrsig_stripping_upstream_skipped_for_a_good_one() -> None:
     with serving(H, Faults(strip_sigs=True)) as strip, serving(H) as good:
         answer = _resolver(str(strip.server), str(good.server)).resolve("mx.example.test.", "MX")
     assert answer.status is Status.SECURE, answer.reason
-    assert answer.extra["server"] == str(good.server)
-    stripping = answer.extra["stripping"]
-    assert isinstance(stripping, dict) and str(strip.server) in stripping
+    assert _res(answer).server == good.server
+    assert strip.server in _res(answer).stripping
 
 
 def test_no_opt_upstream_skipped_for_a_good_one() -> None:
     with serving(H, Faults(no_opt=True)) as strip, serving(H) as good:
         answer = _resolver(str(strip.server), str(good.server)).resolve("mx.example.test.", "MX")
     assert answer.status is Status.SECURE
-    assert str(strip.server) in answer.extra["stripping"]  # type: ignore[operator]
+    assert strip.server in _res(answer).stripping
 
 
 def test_every_upstream_strips_is_said_plainly() -> None:
@@ -111,7 +117,7 @@ def test_genuinely_bogus_zone_is_bogus_not_stripping() -> None:
         answer = _resolver(str(srv.server)).resolve("mx.example.test.", "MX")
     assert answer.status is Status.BOGUS
     assert answer.reason is not None and answer.reason.ede == EDE.RRSIGS_MISSING
-    assert "stripping" not in answer.extra
+    assert not _res(answer).stripping
 
 
 def test_truncated_answers_use_tcp() -> None:
@@ -121,7 +127,7 @@ def test_truncated_answers_use_tcp() -> None:
     assert srv.tcp_queries
     # Every message on the wire counts, the TCP retry of a truncated answer included.
     assert answer.queries == srv.queries == len(srv.udp_queries) + len(srv.tcp_queries)
-    assert answer.extra["tcp"] == len(srv.tcp_queries)
+    assert _res(answer).tcp == len(srv.tcp_queries)
 
 
 def test_trace_names_every_query_and_the_failover() -> None:
@@ -131,14 +137,14 @@ def test_trace_names_every_query_and_the_failover() -> None:
             "mx.example.test.", "MX"
         )
     assert answer.status is Status.SECURE
-    trace = answer.extra["trace"]
-    assert isinstance(trace, list) and len(trace) == answer.queries == 7
+    trace = _res(answer).trace()
+    assert len(trace) == answer.queries == 7
     assert trace[0].startswith(f"mx.example.test. MX @{dead}: ")
     assert trace[1] == (
         f"mx.example.test. MX @{srv.server}: NOERROR, 1 records, 1 RRSIGs, 0 authority"
     )
-    assert answer.extra["failed"] == [str(dead)]
-    assert answer.extra["tcp"] == 0
+    assert _res(answer).failed == (dead,)
+    assert _res(answer).tcp == 0
 
 
 def test_chain_fetches_go_out_in_parallel() -> None:

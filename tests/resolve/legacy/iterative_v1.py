@@ -1,4 +1,7 @@
-"""An iterative resolution engine: resolves from the root, no recursive
+"""The iterative engine as it was before it became a step generator, kept
+verbatim (imports made absolute) as the reference of the differential tests.
+
+An iterative resolution engine: resolves from the root, no recursive
 resolver needed, over a pluggable transport.
 
 :meth:`IterativeEngine.lookup` returns a message shaped like what a
@@ -54,7 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from ..dnssec.chain import (
+from dnssec_lite.dnssec.chain import (
     FetchFailed,
     KeyCache,
     KeyEntry,
@@ -63,15 +66,15 @@ from ..dnssec.chain import (
     dname_target,
     find_dname,
 )
-from ..dnssec.status import Answer, Status
-from ..errors import DnssecLiteError, TransportError
-from ..wire.edns import EDNS_DO, Edns
-from ..wire.message import Message, Question
-from ..wire.name import ROOT, Name
-from ..wire.rdata.address import AAAA, A
-from ..wire.rdata.names import CNAME, NS
-from ..wire.rrset import RRset
-from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
+from dnssec_lite.dnssec.status import Answer, Status
+from dnssec_lite.errors import DnssecLiteError, TransportError
+from dnssec_lite.wire.edns import EDNS_DO, Edns
+from dnssec_lite.wire.message import Message, Question
+from dnssec_lite.wire.name import ROOT, Name
+from dnssec_lite.wire.rdata.address import AAAA, A
+from dnssec_lite.wire.rdata.names import CNAME, NS
+from dnssec_lite.wire.rrset import RRset
+from dnssec_lite.wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRType
 
 __all__ = [
     "MAX_CHAIN",
