@@ -91,6 +91,25 @@ def _lookup(resolver: Any, lookup: Lookup) -> Answer:
     return answer
 
 
+def _lookups(resolver: Any, request: Sequence[Any]) -> list[Answer]:
+    """One round's lookups: side by side through ``resolve_many`` when the
+    resolver has it (one round trip for all of them), else one by one."""
+    many = getattr(resolver, "resolve_many", None)
+    lookups = [item for item in request if isinstance(item, Lookup)]
+    if many is None or len(lookups) < 2:
+        return [_lookup(resolver, item) for item in lookups]
+    for item in lookups:
+        log.debug("DNS query: %s", item)
+    try:
+        answers: list[Answer] = many([(item.name, item.rrtype) for item in lookups])
+    except Exception as error:  # a broken upstream must not end the check
+        log.warning("DNS lookups failed: %s", error)
+        return [failed_answer(item, error) for item in lookups]
+    for answer in answers:
+        log.debug("DNSSEC response: %s", answer.summary())
+    return answers
+
+
 def check_smtp(
     domain: Name | str,
     resolver: Any = None,
@@ -126,7 +145,7 @@ def check_smtp(
         request = next(steps)
         while True:
             if request and isinstance(request[0], Lookup):
-                replies: list[Any] = [_lookup(resolver, item) for item in request]
+                replies: list[Any] = _lookups(resolver, request)
             else:
                 replies = [probe(item) for item in request if isinstance(item, ProbeRequest)]
             request = steps.send(replies)
