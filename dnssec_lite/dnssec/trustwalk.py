@@ -412,7 +412,8 @@ class TrustWalk:
         if not usable:
             assert reason is not None
             return _keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
-        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
+        ds_expires = min((sig.expiration for sig in ds_rrset.sigs), default=None)
+        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl, ds_expires=ds_expires)
 
     def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
         zone = anchor.zone
@@ -438,6 +439,7 @@ class TrustWalk:
         ds_refs: tuple[KeyRef, ...],
         ds_ttl: int,
         anchor: bool = False,
+        ds_expires: int | None = None,
     ) -> KeyEntry:
         """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
 
@@ -566,6 +568,9 @@ class TrustWalk:
             _SECURE,
             ds_refs,
             tuple([KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys]),
+            sig_expires=min(
+                [e for e in (check.sig.expiration, ds_expires) if e is not None], default=None
+            ),
         )
         return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
 
