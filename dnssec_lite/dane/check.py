@@ -22,6 +22,7 @@ from typing import Any
 
 from ..dnssec.status import Answer
 from ..wire.name import Name
+from .ops import KEY_TYPES, OpsOptions, ops_steps
 from .policy import (
     CheckOptions,
     Lookup,
@@ -32,7 +33,6 @@ from .policy import (
     failed_answer,
 )
 from .report import DaneReport, Policy, display
-from .survey import KEY_TYPES, OpsOptions, ops_steps
 
 log = logging.getLogger("dnssec_lite.dane")
 
@@ -257,7 +257,7 @@ def survey(
     key_types: Sequence[str] = KEY_TYPES,
     **kw: Any,
 ) -> DaneReport:
-    """Every address of every MX host, per server key type; see :mod:`dnssec_lite.dane.survey`.
+    """Every address of every MX host, per server key type; see :mod:`dnssec_lite.dane.ops`.
 
     The verdict is the worst over the DANE hosts' addresses (``report.delivery``
     keeps the MTA's); other arguments as :func:`check_smtp`.
