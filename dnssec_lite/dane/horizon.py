@@ -71,7 +71,7 @@ def signature_findings(answers: Sequence[Answer], now: int, days: int) -> list[F
     first = soon[0]
     text = f"{first.what} expires {iso(first.expires)}, within {days} days"
     if len(soon) > 1:
-        text += f" ({len(soon) - 1} more signatures lapse within the horizon)"
+        text += f" ({len(soon) - 1} more lapse within the horizon)"
     return [Finding(Code.SIGNATURE_EXPIRES_SOON, Severity.WARNING, text)]
 
 
