@@ -28,6 +28,7 @@ from .certinfo import CertInfo, describe_chain
 from .codes import Code, Finding, Severity, probe_code
 from .horizon import certificate_findings, signature_findings
 from .policy import (
+    _ADDRESS_TYPES,
     CheckOptions,
     Lookup,
     LookupKind,
@@ -35,8 +36,13 @@ from .policy import (
     ProbeRequest,
     Steps,
     Verify,
+    _address_key,
+    _choose_tlsa,
+    _cname_target,
+    _order,
     check_steps,
     classify,
+    tlsa_name,
 )
 from .records import RecordRow, assess_rollover, match_table
 from .report import (
@@ -159,6 +165,58 @@ class _Ops:
             if answer.question.name == name and answer.question.rrtype == rrtype:
                 return answer
         return None
+
+    # -- the hosts an MTA never reached ---------------------------------------------
+
+    def complete_hosts(self, report: DaneReport, options: CheckOptions) -> None:
+        """Add the MX hosts after the one that succeeded, classified by the
+        same rules from the answers already fetched (every host's address and
+        TLSA lookups are done before the first probe)."""
+        mx = self.answer_for(self.domain, RRType.MX)
+        if mx is None or classify(mx) is not LookupKind.RECORDS:
+            return
+        answers = {Lookup(a.question.name, a.question.rrtype): a for a in self.answers}
+        visited = {h.name for h in report.hosts}
+        for host, preference in _order(mx, random.Random(0)):
+            if host in visited or host.is_root():
+                continue
+            result = HostResult(host, preference, mx.status)
+            report.hosts.append(result)
+            found = [answers.get(Lookup(host, _ADDRESS_TYPES[f])) for f in options.families]
+            family_answers = [
+                (f, a) for f, a in zip(options.families, found, strict=True) if a is not None
+            ]
+            if len(family_answers) < len(options.families) or any(
+                classify(a) in (LookupKind.BOGUS, LookupKind.FAILED) for _, a in family_answers
+            ):
+                result.role = HostRole.UNUSABLE
+                bad = [a for _, a in family_answers if a.reason is not None]
+                result.reason = bad[0].reason if bad else None
+                continue
+            for family, a in family_answers:
+                for rrset in a.records(_ADDRESS_TYPES[family]):
+                    for rdata in rrset.rdatas:
+                        address = getattr(rdata, "address", None)
+                        if isinstance(address, str):
+                            result.addresses.append(
+                                AddressResult(address, family, a.status, a.reason)
+                            )
+            result.addresses.sort(key=_address_key)
+            if not result.addresses:
+                result.role = HostRole.UNUSABLE
+                continue
+            if not all(a.secure for _, a in family_answers):
+                continue
+            target = _cname_target([a for _, a in family_answers], host)
+            bases = [target, host] if target is not None else [host]
+            if any(Lookup(tlsa_name(b, self.port), RRType.TLSA) not in answers for b in bases):
+                continue
+            result.tlsa, result.cname_target = _choose_tlsa(bases, host, answers, self.port)
+            status = result.tlsa.status
+            if status in (TlsaStatus.BOGUS, TlsaStatus.FAILED):
+                result.role, result.reason = HostRole.UNUSABLE, result.tlsa.reason
+            elif status is TlsaStatus.SECURE:
+                result.role = HostRole.DANE if result.tlsa.usable else HostRole.TLS_REQUIRED
 
     # -- codes of the MTA decision ------------------------------------------------
 
@@ -468,6 +526,8 @@ def ops_steps(
             request = inner.send(reply)
     except StopIteration as done:
         report: DaneReport = done.value
+    if ops.survey:
+        state.complete_hosts(report, options)
     state.code_report(report)
     if ops.survey:
         report.survey = True
