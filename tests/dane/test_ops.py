@@ -407,3 +407,38 @@ def test_async_survey_probes_addresses_concurrently(ecdsa: Chain) -> None:
     )
     assert report.verdict is Verdict.SUCCESS
     assert len(servers.sent) == 6  # 2 addresses x (default, ECDSA, RSA)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["daneverify"], "give one DOMAIN or --from-file FILE"),
+        (["daneverify", "example.org", "--from-file", "x"], "give one DOMAIN or --from-file"),
+        (["daneverify", "example.org", "--strict-addresses"], "--strict-addresses needs --survey"),
+        (["daneverify", "example.org", "--days=-1"], "--days must be 0 or more"),
+        (["daneverify", "example.org", "--json-lines"], "--json-lines needs --from-file"),
+        (["daneverify", "--from-file", "x", "--jobs", "0"], "--jobs and --connections"),
+    ],
+)
+def test_cli_usage_errors(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dnssec_lite import cli
+
+    assert cli.main(argv) == 64
+    assert message in capsys.readouterr().err
+
+
+def test_domain_file(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from dnssec_lite import cli
+    from dnssec_lite.cli_dane import read_domains
+
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# monitored\nexample.org\n\n  example.net  # hosted\n")
+    assert read_domains(str(listing)) == ["example.org", "example.net"]
+    listing.write_text("example.org\nbad..name\n")
+    assert cli.main(["daneverify", "--from-file", str(listing)]) == 64
+    err = capsys.readouterr().err
+    assert f"{listing} line 2: bad domain 'bad..name'" in err
+    assert cli.main(["daneverify", "--from-file", str(tmp_path / "missing.txt")]) == 64
+    assert "cannot read" in capsys.readouterr().err
