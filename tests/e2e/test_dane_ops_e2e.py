@@ -18,6 +18,7 @@ import pytest
 
 from dnssec_lite.anchors.formats import load_anchors
 from dnssec_lite.dane import Code, Severity, asurvey, check_smtp, survey
+from dnssec_lite.dane.horizon import signature_expiries
 from dnssec_lite.dane.report import DaneReport, Verdict
 from dnssec_lite.resolve.resolver import AsyncResolver, Resolver
 
@@ -231,3 +232,32 @@ def test_bulk_json_lines(dane_lab: DaneLab, dnsenv: DnsEnv, tmp_path: Path) -> N
     assert f"fallback {counts['fallback']}" in summary and f"failed {counts['failed']}" in summary
     # success with warnings (single 3 1 1, rollover not ready) counts apart
     assert "success-with-warnings" in summary
+
+
+def test_survey_in_iterative_mode(dane_lab: DaneLab, dnsenv: DnsEnv) -> None:
+    res = Resolver(
+        mode="iterative",
+        anchors=load_anchors(str(dnsenv.anchor_path)),
+        root_hints=str(dnsenv.root_hints_path),
+    )
+    report = survey(d("split"), res, randomize_addresses=False, timeout=5.0, days=40)
+    assert report.verdict is Verdict.FAILED and report.delivery is Verdict.SUCCESS
+    assert {f.address for f in report.failures} == {dane_lab.address(41)}
+    # The iterative chain carries its own DS/DNSKEY signatures: the horizon sees them.
+    (finding,) = [f for f in report.warnings if f.code is Code.SIGNATURE_EXPIRES_SOON]
+    assert "within 40 days" in finding.text
+
+
+@pytest.mark.parametrize("mode", ["stub", "iterative"])
+def test_chain_links_carry_signature_expiry(dnsenv: DnsEnv, mode: str) -> None:
+    anchors = load_anchors(str(dnsenv.anchor_path))
+    if mode == "stub":
+        res = resolver(dnsenv)
+    else:
+        res = Resolver(mode="iterative", anchors=anchors, root_hints=str(dnsenv.root_hints_path))
+    answer = res.resolve(d("split"), "MX")
+    assert [link.zone.to_text() for link in answer.chain] == [".", "test.", f"{ZONE}."]
+    assert all(link.sig_expires is not None for link in answer.chain)
+    whats = [e.what for e in signature_expiries([answer])]
+    assert f"RRSIG(MX) for {d('split')}." in whats
+    assert f"RRSIG(DS/DNSKEY) for {ZONE}." in whats and "RRSIG(DS/DNSKEY) for ." in whats
