@@ -195,6 +195,8 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
         raise _usage("--jobs and --connections must be 1 or more")
     if args.json_lines and not args.from_file:
         raise _usage("--json-lines needs --from-file")
+    if args.json and args.from_file:
+        raise _usage("--json prints one domain's object; use --json-lines with --from-file")
     domain = None
     if args.domain is not None:
         try:

@@ -17,7 +17,11 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
 
-__all__ = ["CertInfo", "describe_chain", "iso", "key_type"]
+__all__ = ["MAX_DESCRIBED", "CertInfo", "describe_chain", "iso", "key_type"]
+
+#: Certificates described per chain, as many as the matcher looks at: a
+#: hostile server may send hundreds.
+MAX_DESCRIBED = 16
 
 
 @dataclass(frozen=True)
@@ -113,5 +117,5 @@ def _describe(depth: int, der: bytes) -> CertInfo:
 
 
 def describe_chain(chain_der: Sequence[bytes]) -> list[CertInfo]:
-    """Every presented certificate, leaf (depth 0) first."""
-    return [_describe(depth, der) for depth, der in enumerate(chain_der)]
+    """The presented certificates, leaf (depth 0) first, up to :data:`MAX_DESCRIBED`."""
+    return [_describe(depth, der) for depth, der in enumerate(chain_der[:MAX_DESCRIBED])]

@@ -418,6 +418,7 @@ def test_async_survey_probes_addresses_concurrently(ecdsa: Chain) -> None:
         (["daneverify", "example.org", "--days=-1"], "--days must be 0 or more"),
         (["daneverify", "example.org", "--json-lines"], "--json-lines needs --from-file"),
         (["daneverify", "--from-file", "x", "--jobs", "0"], "--jobs and --connections"),
+        (["daneverify", "--from-file", "x", "--json"], "use --json-lines with --from-file"),
     ],
 )
 def test_cli_usage_errors(
@@ -442,3 +443,14 @@ def test_domain_file(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert f"{listing} line 2: bad domain 'bad..name'" in err
     assert cli.main(["daneverify", "--from-file", str(tmp_path / "missing.txt")]) == 64
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_chain_description_is_bounded_and_survives_garbage(ecdsa: Chain) -> None:
+    from dnssec_lite.dane.certinfo import MAX_DESCRIBED, describe_chain
+
+    presented = list(ecdsa.presented(with_root=False))
+    described = describe_chain([presented[0], b"\x30\x03junk", *[presented[1]] * 200])
+    assert len(described) == MAX_DESCRIBED
+    assert described[0].subject == f"CN={HOST}" and described[0].error is None
+    assert described[1].error is not None and described[1].to_json()["depth"] == 1
+    assert described[2].subject == described[3].subject == ecdsa.at(1).cert.subject.rfc4514_string()
