@@ -29,6 +29,11 @@ PURE_MODULES = {
     "dnssec_lite.dane.policy",
     "dnssec_lite.dane.report",
     "dnssec_lite.dane.smtpdialogue",
+    "dnssec_lite.dane.codes",
+    "dnssec_lite.dane.certinfo",
+    "dnssec_lite.dane.records",
+    "dnssec_lite.dane.horizon",
+    "dnssec_lite.dane.ops",
 }
 FORBIDDEN_MODULES = {"socket", "asyncio", "selectors", "ssl"}
 FORBIDDEN_CALLS = {

@@ -10,12 +10,20 @@
   verified by DANE.
 - :func:`probe` / :func:`aprobe`: one STARTTLS session to one address,
   returning the presented chain; never sends mail.
+- For operators: :func:`survey` / :func:`asurvey` (every address of every MX
+  host, per server key type), :func:`check_many` (bulk, an async iterator),
+  the expiry horizon (``days=``), TLSA rollover readiness and stable result
+  codes (:class:`Code`, :class:`Finding`, ``DaneReport.tlsrpt_failure_details()``).
 """
 
 from __future__ import annotations
 
-from .check import acheck_smtp, check_smtp
+from .bulk import CheckError, check_many
+from .check import Gate, acheck_smtp, asurvey, check_smtp, survey
+from .codes import Code, Finding, Severity
+from .ops import OpsOptions
 from .policy import CheckOptions, check_steps
+from .records import Rollover
 from .report import DaneReport, HostResult, Policy, TlsaResult, TlsaStatus, Verdict
 from .smtp import ProbeResult, aprobe, probe
 from .smtpdialogue import (
@@ -31,7 +39,9 @@ from .tlsa import Check, DaneMatch, RecordFailure, verify_chain
 
 __all__ = [
     "Check",
+    "CheckError",
     "CheckOptions",
+    "Code",
     "DaneHandshakeError",
     "DaneMatch",
     "DaneReport",
@@ -40,10 +50,15 @@ __all__ = [
     "DaneStarttlsError",
     "DaneVerificationError",
     "FailureKind",
+    "Finding",
+    "Gate",
     "HostResult",
+    "OpsOptions",
     "Policy",
     "ProbeResult",
     "RecordFailure",
+    "Rollover",
+    "Severity",
     "TlsSession",
     "TlsaResult",
     "TlsaStatus",
@@ -51,10 +66,13 @@ __all__ = [
     "acheck_smtp",
     "aprobe",
     "astarttls",
+    "asurvey",
+    "check_many",
     "check_smtp",
     "check_steps",
     "probe",
     "starttls",
+    "survey",
     "tlsa_verifier",
     "verify_chain",
 ]

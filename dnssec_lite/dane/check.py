@@ -15,12 +15,14 @@ import asyncio
 import logging
 import random
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..dnssec.status import Answer
 from ..wire.name import Name
+from .ops import KEY_TYPES, OpsOptions, ops_steps
 from .policy import (
     CheckOptions,
     Lookup,
@@ -28,14 +30,13 @@ from .policy import (
     ProbeRequest,
     Steps,
     Verify,
-    check_steps,
     failed_answer,
 )
 from .report import DaneReport, Policy, display
 
 log = logging.getLogger("dnssec_lite.dane")
 
-__all__ = ["acheck_smtp", "check_smtp"]
+__all__ = ["Gate", "acheck_smtp", "asurvey", "check_smtp", "survey"]
 
 SyncProbe = Callable[[ProbeRequest], ProbeOutcome]
 AsyncProbe = Callable[[ProbeRequest], Awaitable[ProbeOutcome]]
@@ -58,12 +59,14 @@ def _steps(
     now: int | None,
     verify: Verify | None,
     rng: random.Random | None,
+    ops: OpsOptions | None = None,
 ) -> Steps:
-    return check_steps(
+    return ops_steps(
         _name(domain),
         now=int(time.time()) if now is None else now,
         verify=verify if verify is not None else _default_verify(),
         options=options,
+        ops=ops,
         rng=rng,
     )
 
@@ -125,13 +128,16 @@ def check_smtp(
     families: Sequence[int] = (4, 6),
     speculative_tlsa: bool = True,
     randomize_addresses: bool = True,
+    days: int | None = None,
+    ops: OpsOptions | None = None,
 ) -> DaneReport:
     """May mail for ``domain`` go out, and how?  See :mod:`dnssec_lite.dane.policy`.
 
     ``resolver`` is a :class:`~dnssec_lite.resolve.resolver.Resolver` (a stub
     resolver over ``/etc/resolv.conf`` by default).  ``probe`` opens the
     STARTTLS sessions (by default :func:`dnssec_lite.dane.smtp.probe` with
-    ``ehlo`` and ``timeout``).
+    ``ehlo`` and ``timeout``).  The report also carries result codes and
+    rollover readiness; ``days`` adds the expiry checks at now + ``days``.
     """
     if resolver is None:
         from ..resolve.resolver import Resolver
@@ -140,7 +146,7 @@ def check_smtp(
     if probe is None:
         probe = _smtp_probe(ehlo, timeout)
     options = _options(policy, port, families, speculative_tlsa, randomize_addresses)
-    steps = _steps(domain, options, now, verify, rng)
+    steps = _steps(domain, options, now, verify, rng, ops or OpsOptions(days=days))
     try:
         request = next(steps)
         while True:
@@ -169,13 +175,18 @@ async def acheck_smtp(
     families: Sequence[int] = (4, 6),
     speculative_tlsa: bool = True,
     randomize_addresses: bool = True,
+    days: int | None = None,
+    ops: OpsOptions | None = None,
+    gate: Gate | None = None,
 ) -> DaneReport:
     """:func:`check_smtp` on an :class:`~dnssec_lite.resolve.resolver.AsyncResolver`:
-    the lookups of one round run concurrently."""
+    the lookups of one round run concurrently, and so do a survey's probes of
+    different addresses (one at a time per address, within ``gate``'s bounds)."""
     if probe is None:
         probe = _async_smtp_probe(ehlo, timeout)
     options = _options(policy, port, families, speculative_tlsa, randomize_addresses)
-    steps = _steps(domain, options, now, verify, rng)
+    steps = _steps(domain, options, now, verify, rng, ops or OpsOptions(days=days))
+    gate = gate if gate is not None else Gate()
 
     async def lookup(item: Lookup) -> Answer:
         log.debug("DNS query: %s", item)
@@ -193,11 +204,120 @@ async def acheck_smtp(
             if request and isinstance(request[0], Lookup):
                 replies: list[Any] = list(await asyncio.gather(*(lookup(i) for i in request)))
             else:
-                replies = [await probe(i) for i in request if isinstance(i, ProbeRequest)]
+                probes = [i for i in request if isinstance(i, ProbeRequest)]
+                replies = await gate.run_probes(probes, probe)
             request = steps.send(replies)
     except StopIteration as done:
         report: DaneReport = done.value
         return report
+
+
+class Gate:
+    """Bounds on SMTP connections: at most ``connections`` in flight in all,
+    and one at a time per address (politeness to the servers probed).
+
+    One gate is shared by all the checks of a bulk run.
+    """
+
+    def __init__(self, connections: int | None = None) -> None:
+        self._total = asyncio.Semaphore(connections) if connections else None
+        self._per_address: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+        self.in_flight = 0
+        self.peak = 0
+
+    async def probe(self, request: ProbeRequest, probe: AsyncProbe) -> ProbeOutcome:
+        address = request.address
+        lock = self._per_address.setdefault(address, asyncio.Lock())
+        self._users[address] = self._users.get(address, 0) + 1
+        try:
+            async with lock:
+                if self._total is not None:
+                    await self._total.acquire()
+                self.in_flight += 1
+                self.peak = max(self.peak, self.in_flight)
+                try:
+                    return await probe(request)
+                finally:
+                    self.in_flight -= 1
+                    if self._total is not None:
+                        self._total.release()
+        finally:
+            self._users[address] -= 1
+            if not self._users[address]:  # forget idle addresses: bounded memory
+                del self._users[address]
+                self._per_address.pop(address, None)
+
+    async def run_probes(
+        self, requests: Sequence[ProbeRequest], probe: AsyncProbe
+    ) -> list[ProbeOutcome]:
+        """The probes of one step: per address in order, addresses concurrently."""
+        by_address: dict[str, list[int]] = {}
+        for index, request in enumerate(requests):
+            by_address.setdefault(request.address, []).append(index)
+        out: list[ProbeOutcome | None] = [None] * len(requests)
+
+        async def one_address(indexes: list[int]) -> None:
+            for index in indexes:
+                out[index] = await self.probe(requests[index], probe)
+
+        await asyncio.gather(*(one_address(ix) for ix in by_address.values()))
+        return [o for o in out if o is not None]
+
+
+def survey(
+    domain: Name | str,
+    resolver: Any = None,
+    policy: str | Policy = Policy.OPPORTUNISTIC,
+    port: int = 25,
+    *,
+    days: int | None = None,
+    strict_addresses: bool = False,
+    key_types: Sequence[str] = KEY_TYPES,
+    **kw: Any,
+) -> DaneReport:
+    """Every address of every MX host, per server key type; see :mod:`dnssec_lite.dane.ops`.
+
+    The verdict is the worst over the DANE hosts' addresses (``report.delivery``
+    keeps the MTA's); other arguments as :func:`check_smtp`.
+    """
+    ops = OpsOptions(True, days, strict_addresses, tuple(key_types))
+    return check_smtp(domain, resolver, policy, port, ops=ops, **kw)
+
+
+async def asurvey(
+    domain: Name | str,
+    resolver: Any,
+    policy: str | Policy = Policy.OPPORTUNISTIC,
+    port: int = 25,
+    *,
+    days: int | None = None,
+    strict_addresses: bool = False,
+    key_types: Sequence[str] = KEY_TYPES,
+    **kw: Any,
+) -> DaneReport:
+    """:func:`survey` on an :class:`~dnssec_lite.resolve.resolver.AsyncResolver`."""
+    ops = OpsOptions(True, days, strict_addresses, tuple(key_types))
+    return await acheck_smtp(domain, resolver, policy, port, ops=ops, **kw)
+
+
+def probe_context(key_type: str | None) -> ssl.SSLContext | None:
+    """The client context of a probe: None (the probe's default) or, for a
+    key type, TLS 1.2 with cipher suites of that authentication only.
+
+    TLS 1.3 suites do not name the server's key type and Python's ``ssl``
+    cannot restrict TLS 1.3 signature algorithms, so per-key-type probes are
+    TLS 1.2 ones; a server without TLS 1.2 is checked with its default
+    certificate only (the survey says so).
+    """
+    if key_type is None:
+        return None
+    from .smtp import probe_context as plain
+
+    context = plain()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers({"ecdsa": "aECDSA", "rsa": "aRSA"}[key_type])
+    return context
 
 
 def _ehlo_name() -> str:
@@ -216,6 +336,7 @@ def _smtp_probe(ehlo: str | None, timeout: float) -> SyncProbe:
             port=request.port,
             ehlo_name=ehlo or _ehlo_name(),
             timeout=timeout,
+            context=probe_context(request.key_type),
         )
 
     return run
@@ -231,6 +352,7 @@ def _async_smtp_probe(ehlo: str | None, timeout: float) -> AsyncProbe:
             port=request.port,
             ehlo_name=ehlo or _ehlo_name(),
             timeout=timeout,
+            context=probe_context(request.key_type),
         )
 
     return run

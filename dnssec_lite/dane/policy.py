@@ -95,12 +95,17 @@ class Lookup:
 
 @dataclass(frozen=True)
 class ProbeRequest:
-    """A STARTTLS session to open: address, port, host, and the SNI name."""
+    """A STARTTLS session to open: address, port, host, and the SNI name.
+
+    ``key_type`` ("ecdsa" or "rsa"), set by surveys only, asks for TLS 1.2
+    with cipher suites of that server key type alone.
+    """
 
     address: str
     port: int
     host: Name
     sni: Name
+    key_type: str | None = None
 
 
 class ProbeOutcome(Protocol):

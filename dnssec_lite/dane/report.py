@@ -7,6 +7,7 @@ JSON field names are a contract read by scripts: keep them.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -14,6 +15,11 @@ from typing import Any, Protocol
 
 from ..dnssec.status import Reason, Status
 from ..wire.name import Name
+from .codes import Code, Finding, Severity, tlsrpt_type
+
+#: Version of the JSON report; bumped only when a field changes meaning or
+#: goes away (new fields do not bump it).
+SCHEMA = 1
 
 
 class Policy(Enum):
@@ -114,12 +120,20 @@ class AddressResult:
     #: Our stable code for the failure (``connection-refused``, ...), if any.
     error_kind: str | None = None
     tried: bool = False
+    #: The stable result code of the failure (see :mod:`dnssec_lite.dane.codes`).
+    code: Code | None = None
+    #: The local address the probe connected from.
+    local_address: str | None = None
+    #: Why the address is special-purpose (loopback, private, ...), if it is.
+    special: str | None = None
+    #: Survey only: every probe of this address (default, then per key type).
+    probes: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         tls = None
         if self.tls_protocol is not None:
             tls = {"protocol": self.tls_protocol, "cipher": self.tls_cipher}
-        return {
+        out: dict[str, object] = {
             "address": self.address,
             "family": self.family,
             "status": self.status.value,
@@ -127,7 +141,12 @@ class AddressResult:
             "tls": tls,
             "match": match_json(self.match),
             "error": self.error,
+            "code": None if self.code is None else self.code.value,
+            "special": self.special,
         }
+        if self.probes:
+            out["survey"] = [p.to_json() for p in self.probes]
+        return out
 
 
 class HostRole(Enum):
@@ -158,6 +177,10 @@ class HostResult:
     reason: Reason | None = None
     #: The host's address records came through a secure CNAME to this name.
     cname_target: Name | None = None
+    #: The stable code of why the host is unusable, when it is.
+    code: Code | None = None
+    #: TLSA rollover readiness (DANE hosts; :class:`dnssec_lite.dane.records.Rollover`).
+    rollover: Any = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -168,6 +191,8 @@ class HostResult:
             "addresses": [a.to_json() for a in self.addresses],
             "tlsa": None if self.tlsa is None else self.tlsa.to_json(),
             "reason": reason_json(self.reason),
+            "code": None if self.code is None else self.code.value,
+            "rollover": None if self.rollover is None else self.rollover.to_json(),
         }
 
 
@@ -184,22 +209,76 @@ class DaneReport:
     transcript: list[str]
     #: Upstreams that the resolver found stripping DNSSEC, with the evidence.
     stripping: dict[str, str] = field(default_factory=dict)
+    #: Every coded failure, warning and notice of the check.
+    findings: list[Finding] = field(default_factory=list)
+    #: A survey (every address, every key type); ``verdict`` is then the
+    #: worst over the DANE hosts' addresses and ``delivery`` the MTA's one.
+    survey: bool = False
+    delivery: Verdict | None = None
+    #: The expiry horizon checked, in days (None: not asked).
+    horizon_days: int | None = None
+    #: The operator's lines (survey table, rollover, findings) after the transcript.
+    survey_lines: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.verdict is Verdict.SUCCESS
 
+    def by_severity(self, severity: Severity) -> list[Finding]:
+        return [f for f in self.findings if f.severity is severity]
+
+    @property
+    def failures(self) -> list[Finding]:
+        return self.by_severity(Severity.FAILURE)
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return self.by_severity(Severity.WARNING)
+
     def to_json(self) -> dict[str, object]:
         return {
+            "schema": SCHEMA,
             "domain": display(self.domain),
             "policy": self.policy.value,
             "verdict": self.verdict.value,
+            "delivery": (self.delivery or self.verdict).value,
+            "survey": self.survey,
+            "horizon_days": self.horizon_days,
             "tls_required": self.tls_required,
             "hosts": [host.to_json() for host in self.hosts],
             "reason": reason_json(self.reason),
             "stripping": dict(self.stripping),
+            "findings": [f.to_json() for f in self.findings],
             "transcript": list(self.transcript),
         }
+
+    def tlsrpt_failure_details(self, sending_mta_ip: str | None = None) -> list[dict[str, object]]:
+        """RFC 8460 section 4.3 ``failure-details`` entries, one per failed session
+        or lookup of this check.
+
+        ``result-type`` is the RFC 8460 type of the code, ``failure-reason-code``
+        our code, ``additional-information`` the explanation as a ``data:`` URI
+        (the field is a URI).  ``sending-mta-ip`` defaults to the local address
+        the probe used.
+        """
+        local = {
+            a.address: a.local_address for h in self.hosts for a in h.addresses if a.local_address
+        }
+        entries: list[dict[str, object]] = []
+        for finding in self.failures:
+            entry: dict[str, object] = {"result-type": tlsrpt_type(finding.code)}
+            sender = sending_mta_ip or (local.get(finding.address) if finding.address else None)
+            if sender:
+                entry["sending-mta-ip"] = sender
+            if finding.host:
+                entry["receiving-mx-hostname"] = finding.host
+            if finding.address:
+                entry["receiving-ip"] = finding.address
+            entry["failed-session-count"] = 1
+            entry["additional-information"] = "data:," + urllib.parse.quote(finding.text)
+            entry["failure-reason-code"] = finding.code.value
+            entries.append(entry)
+        return entries
 
 
 def display(name: Name) -> str:

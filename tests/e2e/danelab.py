@@ -29,6 +29,25 @@ badhs                  server breaks the TLS handshake             failed
 insecure-mail.test     unsigned, three MX hosts                    fallback
 hosted.insecure-mail   insecure MX -> mx.ok.dane.test (DANE)       success
 =====================  ==========================================  ==========
+
+For the operator's checks (survey, horizon, rollover, bulk), addresses 40+:
+
+=====================  ==========================================  ==========
+domain                 what it has                                 survey
+=====================  ==========================================  ==========
+split                  two addresses, the second presents another   failed
+                       key (plain check: success)
+dualkey                one server with ECDSA and RSA certificates,  failed
+                       TLSA for the ECDSA key only
+certsoon               TLSA 2 0 1, leaf expires in 5 days           success
+roll-next              3 1 1 current key + 3 1 1 next key: ready   success
+roll-eeta              3 1 1 + 2 0 1 of the issuer: ready           success
+roll-sel0              3 0 1 of the leaf only: not ready            success
+roll-dup               3 1 1 + 3 0 1 of one leaf: duplicate pins    success
+roll-stale             2 0 1 + 3 1 1 of a key nobody uses: stale    success
+bulk0..bulkN-1         MX round-robin over ok, nomatch, notlsa, ta,
+                       badhs (``bulk`` of them)                     mixed
+=====================  ==========================================  ==========
 """
 
 from __future__ import annotations
@@ -84,6 +103,7 @@ def _cert(
     ca: bool,
     names: tuple[str, ...] = (),
     now: dt.datetime,
+    days: float = 90,
 ) -> x509.Certificate:
     issuer_name, issuer_key = issuer if issuer is not None else (_name(subject), key)
     builder = (
@@ -93,7 +113,7 @@ def _cert(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=90))
+        .not_valid_after(now + dt.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     )
     if ca:
@@ -105,6 +125,19 @@ def _cert(
             x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
         )
     return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _pem_files(identity: Identity) -> tuple[str, str]:
+    """The identity as PEM files (chain, key) for ``load_cert_chain``; kept for
+    the life of the test process, in a private temporary directory."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.mkdtemp(prefix="danelab-"))
+    chain, key = folder / "chain.pem", folder / "key.pem"
+    chain.write_bytes(identity.chain_pem())
+    key.write_bytes(identity.key_pem())
+    return str(chain), str(key)
 
 
 def spki_sha256(cert: x509.Certificate) -> str:
@@ -127,6 +160,8 @@ class MailHost:
     identity: Identity | None
     #: "good", "no-starttls", "bad-handshake", or "absent" (nothing listens).
     mode: str = "good"
+    #: A second chain the same server also presents (e.g. RSA next to ECDSA).
+    extra: Identity | None = None
 
 
 @dataclass
@@ -136,6 +171,8 @@ class DaneLab:
     now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     prefix: str = ""
     hosts: list[MailHost] = field(default_factory=list)
+    #: How many ``bulkN`` domains to publish (for the bulk checks).
+    bulk: int = 60
 
     def __post_init__(self) -> None:
         root_key = ec.generate_private_key(ec.SECP256R1())
@@ -189,12 +226,26 @@ class DaneLab:
                         handshake="garbage" if host.mode == "bad-handshake" else "tls",
                     )
                 )
+                if host.extra is not None:
+                    self.servers[-1].context.load_cert_chain(*_pem_files(host.extra))
         except OSError as exc:
             self.stop_servers()
             raise RuntimeError(
                 f"cannot start the DANE test SMTP servers on port 25 ({exc}); "
                 "the end-to-end DANE tests need root or CAP_NET_BIND_SERVICE"
             ) from exc
+
+    def identity(
+        self, host: str, *, rsa_key: bool = False, days: float = 90, issuer: bool = True
+    ) -> Identity:
+        """A fresh CA-issued leaf for ``host`` (not the cached one of :meth:`leaf`)."""
+        key: PrivateKey = (
+            rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            if rsa_key
+            else ec.generate_private_key(ec.SECP256R1())
+        )
+        cert = _cert(host, key, self._issuer, ca=False, names=(host,), now=self.now, days=days)
+        return Identity([cert, self.intermediate], key)
 
     def stop_servers(self) -> None:
         for server in getattr(self, "servers", []):
@@ -281,7 +332,64 @@ class DaneLab:
         rows.append(f"_25._tcp.mx.unusable IN TLSA 3 1 1 {'ab' * 20}\n")
         domain("nostarttls", "mx.nostarttls", 13, ee("mx.nostarttls"), mode="no-starttls")
         domain("badhs", "mx.badhs", 14, ee("mx.badhs"), mode="bad-handshake")
+        rows.extend(self._operator_rows(ta))
         return "".join(rows)
+
+    def _operator_rows(self, ta: str) -> list[str]:
+        """The survey, horizon, rollover and bulk domains (addresses 40+)."""
+        rows: list[str] = []
+
+        def pin(identity: Identity, selector: int = 1) -> str:
+            cert = identity.chain[0]
+            return f"3 {selector} 1 {spki_sha256(cert) if selector else cert_sha256(cert)}"
+
+        def serve(label: str, number: int, identity: Identity, **kw: object) -> None:
+            fqdn = f"{label}.{ZONE}"
+            self.hosts.append(MailHost(fqdn, self.address(number), identity, **kw))  # type: ignore[arg-type]
+            rows.append(f"{label} IN A {self.address(number)}\n")
+
+        def tlsa(label: str, *records: str) -> None:
+            rows.extend(f"_25._tcp.{label} IN TLSA {r}\n" for r in records)
+
+        def mail(domain: str, label: str) -> None:
+            rows.append(f"{domain} IN MX 10 {label}.{ZONE}.\n")
+
+        good = self.identity(f"mx.split.{ZONE}")
+        mail("split", "mx.split")
+        serve("mx.split", 40, good)
+        serve("mx.split", 41, self.identity(f"mx.split.{ZONE}"))  # another key
+        tlsa("mx.split", pin(good))
+
+        ecdsa = self.identity(f"mx.dualkey.{ZONE}")
+        mail("dualkey", "mx.dualkey")
+        serve("mx.dualkey", 42, ecdsa, extra=self.identity(f"mx.dualkey.{ZONE}", rsa_key=True))
+        tlsa("mx.dualkey", pin(ecdsa))
+
+        mail("certsoon", "mx.certsoon")
+        serve("mx.certsoon", 43, self.identity(f"mx.certsoon.{ZONE}", days=5))
+        tlsa("mx.certsoon", ta)
+
+        stray = self.stray.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        next_key = f"3 1 1 {hashlib.sha256(stray).hexdigest()}"
+        shapes = {
+            "roll-next": (44, lambda i: [pin(i), next_key]),
+            "roll-eeta": (45, lambda i: [pin(i), ta]),
+            "roll-sel0": (46, lambda i: [pin(i, 0)]),
+            "roll-dup": (47, lambda i: [pin(i), pin(i, 0)]),
+            "roll-stale": (48, lambda i: [ta, next_key]),
+        }
+        for label, (number, records) in shapes.items():
+            identity = self.identity(f"mx.{label}.{ZONE}")
+            mail(label, f"mx.{label}")
+            serve(f"mx.{label}", number, identity)
+            tlsa(f"mx.{label}", *records(identity))
+
+        targets = ("mx.ok", "mx.nomatch", "mx.notlsa", "mx.ta", "mx.badhs")
+        for n in range(self.bulk):
+            mail(f"bulk{n}", targets[n % len(targets)])
+        return rows
 
     def _insecure_body(self) -> str:
         self.hosts = [h for h in self.hosts if not h.name.endswith(INSECURE_ZONE)]

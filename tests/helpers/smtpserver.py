@@ -245,8 +245,8 @@ class SmtpServer:
         self.context.sni_callback = self._on_sni
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
-        # A fixed port (the DANE lab's 25) must be reusable while connections of
-        # an earlier run linger in TIME_WAIT.
+        # A fixed port (25 in the DANE lab) may still have connections of the
+        # previous run in TIME-WAIT; they must not stop the next one binding.
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
         self._listener.listen(16)
