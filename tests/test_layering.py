@@ -27,6 +27,7 @@ PURE_MODULES = {
     "dnssec_lite.dane.names",
     "dnssec_lite.dane.pkix",
     "dnssec_lite.dane.policy",
+    "dnssec_lite.dane.lookups",
     "dnssec_lite.dane.report",
     "dnssec_lite.dane.smtpdialogue",
     "dnssec_lite.dane.codes",

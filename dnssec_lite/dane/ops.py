@@ -27,23 +27,22 @@ from ..wire.types import RRType
 from .certinfo import CertInfo, describe_chain
 from .codes import Code, Finding, Severity, probe_code
 from .horizon import certificate_findings, signature_findings
-from .policy import (
-    _ADDRESS_TYPES,
-    CheckOptions,
+from .lookups import (
+    ADDRESS_TYPES,
     Lookup,
     LookupKind,
     ProbeOutcome,
     ProbeRequest,
     Steps,
     Verify,
-    _address_key,
-    _choose_tlsa,
-    _cname_target,
-    _order,
-    check_steps,
+    address_key,
+    choose_tlsa,
     classify,
+    cname_target,
+    order_hosts,
     tlsa_name,
 )
+from .policy import CheckOptions, check_steps
 from .records import RecordRow, assess_rollover, match_table
 from .report import (
     AddressResult,
@@ -177,12 +176,12 @@ class _Ops:
             return
         answers = {Lookup(a.question.name, a.question.rrtype): a for a in self.answers}
         visited = {h.name for h in report.hosts}
-        for host, preference in _order(mx, random.Random(0)):
+        for host, preference in order_hosts(mx, random.Random(0)):
             if host in visited or host.is_root():
                 continue
             result = HostResult(host, preference, mx.status)
             report.hosts.append(result)
-            found = [answers.get(Lookup(host, _ADDRESS_TYPES[f])) for f in options.families]
+            found = [answers.get(Lookup(host, ADDRESS_TYPES[f])) for f in options.families]
             family_answers = [
                 (f, a) for f, a in zip(options.families, found, strict=True) if a is not None
             ]
@@ -194,24 +193,24 @@ class _Ops:
                 result.reason = bad[0].reason if bad else None
                 continue
             for family, a in family_answers:
-                for rrset in a.records(_ADDRESS_TYPES[family]):
+                for rrset in a.records(ADDRESS_TYPES[family]):
                     for rdata in rrset.rdatas:
                         address = getattr(rdata, "address", None)
                         if isinstance(address, str):
                             result.addresses.append(
                                 AddressResult(address, family, a.status, a.reason)
                             )
-            result.addresses.sort(key=_address_key)
+            result.addresses.sort(key=address_key)
             if not result.addresses:
                 result.role = HostRole.UNUSABLE
                 continue
             if not all(a.secure for _, a in family_answers):
                 continue
-            target = _cname_target([a for _, a in family_answers], host)
+            target = cname_target([a for _, a in family_answers], host)
             bases = [target, host] if target is not None else [host]
             if any(Lookup(tlsa_name(b, self.port), RRType.TLSA) not in answers for b in bases):
                 continue
-            result.tlsa, result.cname_target = _choose_tlsa(bases, host, answers, self.port)
+            result.tlsa, result.cname_target = choose_tlsa(bases, host, answers, self.port)
             status = result.tlsa.status
             if status in (TlsaStatus.BOGUS, TlsaStatus.FAILED):
                 result.role, result.reason = HostRole.UNUSABLE, result.tlsa.reason

@@ -37,28 +37,40 @@ The rules, in the order they apply (``docs/dane.md`` has the table):
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import random
-from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Protocol
 
 from ..dnssec.status import Answer, Reason, Status
-from ..wire.message import Question
 from ..wire.name import Name
-from ..wire.rdata.dnssec import NSEC
-from ..wire.rdata.names import MX
-from ..wire.types import EDE, Rcode, RRType
+from ..wire.types import EDE, RRType
+from .lookups import (
+    ADDRESS_TYPES,
+    Lookup,
+    LookupKind,
+    ProbeOutcome,
+    ProbeRequest,
+    Steps,
+    Verify,
+    address_key,
+    choose_tlsa,
+    classify,
+    cname_target,
+    failed_answer,
+    order_hosts,
+    probe_kind,
+    reason_lines,
+    reference_names,
+    status_word,
+    stripping_of,
+    tlsa_name,
+)
 from .report import (
     AddressResult,
     DaneReport,
     HostResult,
     HostRole,
-    MatchOutcome,
     Policy,
-    TlsaResult,
     TlsaStatus,
     Verdict,
     display,
@@ -82,152 +94,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Lookup:
-    """A DNS lookup the check needs; answered with a validated Answer."""
-
-    name: Name
-    rrtype: int
-
-    def __str__(self) -> str:
-        return f"Q('{display(self.name)}', '{RRType.to_text(self.rrtype)}')"
-
-
-@dataclass(frozen=True)
-class ProbeRequest:
-    """A STARTTLS session to open: address, port, host, and the SNI name.
-
-    ``key_type`` ("ecdsa" or "rsa"), set by surveys only, asks for TLS 1.2
-    with cipher suites of that server key type alone.
-    """
-
-    address: str
-    port: int
-    host: Name
-    sni: Name
-    key_type: str | None = None
-
-
-class ProbeOutcome(Protocol):
-    """What the policy reads of a STARTTLS probe's result."""
-
-    @property
-    def local_address(self) -> str | None: ...
-
-    @property
-    def tls_protocol(self) -> str | None: ...
-
-    @property
-    def tls_cipher(self) -> str | None: ...
-
-    @property
-    def chain_der(self) -> Sequence[bytes]: ...
-
-    @property
-    def failure(self) -> str | None: ...
-
-
-#: The certificate matcher: (chain, TLSA records, reference names, now).
-Verify = Callable[[Sequence[bytes], Sequence[Any], Sequence[Name], int], MatchOutcome]
-
-Request = list[Lookup] | list[ProbeRequest]
-Steps = Generator[Request, list[Any], DaneReport]
-
-
-class LookupKind(Enum):
-    """A validated answer reduced to what the DANE rules distinguish."""
-
-    RECORDS = "records"
-    NODATA = "nodata"
-    NXDOMAIN = "nxdomain"
-    #: BOGUS data: the lookup must be treated as failed, never as absent.
-    BOGUS = "bogus"
-    #: INDETERMINATE, SERVFAIL, timeout: failed.
-    FAILED = "failed"
-
-
-def classify(answer: Answer) -> LookupKind:
-    """Reduce an answer: status first, then rcode, then what it holds.
-
-    RFC 9824 compact denial (NOERROR, an NSEC whose bitmap has NXNAME) counts
-    as NXDOMAIN.
-    """
-    if answer.status is Status.BOGUS:
-        return LookupKind.BOGUS
-    if answer.status is Status.INDETERMINATE:
-        return LookupKind.FAILED
-    if answer.rcode == Rcode.NXDOMAIN:
-        return LookupKind.NXDOMAIN
-    if answer.rcode != Rcode.NOERROR:
-        return LookupKind.FAILED
-    if answer.records():
-        return LookupKind.RECORDS
-    for rrset in answer.denial:
-        if rrset.rrtype == RRType.NSEC and rrset.name == answer.question.name:
-            if any(isinstance(r, NSEC) and RRType.NXNAME in r.types for r in rrset.rdatas):
-                return LookupKind.NXDOMAIN
-    return LookupKind.NODATA
-
-
-def failed_answer(lookup: Lookup, error: Exception) -> Answer:
-    """The answer a driver gives for a lookup that raised (unreachable upstream)."""
-    return Answer(
-        Question(lookup.name, lookup.rrtype),
-        Rcode.SERVFAIL,
-        Status.INDETERMINATE,
-        reason=Reason(EDE.NETWORK_ERROR, f"lookup failed: {error}", lookup.name, lookup.rrtype),
-    )
-
-
-def tlsa_name(host: Name, port: int) -> Name:
-    """``_<port>._tcp.<host>``, the TLSA owner for SMTP (RFC 7672 2.2.3)."""
-    return host.child(b"_tcp").child(f"_{port}".encode())
-
-
-def _label(answer: Answer) -> str:
-    """The status word of a transcript line (the reference knows three)."""
-    if answer.status is Status.INDETERMINATE:
-        return "BOGUS"
-    word: str = answer.status.value
-    return word.upper()
-
-
-def _stripping(answer: Answer) -> dict[str, str]:
-    """The upstreams the resolver found stripping DNSSEC for this answer."""
-    resolution = answer.resolution
-    found = getattr(resolution, "stripping", None) if resolution is not None else None
-    if not found:  # answers made without a resolver (tests, replays) may say it here
-        found = answer.extra.get("stripping") if answer.extra else None
-    return {str(k): str(v) for k, v in found.items()} if isinstance(found, Mapping) else {}
-
-
-def _reason_lines(answer: Answer) -> list[str]:
-    lines = [
-        f"upstream {server} strips DNSSEC: {why}" for server, why in _stripping(answer).items()
-    ]
-    if answer.reason is not None:
-        lines.append(str(answer.reason))
-    return indent(lines)
-
-
-def _order(mx: Answer, rng: random.Random) -> list[tuple[Name, int]]:
-    """MX hosts by preference, shuffled within one preference (as MTAs do)."""
-    groups: dict[int, list[Name]] = {}
-    for rrset in mx.records(RRType.MX):
-        for rdata in rrset.rdatas:
-            if not isinstance(rdata, MX):
-                continue
-            hosts = groups.setdefault(rdata.preference, [])
-            if rdata.exchange not in hosts:
-                hosts.append(rdata.exchange)
-    ordered: list[tuple[Name, int]] = []
-    for preference in sorted(groups):
-        hosts = groups[preference]
-        rng.shuffle(hosts)
-        ordered.extend((host, preference) for host in hosts)
-    return ordered
-
-
 class _Transcript:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -236,9 +102,6 @@ class _Transcript:
         for line in lines:
             log.debug("transcript: %s", line)
             self.lines.append(line)
-
-
-_ADDRESS_TYPES = {4: RRType.A, 6: RRType.AAAA}
 
 
 @dataclass(frozen=True)
@@ -297,29 +160,31 @@ def check_steps(
         )
 
     (mx,) = yield [Lookup(domain, RRType.MX)]
-    stripping.update(_stripping(mx))
+    stripping.update(stripping_of(mx))
     kind = classify(mx)
     if kind in (LookupKind.BOGUS, LookupKind.FAILED):
-        out.add(f"{_label(mx)} MX record found for {d}", *_reason_lines(mx))
+        out.add(f"{status_word(mx)} MX record found for {d}", *reason_lines(mx))
         why = mx.reason or Reason(EDE.OTHER, f"MX lookup of {d} failed")
         if stripping:
             servers = ", ".join(stripping)
             why = Reason(why.ede, f"upstream {servers} strips DNSSEC; {why.text}", domain)
         return finish(Verdict.FAILED, why, explain=False)
     if kind is LookupKind.NXDOMAIN:
-        out.add(f"{_label(mx)} NXDOMAIN for {d}: no such domain")
+        out.add(f"{status_word(mx)} NXDOMAIN for {d}: no such domain")
         return finish(Verdict.FAILED, Reason(EDE.OTHER, f"{d} does not exist (NXDOMAIN)", domain))
     if kind is LookupKind.NODATA:
         out.add(
-            f"{_label(mx)} no MX record found for {d}; "
+            f"{status_word(mx)} no MX record found for {d}; "
             f"the domain itself is the mail host (implicit MX, RFC 5321 5.1)"
         )
         order: list[tuple[Name, int | None]] = [(domain, None)]
     else:
-        ranked = _order(mx, rng)
+        ranked = order_hosts(mx, rng)
         if any(host.is_root() for host, _ in ranked):
             if len(ranked) == 1:
-                out.add(f"{_label(mx)} null MX record found for {d}: the domain accepts no mail")
+                out.add(
+                    f"{status_word(mx)} null MX record found for {d}: the domain accepts no mail"
+                )
                 return finish(
                     Verdict.FAILED,
                     Reason(EDE.OTHER, f"{d} publishes a null MX: it accepts no mail (RFC 7505)"),
@@ -330,7 +195,7 @@ def check_steps(
     # Round 2: every host's addresses (and, speculatively, TLSA) at once.
     wanted: list[Lookup] = []
     for host, _ in order:
-        wanted.extend(Lookup(host, _ADDRESS_TYPES[f]) for f in families)
+        wanted.extend(Lookup(host, ADDRESS_TYPES[f]) for f in families)
         if options.speculative_tlsa and mx.status is Status.SECURE:
             wanted.append(Lookup(tlsa_name(host, port), RRType.TLSA))
     got = yield wanted
@@ -339,13 +204,13 @@ def check_steps(
     # Round 3: the TLSA lookups still needed by hosts with secure addresses.
     plans: dict[Name, list[Name]] = {}
     for host, _ in order:
-        host_answers = [answers[Lookup(host, _ADDRESS_TYPES[f])] for f in families]
+        host_answers = [answers[Lookup(host, ADDRESS_TYPES[f])] for f in families]
         if not all(a.status is Status.SECURE for a in host_answers):
             continue
         if any(classify(a) in (LookupKind.BOGUS, LookupKind.FAILED) for a in host_answers):
             continue
         bases = []
-        target = _cname_target(host_answers, host)
+        target = cname_target(host_answers, host)
         if target is not None:
             bases.append(target)
         bases.append(host)
@@ -370,13 +235,13 @@ def check_steps(
         result = HostResult(host, preference, mx.status)
         hosts.append(result)
         if kind is LookupKind.RECORDS:
-            out.add(f"{_label(mx)} MX record({h}) found for {d}")
+            out.add(f"{status_word(mx)} MX record({h}) found for {d}")
             if insecure_mx:
                 out.add(f"INSECURE MX record({h}) found. The command will still proceed.")
         last = index == len(order) - 1
         next_mx = [] if last else [f"Trying next MX record in {d}"]
 
-        family_answers = [(f, answers[Lookup(host, _ADDRESS_TYPES[f])]) for f in families]
+        family_answers = [(f, answers[Lookup(host, ADDRESS_TYPES[f])]) for f in families]
         broken = [
             (f, a)
             for f, a in family_answers
@@ -385,24 +250,24 @@ def check_steps(
         if broken:
             family, bad = broken[0]
             out.add(
-                f"{_label(bad)} {RRType.to_text(_ADDRESS_TYPES[family])} record found "
+                f"{status_word(bad)} {RRType.to_text(ADDRESS_TYPES[family])} record found "
                 f"for MX({h}) in {d}",
-                *_reason_lines(bad),
+                *reason_lines(bad),
             )
-            stripping.update(_stripping(bad))
+            stripping.update(stripping_of(bad))
             result.role = HostRole.UNUSABLE
             result.reason = bad.reason
             out.add(*next_mx)
             continue
         for family, found in family_answers:
-            for rrset in found.records(_ADDRESS_TYPES[family]):
+            for rrset in found.records(ADDRESS_TYPES[family]):
                 for rdata in rrset.rdatas:
                     address = getattr(rdata, "address", None)
                     if isinstance(address, str):
                         result.addresses.append(
                             AddressResult(address, family, found.status, found.reason)
                         )
-        result.addresses.sort(key=_address_key)
+        result.addresses.sort(key=address_key)
         if options.randomize_addresses:
             rng.shuffle(result.addresses)
         if not result.addresses:
@@ -414,7 +279,7 @@ def check_steps(
         first = result.addresses[0]
         first_answer = next(a for f, a in family_answers if f == first.family)
         out.add(
-            f"{_label(first_answer)} {RRType.to_text(_ADDRESS_TYPES[first.family])} record "
+            f"{status_word(first_answer)} {RRType.to_text(ADDRESS_TYPES[first.family])} record "
             f"({first.address}) found for MX({h}) in {d}"
         )
         secure = host in plans
@@ -422,7 +287,7 @@ def check_steps(
             result.role = HostRole.NON_DANE
             out.add(*next_mx)
             continue
-        result.tlsa, result.cname_target = _choose_tlsa(plans[host], host, answers, port)
+        result.tlsa, result.cname_target = choose_tlsa(plans[host], host, answers, port)
         tlsa = result.tlsa
         if tlsa.status in (TlsaStatus.BOGUS, TlsaStatus.FAILED):
             out.add(f"BOGUS TLSA record found for MX({h}) in {d}")
@@ -445,9 +310,9 @@ def check_steps(
         # A DANE host: probe its addresses until one authenticates.
         probe_tlsa = [r for r in tlsa.records]
         result.role = HostRole.DANE
-        names = _reference_names(tlsa.base_domain, host, domain)
+        names = reference_names(tlsa.base_domain, host, domain)
         for number, address in enumerate(result.addresses):
-            a_type = RRType.to_text(_ADDRESS_TYPES[address.family])
+            a_type = RRType.to_text(ADDRESS_TYPES[address.family])
             if number:
                 out.add(f"Trying next {a_type} record ({address.address}) for MX({h}) in {d}")
             out.add(f"Connecting to {address.address} on port {port}.")
@@ -455,7 +320,7 @@ def check_steps(
             address.tried = True
             if probe.local_address is None:
                 address.error = probe.failure or "connection failed"
-                address.error_kind = _kind(probe)
+                address.error_kind = probe_kind(probe)
                 out.add(f"Connection to {address.address} on port {port} failed: {address.error}.")
                 continue
             out.add(f"Connected to {address.address} from interface {probe.local_address}.")
@@ -463,7 +328,7 @@ def check_steps(
             out.add("Checking TLS connection.")
             if probe.failure is not None or probe.tls_protocol is None:
                 address.error = probe.failure or "no TLS session"
-                address.error_kind = _kind(probe)
+                address.error_kind = probe_kind(probe)
                 out.add(f"TLS connection failed: {address.error}.")
                 continue
             address.tls_protocol = probe.tls_protocol
@@ -523,81 +388,3 @@ def check_steps(
             Reason(EDE.OTHER, f"policy mandatory requires DANE; {d} has no DANE host"),
         )
     return finish(Verdict.FALLBACK_TLS, Reason(EDE.OTHER, f"DANE does not apply to {d}"))
-
-
-def _address_key(address: AddressResult) -> tuple[int, bytes]:
-    return address.family, ipaddress.ip_address(address.address).packed
-
-
-def _kind(probe: ProbeOutcome) -> str | None:
-    kind = getattr(probe, "failure_kind", None)
-    if kind is None:
-        return None
-    return str(getattr(kind, "value", kind))
-
-
-def _cname_target(family_answers: Sequence[Answer], host: Name) -> Name | None:
-    """The end of a secure CNAME chain at ``host``, if the addresses used one."""
-    for answer in family_answers:
-        target = host
-        for rrset in answer.rrsets:
-            if rrset.rrtype == RRType.CNAME and rrset.name == target and rrset.rdatas:
-                following = getattr(rrset.rdatas[0], "target", None)
-                if isinstance(following, Name):
-                    target = following
-        if target != host:
-            return target
-    return None
-
-
-def _choose_tlsa(
-    bases: Sequence[Name], host: Name, answers: dict[Lookup, Answer], port: int
-) -> tuple[TlsaResult, Name | None]:
-    """The TLSA RRset that applies: the first base domain that is not denied."""
-    cname = bases[0] if len(bases) > 1 else None
-    result: TlsaResult | None = None
-    for base in bases:
-        answer = answers[Lookup(tlsa_name(base, port), RRType.TLSA)]
-        kind = classify(answer)
-        if kind in (LookupKind.BOGUS, LookupKind.FAILED):
-            status = TlsaStatus.BOGUS if kind is LookupKind.BOGUS else TlsaStatus.FAILED
-            reason = answer.reason or Reason(
-                EDE.OTHER,
-                f"TLSA lookup at {display(tlsa_name(base, port))} failed "
-                f"({Rcode.to_text(answer.rcode)})",
-            )
-            return TlsaResult(status, base, reason=reason), cname
-        if answer.status is not Status.SECURE:
-            result = TlsaResult(TlsaStatus.INSECURE, base, reason=answer.reason)
-            continue
-        if kind is LookupKind.RECORDS:
-            records = tuple(r for rrset in answer.records(RRType.TLSA) for r in rrset.rdatas)
-            return TlsaResult(TlsaStatus.SECURE, base, records, _usable(records)), cname
-        status = TlsaStatus.NXDOMAIN if kind is LookupKind.NXDOMAIN else TlsaStatus.NODATA
-        result = TlsaResult(status, base)
-    assert result is not None
-    return result, cname
-
-
-def _usable(records: Sequence[Any]) -> int:
-    """Records an SMTP client can use (RFC 7672 3.1): DANE-TA/EE, known
-    selector and matching type, and a digest of the right length."""
-    lengths = {1: 32, 2: 64}
-    count = 0
-    for record in records:
-        if record.usage not in (2, 3) or record.selector not in (0, 1):
-            continue
-        if record.mtype == 0:
-            count += bool(record.data)
-        elif record.mtype in lengths and len(record.data) == lengths[record.mtype]:
-            count += 1
-    return count
-
-
-def _reference_names(base: Name, host: Name, domain: Name) -> list[Name]:
-    """RFC 7672 3.2.3: the TLSA base domain, the MX host, the next-hop domain."""
-    names: list[Name] = []
-    for name in (base, host, domain):
-        if name not in names:
-            names.append(name)
-    return names
