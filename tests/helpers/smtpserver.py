@@ -245,6 +245,10 @@ class SmtpServer:
         self.context.sni_callback = self._on_sni
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.socket(family, socket.SOCK_STREAM)
+        # A fixed port (the DANE lab's 25) stays in TIME-WAIT for a minute
+        # after a session the server closed; that must not block the next run.
+        # (A port another socket listens on is still refused.)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._listener.bind((host, port))
         self._listener.listen(16)
         self._listener.settimeout(0.1)
