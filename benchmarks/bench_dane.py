@@ -1,0 +1,298 @@
+"""A cold DANE check of a domain with two MX hosts, DNS wall time in RTTs.
+
+Run from the repository top (needs root and the tools of docs/e2e.md)::
+
+    python -m benchmarks.bench_dane [latency_ms ...]     # default: 20 100
+
+It builds the end-to-end environment of ``tests/e2e`` (NSD per zone, the
+validating Unbound) with the DANE lab of ``tests/e2e/danelab.py``, whose
+``two.dane.test`` has MX hosts mx1 (10) and mx2 (20), each with A, AAAA and
+TLSA records in the signed zone, and STARTTLS servers on the A addresses.
+The Unbound is warmed first, so that it stands for a far upstream that has
+the answers: a :class:`~tests.e2e.dnsenv.LatencyProxy` in front of it adds
+the latency to every query, like a network round trip.  Each measured check
+starts with a fresh resolver (cold caches).
+
+Reported per driver (sync :func:`~dnssec_lite.dane.check.check_smtp`,
+async :func:`~dnssec_lite.dane.check.acheck_smtp`): the wall time spent on
+DNS (the union of the intervals in which a lookup was running) in RTTs,
+the policy's lookups and rounds, the queries the proxy saw, and the
+SMTP/TLS time (the probes) separately.  For comparison, Postfix's
+``posttls-finger -l dane`` behind a local validating Unbound that forwards
+through the same latency to the same upstream: cold (freshly started) and
+warm (the second run), its total wall time and the queries that crossed
+the latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dnssec_lite.anchors.formats import load_anchors
+from dnssec_lite.dane import smtp
+from dnssec_lite.dane.check import acheck_smtp, check_smtp
+from dnssec_lite.dane.policy import ProbeOutcome, ProbeRequest
+from dnssec_lite.dane.report import DaneReport, Verdict, display
+from dnssec_lite.resolve.resolver import AsyncResolver, Resolver
+from tests.e2e.danelab import ZONE, DaneLab
+from tests.e2e.dnsenv import DnsEnv, LatencyProxy
+from tests.e2e.posttls import Outcome, PostTlsFinger, available
+
+DOMAIN = f"two.{ZONE}"
+RUNS = 3
+
+
+@dataclass
+class Trace:
+    """What one check did: lookup intervals, probe intervals, proxy queries."""
+
+    lookups: list[tuple[float, float, str]] = field(default_factory=list)
+    probes: list[tuple[float, float]] = field(default_factory=list)
+
+    def dns_wall(self) -> float:
+        """Wall time during which at least one lookup was running."""
+        total, end = 0.0, float("-inf")
+        for start, stop, _ in sorted(self.lookups):
+            if stop <= end:
+                continue
+            total += stop - max(start, end)
+            end = stop
+        return total
+
+    def rounds(self, gap: float = 0.002) -> int:
+        """Batches of lookups started together (async: one gather per round)."""
+        starts = sorted(start for start, _, _ in self.lookups)
+        return sum(1 for i, s in enumerate(starts) if i == 0 or s - starts[i - 1] > gap)
+
+
+class TimedResolver:
+    def __init__(self, inner: Resolver, trace: Trace) -> None:
+        self.inner, self.trace = inner, trace
+
+    def resolve(self, name: Any, rrtype: Any) -> Any:
+        start = time.monotonic()
+        answer = self.inner.resolve(name, rrtype)
+        self.trace.lookups.append((start, time.monotonic(), f"{name} {rrtype}"))
+        return answer
+
+
+class TimedAsyncResolver:
+    def __init__(self, inner: AsyncResolver, trace: Trace) -> None:
+        self.inner, self.trace = inner, trace
+
+    async def resolve(self, name: Any, rrtype: Any) -> Any:
+        start = time.monotonic()
+        answer = await self.inner.resolve(name, rrtype)
+        self.trace.lookups.append((start, time.monotonic(), f"{name} {rrtype}"))
+        return answer
+
+
+def _probe(trace: Trace) -> Callable[[ProbeRequest], ProbeOutcome]:
+    def run(request: ProbeRequest) -> ProbeOutcome:
+        start = time.monotonic()
+        try:
+            return smtp.probe(
+                request.address,
+                server_hostname=display(request.sni),
+                port=request.port,
+                ehlo_name="bench.test",
+                timeout=10.0,
+            )
+        finally:
+            trace.probes.append((start, time.monotonic()))
+
+    return run
+
+
+def _aprobe(trace: Trace) -> Callable[[ProbeRequest], Any]:
+    async def run(request: ProbeRequest) -> ProbeOutcome:
+        start = time.monotonic()
+        try:
+            return await smtp.aprobe(
+                request.address,
+                server_hostname=display(request.sni),
+                port=request.port,
+                ehlo_name="bench.test",
+                timeout=10.0,
+            )
+        finally:
+            trace.probes.append((start, time.monotonic()))
+
+    return run
+
+
+@dataclass
+class Run:
+    wall: float
+    dns: float
+    smtp: float
+    lookups: int
+    rounds: int
+    wire: int
+    verdict: Verdict
+
+
+def _run(env: DnsEnv, proxy: LatencyProxy, driver: str) -> Run:
+    anchors = load_anchors(str(env.anchor_path))
+    server = [f"{proxy.addr[0]}:{proxy.addr[1]}"]
+    trace = Trace()
+    seen = proxy.queries
+    kw: dict[str, Any] = {"rng": random.Random(1), "randomize_addresses": False}
+    start = time.monotonic()
+    report: DaneReport
+    if driver == "sync":
+        resolver = TimedResolver(Resolver(server, anchors=anchors, timeout=5.0), trace)
+        report = check_smtp(DOMAIN, resolver, probe=_probe(trace), **kw)
+    else:
+
+        async def go() -> DaneReport:
+            inner = AsyncResolver(server, anchors=anchors, timeout=5.0)
+            resolver = TimedAsyncResolver(inner, trace)
+            return await acheck_smtp(DOMAIN, resolver, probe=_aprobe(trace), **kw)
+
+        report = asyncio.run(go())
+    wall = time.monotonic() - start
+    return Run(
+        wall,
+        trace.dns_wall(),
+        sum(b - a for a, b in trace.probes),
+        len(trace.lookups),
+        trace.rounds(),
+        proxy.queries - seen,
+        report.verdict,
+    )
+
+
+def _median(runs: list[Run], attr: str) -> float:
+    return float(statistics.median(float(getattr(r, attr)) for r in runs))
+
+
+@contextmanager
+def _local_unbound(env: DnsEnv, address: str, upstream: tuple[str, int]) -> Iterator[None]:
+    """A validating Unbound on ``address`` port 53 forwarding to ``upstream``
+    (posttls-finger's local resolver, with a cache of its own)."""
+    directory = Path(tempfile.mkdtemp(prefix="dnssec-lite-bench-unbound-"))
+    conf = directory / "unbound.conf"
+    conf.write_text(
+        "\n".join(
+            [
+                "server:",
+                f"  interface: {address}@53",
+                "  do-ip6: no",
+                "  num-threads: 1",
+                '  username: ""',
+                '  chroot: ""',
+                f'  directory: "{directory}"',
+                f'  logfile: "{directory}/unbound.log"',
+                '  pidfile: ""',
+                "  access-control: 127.0.0.0/8 allow",
+                "  do-not-query-localhost: no",
+                '  local-zone: "test." nodefault',
+                '  module-config: "validator iterator"',
+                f'  trust-anchor-file: "{env.anchor_path}"',
+                "  prefetch: no",
+                "forward-zone:",
+                '  name: "."',
+                f"  forward-addr: {upstream[0]}@{upstream[1]}",
+                "remote-control:",
+                "  control-enable: no",
+                "",
+            ]
+        )
+    )
+    proc = subprocess.Popen(["unbound", "-d", "-c", str(conf)], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["dig", f"@{address}", "+time=1", "+tries=1", "+norec", "version.server", "CH"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if "status:" in probe.stdout:
+                break
+            time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
+def _posttls(env: DnsEnv, latency_ms: float) -> None:
+    missing = available()
+    if missing is not None:
+        print(f"  posttls-finger: not run ({missing})")
+        return
+    address = f"{env.prefix}.0.70"
+    with LatencyProxy(("127.0.0.1", 0), env.unbound_addr, latency_ms) as proxy:
+        with _local_unbound(env, address, proxy.addr):
+            finger = PostTlsFinger(address)
+            try:
+                # The first run after start-up spends 1.5-2 s before its first
+                # DNS query (nothing crosses the proxy then): spend it on a
+                # literal address with nothing listening, not on the chain.
+                finger.run("[127.0.0.1]:9")
+                for label in ("cold", "warm"):
+                    seen = proxy.queries
+                    run = finger.run(DOMAIN, "-c")
+                    ok = run.outcome is Outcome.VERIFIED
+                    print(
+                        f"  posttls-finger, {label} local Unbound: "
+                        f"{'Verified' if ok else run.outcome.value}, "
+                        f"{run.seconds * 1000:.0f} ms in all "
+                        f"= {run.seconds / (latency_ms / 1000):.1f} RTT, "
+                        f"{proxy.queries - seen} queries across the latency"
+                    )
+            finally:
+                finger.close()
+
+
+def main(latencies: list[float]) -> None:
+    lab = DaneLab()
+    with DnsEnv(extra_zones=lab.zones) as env:
+        lab.start_servers()
+        try:
+            # Warm the upstream Unbound (untimed): it stands for a far
+            # resolver that has the answers.
+            with LatencyProxy(("127.0.0.1", 0), env.unbound_addr, 0) as proxy:
+                _run(env, proxy, "sync")
+            for latency in latencies:
+                print(f"latency {latency:g} ms per query; {DOMAIN}, cold resolver, {RUNS} runs")
+                with LatencyProxy(("127.0.0.1", 0), env.unbound_addr, latency) as proxy:
+                    for driver in ("sync", "async"):
+                        runs = [_run(env, proxy, driver) for _ in range(RUNS)]
+                        rtt = latency / 1000
+                        verdicts = {r.verdict.value for r in runs}
+                        print(
+                            f"  {driver:5}: {'/'.join(sorted(verdicts))}; DNS "
+                            f"{_median(runs, 'dns') * 1000:.0f} ms = "
+                            f"{_median(runs, 'dns') / rtt:.1f} RTT; "
+                            f"{runs[0].lookups} lookups "
+                            + (
+                                "one after another"
+                                if driver == "sync"
+                                else f"in {runs[0].rounds} concurrent rounds"
+                            )
+                            + f", {_median(runs, 'wire'):.0f} queries at the proxy; "
+                            f"SMTP/TLS {_median(runs, 'smtp') * 1000:.0f} ms; "
+                            f"total {_median(runs, 'wall') * 1000:.0f} ms"
+                        )
+                _posttls(env, latency)
+        finally:
+            lab.stop_servers()
+
+
+if __name__ == "__main__":
+    main([float(a) for a in sys.argv[1:]] or [20.0, 100.0])
