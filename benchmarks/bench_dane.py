@@ -45,6 +45,7 @@ from dnssec_lite.dane.check import acheck_smtp, check_smtp
 from dnssec_lite.dane.policy import ProbeOutcome, ProbeRequest
 from dnssec_lite.dane.report import DaneReport, Verdict, display
 from dnssec_lite.resolve.resolver import AsyncResolver, Resolver
+from dnssec_lite.wire.types import RRType
 from tests.e2e.danelab import ZONE, DaneLab
 from tests.e2e.dnsenv import DnsEnv, LatencyProxy
 from tests.e2e.posttls import Outcome, PostTlsFinger, available
@@ -70,10 +71,32 @@ class Trace:
             end = stop
         return total
 
-    def rounds(self, gap: float = 0.002) -> int:
-        """Batches of lookups started together (async: one gather per round)."""
-        starts = sorted(start for start, _, _ in self.lookups)
-        return sum(1 for i, s in enumerate(starts) if i == 0 or s - starts[i - 1] > gap)
+    def batches(self, gap: float = 0.002) -> list[list[tuple[float, float, str]]]:
+        """Lookups grouped by start: the async driver starts one round's
+        lookups together; the sync driver's lookups each make their own."""
+        out: list[list[tuple[float, float, str]]] = []
+        for item in sorted(self.lookups):
+            if out and item[0] - out[-1][-1][0] <= gap:
+                out[-1].append(item)
+            else:
+                out.append([item])
+        return out
+
+    def rounds(self) -> int:
+        return len(self.batches())
+
+    def split(self, rtt: float) -> str:
+        """Each batch's wall time in RTTs, e.g. ``MX 2.1 + 5 lookups 1.0``."""
+        parts = []
+        for batch in self.batches():
+            took = max(stop for _, stop, _ in batch) - batch[0][0]
+            what = batch[0][2].split()[-1] if len(batch) == 1 else f"{len(batch)} lookups"
+            parts.append(f"{what} {took / rtt:.1f}")
+        return " + ".join(parts)
+
+
+def _what(name: Any, rrtype: Any) -> str:
+    return f"{name} {RRType.to_text(rrtype) if isinstance(rrtype, int) else rrtype}"
 
 
 class TimedResolver:
@@ -83,7 +106,7 @@ class TimedResolver:
     def resolve(self, name: Any, rrtype: Any) -> Any:
         start = time.monotonic()
         answer = self.inner.resolve(name, rrtype)
-        self.trace.lookups.append((start, time.monotonic(), f"{name} {rrtype}"))
+        self.trace.lookups.append((start, time.monotonic(), _what(name, rrtype)))
         return answer
 
 
@@ -94,7 +117,7 @@ class TimedAsyncResolver:
     async def resolve(self, name: Any, rrtype: Any) -> Any:
         start = time.monotonic()
         answer = await self.inner.resolve(name, rrtype)
-        self.trace.lookups.append((start, time.monotonic(), f"{name} {rrtype}"))
+        self.trace.lookups.append((start, time.monotonic(), _what(name, rrtype)))
         return answer
 
 
@@ -141,6 +164,7 @@ class Run:
     rounds: int
     wire: int
     verdict: Verdict
+    split: str
 
 
 def _run(env: DnsEnv, proxy: LatencyProxy, driver: str) -> Run:
@@ -171,6 +195,7 @@ def _run(env: DnsEnv, proxy: LatencyProxy, driver: str) -> Run:
         trace.rounds(),
         proxy.queries - seen,
         report.verdict,
+        trace.split(proxy.delay) if proxy.delay else "",
     )
 
 
@@ -285,6 +310,7 @@ def main(latencies: list[float]) -> None:
                                 if driver == "sync"
                                 else f"in {runs[0].rounds} concurrent rounds"
                             )
+                            + f" (RTT each: {runs[-1].split})"
                             + f", {_median(runs, 'wire'):.0f} queries at the proxy; "
                             f"SMTP/TLS {_median(runs, 'smtp') * 1000:.0f} ms; "
                             f"total {_median(runs, 'wall') * 1000:.0f} ms"
