@@ -47,7 +47,8 @@ class Outcome(enum.Enum):
     #: Secure, usable TLSA records did not authenticate the peer (the
     #: session continues as "Untrusted" in this diagnostic tool only).
     DANE_MISMATCH = "dane-mismatch"
-    #: Every TLSA record unusable: unauthenticated TLS, which is mandatory.
+    #: Every TLSA record unusable: unauthenticated TLS, which is mandatory
+    #: ("all TLSA records unusable" in Postfix 3.7's log).
     TLS_REQUIRED = "tls-required"
     #: DANE did not apply: ordinary (untrusted) opportunistic TLS.
     UNTRUSTED = "untrusted"
@@ -78,6 +79,12 @@ class FingerRun:
     def text(self) -> str:
         return "\n".join(self.lines)
 
+    @property
+    def resorted_to_pkix(self) -> bool:
+        """``-l dane-only`` with no TLSA records: Postfix falls back to the
+        "secure" level (a CA-verified name), which the lab's private CA fails."""
+        return 'no TLSA records found, resorting to "secure"' in self.text
+
 
 _ESTABLISHED = re.compile(r"^(Verified|Trusted|Untrusted|Anonymous) TLS connection established to")
 #: OpenSSL's verification errors that only DANE matching produces:
@@ -103,7 +110,7 @@ def classify(lines: list[str]) -> Outcome:
             return Outcome.TRUSTED
         if _DANE_ERRORS.search(text):
             return Outcome.DANE_MISMATCH
-        if "all TLSA records unusable" in text or "resorting to secure" in text:
+        if "all TLSA records unusable" in text:
             return Outcome.TLS_REQUIRED
         return Outcome.UNTRUSTED
     if "SSL_connect error" in text or "TLS library problem" in text:

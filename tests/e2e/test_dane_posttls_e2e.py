@@ -20,6 +20,10 @@ no STARTTLS
 null MX             FAILED: the domain accepts no mail
 ==================  ==============================================
 
+Under our ``mandatory`` policy the peer is ``posttls-finger -l dane-only``
+(``test_mandatory_agrees_with_dane_only``): only Verified or Trusted is
+SUCCESS; everything else is mail Postfix would defer, our FAILED.
+
 Two documented differences are asserted as such (``test_differences``):
 ``posttls-finger`` stops at the first MX host whose TLS session it opens,
 authenticated or not, where an MTA -- and our check -- goes on to the next MX
@@ -215,3 +219,32 @@ def test_differences(finger: PostTlsFinger, dnsenv: DnsEnv, dane_lab: DaneLab) -
     assert _sessions(peer) == hosts == [f"mx{n}.{INSECURE_ZONE}" for n in (1, 2, 3)]
     assert report.verdict is Verdict.FALLBACK_TLS and not report.tls_required
     assert not any(a.tried for h in report.hosts for a in h.addresses)
+
+
+#: Domains for the mandatory comparison, with posttls-finger -l dane-only's outcome.
+MANDATORY: dict[str, Outcome] = {
+    f"ok.{ZONE}": Outcome.VERIFIED,
+    f"hosted.{INSECURE_ZONE}": Outcome.TRUSTED,
+    f"notlsa.{ZONE}": Outcome.UNTRUSTED,
+    f"unusable.{ZONE}": Outcome.TLS_REQUIRED,
+    f"nomatch.{ZONE}": Outcome.DANE_MISMATCH,
+    INSECURE_ZONE: Outcome.NO_SESSION,
+}
+
+
+@pytest.mark.parametrize("domain", sorted(MANDATORY))
+def test_mandatory_agrees_with_dane_only(
+    finger: PostTlsFinger, dnsenv: DnsEnv, dane_lab: DaneLab, domain: str
+) -> None:
+    peer = finger.run(domain, "-l", "dane-only")
+    report = check_smtp(
+        domain, _resolver(dnsenv), policy="mandatory", rng=random.Random(7), timeout=5.0
+    )
+    assert peer.outcome is MANDATORY[domain], peer.text
+    authenticated = peer.outcome in (Outcome.VERIFIED, Outcome.TRUSTED)
+    expected = Verdict.SUCCESS if authenticated else Verdict.FAILED
+    assert report.verdict is expected, "\n".join(report.transcript)
+    # Without TLSA records Postfix's dane-only falls back to PKIX ("secure"),
+    # which no public CA could pass here; our mandatory policy fails at once.
+    no_tlsa = domain in (f"notlsa.{ZONE}", INSECURE_ZONE)
+    assert peer.resorted_to_pkix is no_tlsa, peer.text
