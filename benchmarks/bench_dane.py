@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -258,6 +259,7 @@ def _local_unbound(env: DnsEnv, address: str, upstream: tuple[str, int]) -> Iter
     finally:
         proc.terminate()
         proc.wait(5)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _posttls(env: DnsEnv, latency_ms: float) -> None:
