@@ -1,0 +1,208 @@
+"""A resolver's trust anchors kept in step with an :class:`AnchorStore`.
+
+:class:`AnchorKeeper` holds the store's state in memory (so a lookup only
+compares ``now`` with :attr:`AnchorKeeper.refresh_at`: the store file is
+not touched on the hot path), gives the validator its anchors and the
+out-of-date diagnosis, and runs the RFC 5011 probe of a trust point that
+is due:
+
+1. :meth:`AnchorKeeper.probe_steps` fetches the trust point's DNSKEY RRset
+   (with its RRSIGs) as a step generator, through the resolver's own fetch
+   path (the same fetcher and driver as every lookup; stub failover or the
+   iterative engine).  It is not validated by the resolver's key cache:
+2. :meth:`AnchorKeeper.apply` hands it to
+   :func:`~dnssec_lite.anchors.rfc5011.update` inside the store's locked
+   transaction, which trusts it only if a key trusted *now* signs it.
+
+A probe that failed or was not authenticated changes nothing on disk: its
+retry timer is kept in memory only (a restart probes again at once, which
+is harmless).  What an authenticated probe (a validated RRset, a
+self-signed revocation, a hold-down completed) did is written atomically.
+A store that cannot be read or written is logged and the anchors in use
+stay as they are; nothing new is trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field, replace
+
+from ..anchors.diagnose import out_of_date_reason
+from ..anchors.model import AnchorEvent, AnchorState, Notice
+from ..anchors.rfc5011 import HOUR, due, next_refresh, trusted_anchors, update
+from ..anchors.store import AnchorStore
+from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
+from ..dnssec.fetch import FetchFailed, FetchResult
+from ..dnssec.limits import DEFAULT_LIMITS, Limits
+from ..dnssec.trust import TrustAnchors
+from ..errors import AnchorError
+from ..wire.name import Name
+from ..wire.rrset import RRset
+from ..wire.types import Rcode, RRType
+from .fetcher import Batch, Reply
+
+__all__ = ["AnchorKeeper", "FetchOne", "Refresh"]
+
+log = logging.getLogger("dnssec_lite.anchors")
+
+#: (name, type) -> a step generator of the fetch result (the resolver's path).
+FetchOne = Callable[[Name, int], Generator[Batch, list[Reply], FetchResult]]
+
+#: Notices that mean the probe was authenticated (worth writing down).
+_AUTHENTICATED = frozenset(
+    {Notice.TRANSITION, Notice.VALIDATED, Notice.ALL_REVOKED, Notice.MISSING_DROPPED,
+     Notice.ZSK_ANCHOR_RETIRED}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """What one probe of a trust point did."""
+
+    zone: Name
+    events: list[AnchorEvent] = field(default_factory=list)
+    #: The state was written to the store (an authenticated probe).
+    written: bool = False
+    #: The trusted anchors (or the reason nothing is trusted) changed.
+    changed: bool = False
+    #: Why the probe could not be used or kept, if it could not.
+    error: str | None = None
+    #: The out-of-date diagnosis after this probe, if any.
+    diagnosis: str | None = None
+
+
+class AnchorKeeper:
+    """The trusted anchors of one resolver, from an :class:`AnchorStore`.
+
+    Loading the store is the only step that may raise (an
+    :class:`~dnssec_lite.errors.AnchorError` naming the file): a resolver
+    given a store it cannot read must not fall back to anything.
+    """
+
+    def __init__(
+        self,
+        store: AnchorStore,
+        now: int,
+        *,
+        policy: AlgorithmPolicy = DEFAULT_POLICY,
+        limits: Limits = DEFAULT_LIMITS,
+        negative: frozenset[Name] = frozenset(),
+        rng: Callable[[], float] | None = None,
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.limits = limits
+        self.negative = negative
+        self.rng = rng
+        self.state: AnchorState = store.load()
+        self.published = store.published(now)
+        #: Out-of-date reasons found by probes, by trust point.
+        self.diagnosed: dict[Name, str] = {}
+        #: When the next trust point is due (compared on every lookup).
+        self.refresh_at = next_refresh(self.state, now)
+        self._anchors = self._build()
+
+    # -- what the validator uses ------------------------------------------------------
+    @property
+    def anchors(self) -> TrustAnchors:
+        return self._anchors
+
+    def _build(self) -> TrustAnchors:
+        base = trusted_anchors(self.state)
+        problems = dict(base.problems)
+        for zone, text in self.diagnosed.items():
+            if zone in problems:  # nothing trusted there: say why plainly
+                problems[zone] = text
+        return TrustAnchors(base.anchors, self.negative, problems)
+
+    def diagnosis(self, rrset: RRset, now: int) -> str | None:
+        """The validator's hook: why ``rrset`` (a trust point's DNSKEY RRset
+        no trusted key validated) points at out-of-date anchors, or None."""
+        return out_of_date_reason(
+            self.state, rrset, self.published, now, policy=self.policy, limits=self.limits
+        )
+
+    # -- refreshing ---------------------------------------------------------------------
+    def due(self, now: int) -> list[Name]:
+        return due(self.state, now)
+
+    def probe_steps(
+        self, zone: Name, fetch_one: FetchOne
+    ) -> Generator[Batch, list[Reply], RRset | None]:
+        """Fetch ``zone``'s DNSKEY RRset through ``fetch_one``; None if the
+        fetch failed or the response holds no such RRset."""
+        result = yield from fetch_one(zone, RRType.DNSKEY)
+        if isinstance(result, FetchFailed):
+            log.info("trust point %s: DNSKEY probe failed: %s", zone.to_text(), result.reason)
+            return None
+        if result.rcode != Rcode.NOERROR:
+            log.info(
+                "trust point %s: DNSKEY probe answered %s",
+                zone.to_text(),
+                Rcode.to_text(result.rcode),
+            )
+            return None
+        rrset = result.get_answer(zone, RRType.DNSKEY)
+        if rrset is None:
+            log.info("trust point %s: no DNSKEY RRset in the probe's answer", zone.to_text())
+        return rrset
+
+    def apply(self, zone: Name, rrset: RRset | None, now: int) -> Refresh:
+        """Run a probe result through the stored state, under the store's
+        lock; write it only if it was authenticated (module text)."""
+        before = self._anchors
+
+        def change(
+            disk: AnchorState,
+        ) -> tuple[AnchorState, tuple[AnchorState, list[AnchorEvent], bool]]:
+            if zone not in disk.points:
+                return disk, (disk, [], False)  # the store was reset meanwhile
+            new, events = update(
+                disk, rrset, now, zone=zone, rng=self.rng, policy=self.policy, limits=self.limits
+            )
+            old_point, new_point = disk.points[zone], new.points[zone]
+            keep = any(e.notice in _AUTHENTICATED for e in events) or (
+                old_point.keys != new_point.keys or old_point.ds != new_point.ds
+            )
+            return (new if keep else disk), (new, events, keep)
+
+        try:
+            state, events, written = self.store.transact(change)
+        except AnchorError as exc:
+            log.error("trust point %s: not refreshed: %s", zone.to_text(), exc)
+            self._retry_later(zone, now)
+            return Refresh(zone, error=str(exc))
+        self.state = state
+        diagnosis = None
+        if rrset is not None and not any(e.notice is Notice.VALIDATED for e in events):
+            diagnosis = self.diagnosis(rrset, now)
+        if diagnosis is not None:
+            self.diagnosed[zone] = diagnosis
+            log.warning("trust point %s: %s", zone.to_text(), diagnosis)
+        else:
+            self.diagnosed.pop(zone, None)
+        self._anchors = self._build()
+        self.refresh_at = next_refresh(self.state, now)
+        changed = self._anchors != before
+        return Refresh(zone, events, written, changed, None, diagnosis)
+
+    def _retry_later(self, zone: Name, now: int) -> None:
+        point = self.state.points.get(zone)
+        if point is not None:
+            retry = max(HOUR, point.retry_time)
+            self.state = self.state.with_point(replace(point, next_probe=now + retry))
+        self.refresh_at = next_refresh(self.state, now)
+
+    def refresh_steps(
+        self, now: int, fetch_one: FetchOne, *, zones: list[Name] | None = None
+    ) -> Generator[Batch, list[Reply], list[tuple[Name, RRset | None]]]:
+        """Probe every due trust point (or ``zones``) as one step generator;
+        returns what each probe fetched, to :meth:`apply` off the I/O loop."""
+        fetched: list[tuple[Name, RRset | None]] = []
+        for zone in self.due(now) if zones is None else zones:
+            rrset = yield from self.probe_steps(zone, fetch_one)
+            fetched.append((zone, rrset))
+        # Nothing due (say every key revoked): not asked again until due.
+        self.refresh_at = max(self.refresh_at, next_refresh(self.state, now))
+        return fetched
