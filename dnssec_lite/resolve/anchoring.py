@@ -66,7 +66,7 @@ class Refresh:
     written: bool = False
     #: The trusted anchors (or the reason nothing is trusted) changed.
     changed: bool = False
-    #: Why the probe could not be used or kept, if it could not.
+    #: Why the probe fetched nothing, or its outcome could not be kept.
     error: str | None = None
     #: The out-of-date diagnosis after this probe, if any.
     diagnosis: str | None = None
@@ -99,6 +99,8 @@ class AnchorKeeper:
         self.published = store.published(now)
         #: Out-of-date reasons found by probes, by trust point.
         self.diagnosed: dict[Name, str] = {}
+        #: Why the last probe of a trust point fetched nothing usable.
+        self._probe_failed: dict[Name, str] = {}
         #: When the next trust point is due (compared on every lookup).
         self.refresh_at = next_refresh(self.state, now)
         self._anchors = self._build()
@@ -127,25 +129,30 @@ class AnchorKeeper:
     def due(self, now: int) -> list[Name]:
         return due(self.state, now)
 
+    def probeable(self) -> list[Name]:
+        """Every trust point a probe can still help (not all revoked)."""
+        return [p.zone for p in self.state.points.values() if not p.all_revoked]
+
     def probe_steps(
         self, zone: Name, fetch_one: FetchOne
     ) -> Generator[Batch, list[Reply], RRset | None]:
         """Fetch ``zone``'s DNSKEY RRset through ``fetch_one``; None if the
         fetch failed or the response holds no such RRset."""
+        self._probe_failed.pop(zone, None)
         result = yield from fetch_one(zone, RRType.DNSKEY)
+        why = None
+        rrset = None
         if isinstance(result, FetchFailed):
-            log.info("trust point %s: DNSKEY probe failed: %s", zone.to_text(), result.reason)
-            return None
-        if result.rcode != Rcode.NOERROR:
-            log.info(
-                "trust point %s: DNSKEY probe answered %s",
-                zone.to_text(),
-                Rcode.to_text(result.rcode),
-            )
-            return None
-        rrset = result.get_answer(zone, RRType.DNSKEY)
-        if rrset is None:
-            log.info("trust point %s: no DNSKEY RRset in the probe's answer", zone.to_text())
+            why = f"the DNSKEY query failed: {result.reason}"
+        elif result.rcode != Rcode.NOERROR:
+            why = f"the DNSKEY query was answered {Rcode.to_text(result.rcode)}"
+        else:
+            rrset = result.get_answer(zone, RRType.DNSKEY)
+            if rrset is None:
+                why = "the answer holds no DNSKEY RRset"
+        if why is not None:
+            self._probe_failed[zone] = why
+            log.info("trust point %s: probe: %s", zone.to_text(), why)
         return rrset
 
     def apply(self, zone: Name, rrset: RRset | None, now: int) -> Refresh:
@@ -185,7 +192,8 @@ class AnchorKeeper:
         self._anchors = self._build()
         self.refresh_at = next_refresh(self.state, now)
         changed = self._anchors != before
-        return Refresh(zone, events, written, changed, None, diagnosis)
+        why = self._probe_failed.pop(zone, None) if rrset is None else None
+        return Refresh(zone, events, written, changed, why, diagnosis)
 
     def _retry_later(self, zone: Name, now: int) -> None:
         point = self.state.points.get(zone)
@@ -195,12 +203,13 @@ class AnchorKeeper:
         self.refresh_at = next_refresh(self.state, now)
 
     def refresh_steps(
-        self, now: int, fetch_one: FetchOne, *, zones: list[Name] | None = None
+        self, now: int, fetch_one: FetchOne, *, force: bool = False
     ) -> Generator[Batch, list[Reply], list[tuple[Name, RRset | None]]]:
-        """Probe every due trust point (or ``zones``) as one step generator;
-        returns what each probe fetched, to :meth:`apply` off the I/O loop."""
+        """Probe every due trust point (``force``: every one not all revoked)
+        as one step generator; returns what each probe fetched, for
+        :meth:`apply` (which does file I/O: kept out of the I/O loop)."""
         fetched: list[tuple[Name, RRset | None]] = []
-        for zone in self.due(now) if zones is None else zones:
+        for zone in self.probeable() if force else self.due(now):
             rrset = yield from self.probe_steps(zone, fetch_one)
             fetched.append((zone, rrset))
         # Nothing due (say every key revoked): not asked again until due.

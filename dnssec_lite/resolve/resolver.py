@@ -221,10 +221,10 @@ class _Base(Generic[F]):
         return fetched
 
     def _refresh_steps(
-        self, now: int
+        self, now: int, force: bool
     ) -> Generator[Batch, list[Reply], list[tuple[Name, RRset | None]]]:
         assert self.anchor_keeper is not None
-        return self.anchor_keeper.refresh_steps(now, self._probe_fetch)
+        return self.anchor_keeper.refresh_steps(now, self._probe_fetch, force=force)
 
     def _adopt(self, refreshes: list[Refresh]) -> list[Refresh]:
         """Swap in the keeper's anchors after probes that changed them."""
@@ -422,10 +422,11 @@ class Resolver(_Base[Fetcher]):
                 result = drive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
 
-    def refresh_anchors(self, now: int | None = None) -> list[Refresh]:
-        """Probe the due trust points of the anchor store now (a lookup does
-        this by itself when one is due); what each probe did.  Never raises
-        for a failed probe or an unwritable store (see :class:`Refresh`)."""
+    def refresh_anchors(self, now: int | None = None, *, force: bool = False) -> list[Refresh]:
+        """Probe the due trust points of the anchor store now (``force``:
+        all of them; a lookup does this by itself when one is due); what
+        each probe did.  Never raises for a failed probe or an unwritable
+        store (see :class:`~dnssec_lite.resolve.anchoring.Refresh`)."""
         if self.anchor_keeper is None:
             return []
         at = self.now() if now is None else now
@@ -433,7 +434,7 @@ class Resolver(_Base[Fetcher]):
             return []
         self._refreshing = True
         try:
-            steps = self._refresh_steps(at)
+            steps = self._refresh_steps(at, force)
             if self.fetcher is not None:
                 fetched = drive(steps, self.fetcher)
             else:
@@ -475,7 +476,9 @@ class AsyncResolver(_Base[AsyncFetcher]):
                 result = await adrive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
 
-    async def refresh_anchors(self, now: int | None = None) -> list[Refresh]:
+    async def refresh_anchors(
+        self, now: int | None = None, *, force: bool = False
+    ) -> list[Refresh]:
         """The asyncio form of :meth:`Resolver.refresh_anchors`; the store's
         locked write runs in a thread, off the event loop.  Lookups made
         while a refresh runs use the anchors in force."""
@@ -486,7 +489,7 @@ class AsyncResolver(_Base[AsyncFetcher]):
         try:
             from .aio import AsyncTransport
 
-            steps = self._refresh_steps(at)
+            steps = self._refresh_steps(at, force)
             if self.fetcher is not None:
                 fetched = await adrive(steps, self.fetcher)
             else:
