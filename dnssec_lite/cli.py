@@ -8,9 +8,10 @@ Exit codes (every subcommand):
   every upstream strips DNSSEC);
 * 64 -- usage error (bad arguments, unreadable anchor file), as EX_USAGE.
 
-The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command`; it is
-registered when that module is installed (it is optional, so only its
-absence -- ImportError -- is tolerated).
+The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
+``anchors`` in :mod:`dnssec_lite.cli_anchors` (``_COMMAND_MODULES``); each is
+registered when its module is installed (only its absence -- ImportError --
+is tolerated).
 """
 
 from __future__ import annotations
@@ -97,15 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Modules that register a subcommand (``add_parser(sub)``); one that is not
+#: installed (ImportError for the module itself) is skipped.
+_COMMAND_MODULES = ("dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
+
+
 def _add_optional_commands(sub: Any) -> None:
-    name = "dnssec_lite.replay.command"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return  # the replay subcommand is not installed: nothing to register
-        raise
-    module.add_parser(sub)
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # not installed: nothing to register
+            raise
+        module.add_parser(sub)
 
 
 def answer_to_json(answer: Answer) -> dict[str, object]:
