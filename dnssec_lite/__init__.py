@@ -33,6 +33,7 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
+    from .anchors.store import AnchorStore
     from .dnssec.aggressive import AggressiveCache
     from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
     from .dnssec.chain import KeyCache, Validator
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "default_anchors": ".anchors.formats",
     "load_anchors": ".anchors.formats",
+    "AnchorStore": ".anchors.store",
     "AggressiveCache": ".dnssec.aggressive",
     "DEFAULT_POLICY": ".dnssec.algorithms",
     "AlgorithmPolicy": ".dnssec.algorithms",
@@ -88,6 +90,7 @@ __all__ = [
     "Algorithm",
     "AlgorithmPolicy",
     "AnchorError",
+    "AnchorStore",
     "Answer",
     "AsyncResolver",
     "ChainLink",

@@ -85,12 +85,10 @@ def default_state_dir(
 class AnchorStore:
     """One directory holding ``anchors.json`` and its lock file.
 
-    For the resolver (a later step): ``Resolver(anchor_store=store)`` calls
-    :meth:`load` once, gives the validator
-    :func:`~dnssec_lite.anchors.rfc5011.trusted_anchors` of it, probes each
-    trust point when :func:`~dnssec_lite.anchors.rfc5011.next_refresh` is
-    due, hands the fetched DNSKEY RRset to :meth:`apply` and swaps in the
-    anchors of the state it returns (flushing that zone's cached keys).
+    ``Resolver(anchor_store=store)`` loads it once, validates with
+    :func:`~dnssec_lite.anchors.rfc5011.trusted_anchors` of it, and runs the
+    probe of each due trust point through :meth:`transact` (see
+    :mod:`dnssec_lite.resolve.anchoring`).
     """
 
     def __init__(
