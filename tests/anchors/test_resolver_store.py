@@ -305,3 +305,17 @@ def test_iterative_mode_probes_the_root_servers(tmp_path: Path) -> None:
     assert (root_address, ".", RRType.DNSKEY, False) in net.log
     tracked = store.load().points[ROOT].find(world.new)
     assert tracked is not None and tracked.state is KeyState.ADDPEND
+
+
+def test_a_root_dnskey_rrset_signed_by_an_unknown_key_stays_bogus(tmp_path: Path) -> None:
+    world = World()
+    store = world.store(tmp_path)
+    evil = TestKey.generate(13)
+    forged = RRset(ROOT, RRType.DNSKEY, RRClass.IN, 172800, [world.old, dnskey_of(evil, 257)])
+    start, until = world.now - DAY, world.now + 20 * DAY
+    sig = sign_rrset(forged, evil, ROOT, flags=257, inception=start, expiration=until)
+    world.net.override(".", "DNSKEY", lambda m: _with_answer(m, forged.with_sigs([sig])))
+    answer = _resolver(world, store).resolve(WWW, "A")
+    # Not the "out of date" story: no published key signs this RRset.
+    assert answer.status is Status.BOGUS
+    assert answer.reason is not None and "bootstrap" not in answer.reason.text
