@@ -16,7 +16,10 @@ is due:
 
 A probe that failed or was not authenticated changes nothing on disk: its
 retry timer is kept in memory only (a restart probes again at once, which
-is harmless).  What an authenticated probe (a validated RRset, a
+is harmless).  The store file is read again before every refresh and at
+least every :data:`RELOAD_EVERY` seconds (on the lookup that finds that
+time passed), so another process's ``anchors bootstrap`` or ``update`` is
+picked up without a restart.  What an authenticated probe (a validated RRset, a
 self-signed revocation, a hold-down completed) did is written atomically.
 A store that cannot be read or written is logged and the anchors in use
 stay as they are; nothing new is trusted.
@@ -26,11 +29,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from ..anchors.diagnose import out_of_date_reason
 from ..anchors.model import AnchorEvent, AnchorState, Notice
-from ..anchors.rfc5011 import HOUR, due, next_refresh, trusted_anchors, update
+from ..anchors.rfc5011 import HOUR, due, trusted_anchors, update
 from ..anchors.store import AnchorStore
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.fetch import FetchFailed, FetchResult
@@ -42,12 +45,15 @@ from ..wire.rrset import RRset
 from ..wire.types import Rcode, RRType
 from .fetcher import Batch, Reply
 
-__all__ = ["AnchorKeeper", "FetchOne", "Refresh"]
+__all__ = ["RELOAD_EVERY", "AnchorKeeper", "FetchOne", "Refresh"]
 
 log = logging.getLogger("dnssec_lite.anchors")
 
 #: (name, type) -> a step generator of the fetch result (the resolver's path).
 FetchOne = Callable[[Name, int], Generator[Batch, list[Reply], FetchResult]]
+
+#: The store file is read again at least this often (seconds).
+RELOAD_EVERY = HOUR
 
 #: Notices that mean the probe was authenticated (worth writing down).
 _AUTHENTICATED = frozenset(
@@ -101,9 +107,13 @@ class AnchorKeeper:
         self.diagnosed: dict[Name, str] = {}
         #: Why the last probe of a trust point fetched nothing usable.
         self._probe_failed: dict[Name, str] = {}
-        #: When the next trust point is due (compared on every lookup).
-        self.refresh_at = next_refresh(self.state, now)
+        #: Retry times of probes whose outcome was not written, by trust point.
+        self._retry: dict[Name, int] = {}
+        #: When to look again (a trust point due, or the file to re-read);
+        #: compared with ``now`` on every lookup.
+        self.refresh_at = 0
         self._anchors = self._build()
+        self._schedule(now)
 
     # -- what the validator uses ------------------------------------------------------
     @property
@@ -127,7 +137,41 @@ class AnchorKeeper:
 
     # -- refreshing ---------------------------------------------------------------------
     def due(self, now: int) -> list[Name]:
-        return due(self.state, now)
+        return [z for z in due(self.state, now) if self._retry.get(z, 0) <= now]
+
+    def _schedule(self, now: int) -> None:
+        times = [
+            max(point.next_probe or now, self._retry.get(zone, 0))
+            for zone, point in self.state.points.items()
+            if not point.all_revoked
+        ]
+        self.refresh_at = min([now + RELOAD_EVERY, *times])
+
+    def reload(self, now: int) -> list[Name]:
+        """Read the store file again (another process may have changed it);
+        the trust points whose anchors changed.  An unreadable file is
+        logged and changes nothing (nothing new is trusted)."""
+        try:
+            state = self.store.load()
+        except AnchorError as exc:
+            log.error("trust-anchor store not re-read: %s", exc)
+            self._schedule(now)
+            return []
+        changed: list[Name] = []
+        if state != self.state:
+            before = self._anchors
+            zones = set(state.points) | set(self.state.points)
+            moved = [z for z in zones if state.points.get(z) != self.state.points.get(z)]
+            for zone in moved:
+                self.diagnosed.pop(zone, None)
+                self._retry.pop(zone, None)
+            self.state = state
+            self._anchors = self._build()
+            if self._anchors != before:
+                changed = moved
+                log.info("trust-anchor store changed on disk: %s", self.store.path)
+        self._schedule(now)
+        return changed
 
     def probeable(self) -> list[Name]:
         """Every trust point a probe can still help (not all revoked)."""
@@ -162,9 +206,9 @@ class AnchorKeeper:
 
         def change(
             disk: AnchorState,
-        ) -> tuple[AnchorState, tuple[AnchorState, list[AnchorEvent], bool]]:
+        ) -> tuple[AnchorState, tuple[AnchorState, AnchorState, list[AnchorEvent], bool]]:
             if zone not in disk.points:
-                return disk, (disk, [], False)  # the store was reset meanwhile
+                return disk, (disk, disk, [], False)  # the store was reset meanwhile
             new, events = update(
                 disk, rrset, now, zone=zone, rng=self.rng, policy=self.policy, limits=self.limits
             )
@@ -172,15 +216,23 @@ class AnchorKeeper:
             keep = any(e.notice in _AUTHENTICATED for e in events) or (
                 old_point.keys != new_point.keys or old_point.ds != new_point.ds
             )
-            return (new if keep else disk), (new, events, keep)
+            return (new if keep else disk), (disk, new, events, keep)
 
         try:
-            state, events, written = self.store.transact(change)
+            disk, new, events, written = self.store.transact(change)
         except AnchorError as exc:
             log.error("trust point %s: not refreshed: %s", zone.to_text(), exc)
-            self._retry_later(zone, now)
+            point = self.state.points.get(zone)
+            self._retry[zone] = now + max(HOUR, point.retry_time if point else 0)
+            self._schedule(now)
             return Refresh(zone, error=str(exc))
-        self.state = state
+        if written:
+            self.state = new
+            self._retry.pop(zone, None)
+        else:
+            self.state = disk
+            if zone in new.points:  # the retry time update() chose, in memory only
+                self._retry[zone] = new.points[zone].next_probe
         diagnosis = None
         if rrset is not None and not any(e.notice is Notice.VALIDATED for e in events):
             diagnosis = self.diagnosis(rrset, now)
@@ -190,17 +242,10 @@ class AnchorKeeper:
         else:
             self.diagnosed.pop(zone, None)
         self._anchors = self._build()
-        self.refresh_at = next_refresh(self.state, now)
+        self._schedule(now)
         changed = self._anchors != before
         why = self._probe_failed.pop(zone, None) if rrset is None else None
         return Refresh(zone, events, written, changed, why, diagnosis)
-
-    def _retry_later(self, zone: Name, now: int) -> None:
-        point = self.state.points.get(zone)
-        if point is not None:
-            retry = max(HOUR, point.retry_time)
-            self.state = self.state.with_point(replace(point, next_probe=now + retry))
-        self.refresh_at = next_refresh(self.state, now)
 
     def refresh_steps(
         self, now: int, fetch_one: FetchOne, *, force: bool = False
@@ -212,6 +257,5 @@ class AnchorKeeper:
         for zone in self.probeable() if force else self.due(now):
             rrset = yield from self.probe_steps(zone, fetch_one)
             fetched.append((zone, rrset))
-        # Nothing due (say every key revoked): not asked again until due.
-        self.refresh_at = max(self.refresh_at, next_refresh(self.state, now))
+        self._schedule(now)  # (apply() schedules again after each probe)
         return fetched

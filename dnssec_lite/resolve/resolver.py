@@ -226,20 +226,20 @@ class _Base(Generic[F]):
         assert self.anchor_keeper is not None
         return self.anchor_keeper.refresh_steps(now, self._probe_fetch, force=force)
 
-    def _adopt(self, refreshes: list[Refresh]) -> list[Refresh]:
-        """Swap in the keeper's anchors after probes that changed them."""
+    def _adopt(self, refreshes: list[Refresh], reloaded: list[Name]) -> list[Refresh]:
+        """Swap in the keeper's anchors after probes (or a re-read of the
+        store) that changed them."""
         keeper = self.anchor_keeper
         assert keeper is not None
-        for done in refreshes:
-            if not done.changed:
-                continue
+        zones = [*reloaded, *(done.zone for done in refreshes if done.changed)]
+        for zone in dict.fromkeys(zones):
             self.anchors = keeper.anchors
             self.validator.anchors = self.anchors
-            dropped = self.key_cache.forget(done.zone)
+            dropped = self.key_cache.forget(zone)
             self.cache.clear()
             log.info(
                 "trust anchors of %s changed: %d cached key entries dropped",
-                done.zone.to_text(),
+                zone.to_text(),
                 dropped,
             )
         self._anchors_due = keeper.refresh_at
@@ -429,18 +429,22 @@ class Resolver(_Base[Fetcher]):
         store (see :class:`~dnssec_lite.resolve.anchoring.Refresh`)."""
         if self.anchor_keeper is None:
             return []
+        keeper = self.anchor_keeper
         at = self.now() if now is None else now
         if self._refreshing:
             return []
         self._refreshing = True
         try:
-            steps = self._refresh_steps(at, force)
-            if self.fetcher is not None:
-                fetched = drive(steps, self.fetcher)
-            else:
-                with Transport() as transport:
-                    fetched = drive(steps, transport)
-            return self._adopt(self._apply_all(fetched, at))
+            reloaded = keeper.reload(at)
+            fetched: list[tuple[Name, RRset | None]] = []
+            if keeper.probeable() if force else keeper.due(at):
+                steps = self._refresh_steps(at, force)
+                if self.fetcher is not None:
+                    fetched = drive(steps, self.fetcher)
+                else:
+                    with Transport() as transport:
+                        fetched = drive(steps, transport)
+            return self._adopt(self._apply_all(fetched, at), reloaded)
         finally:
             self._refreshing = False
 
@@ -482,20 +486,24 @@ class AsyncResolver(_Base[AsyncFetcher]):
         """The asyncio form of :meth:`Resolver.refresh_anchors`; the store's
         locked write runs in a thread, off the event loop.  Lookups made
         while a refresh runs use the anchors in force."""
-        if self.anchor_keeper is None or self._refreshing:
+        keeper = self.anchor_keeper
+        if keeper is None or self._refreshing:
             return []
         at = self.now() if now is None else now
         self._refreshing = True
         try:
             from .aio import AsyncTransport
 
-            steps = self._refresh_steps(at, force)
-            if self.fetcher is not None:
-                fetched = await adrive(steps, self.fetcher)
-            else:
-                async with AsyncTransport() as transport:
-                    fetched = await adrive(steps, transport)
+            reloaded = await asyncio.to_thread(keeper.reload, at)
+            fetched: list[tuple[Name, RRset | None]] = []
+            if keeper.probeable() if force else keeper.due(at):
+                steps = self._refresh_steps(at, force)
+                if self.fetcher is not None:
+                    fetched = await adrive(steps, self.fetcher)
+                else:
+                    async with AsyncTransport() as transport:
+                        fetched = await adrive(steps, transport)
             done = await asyncio.to_thread(self._apply_all, fetched, at)
-            return self._adopt(done)
+            return self._adopt(done, reloaded)
         finally:
             self._refreshing = False

@@ -319,3 +319,18 @@ def test_a_root_dnskey_rrset_signed_by_an_unknown_key_stays_bogus(tmp_path: Path
     # Not the "out of date" story: no published key signs this RRset.
     assert answer.status is Status.BOGUS
     assert answer.reason is not None and "bootstrap" not in answer.reason.text
+
+
+def test_a_running_resolver_picks_up_a_bootstrap_made_elsewhere(tmp_path: Path) -> None:
+    world = World()
+    store = world.store(tmp_path)
+    world.now += 100 * DAY
+    world.phase("revoked")
+    resolver = _resolver(world, store)
+    assert resolver.resolve(WWW, "A").status is Status.INDETERMINATE  # every key revoked now
+    AnchorStore(tmp_path, published=world.published()).bootstrap(world.now)  # another process
+    world.advance(600)
+    assert resolver.resolve("test.", "SOA").status is Status.INDETERMINATE  # not re-read yet
+    world.advance(3600)
+    assert resolver.resolve(WWW, "A").status is Status.SECURE  # re-read within the hour
+    assert resolver.anchors.anchors[ROOT].dnskeys == (world.new,)
