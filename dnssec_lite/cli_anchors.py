@@ -25,16 +25,19 @@ import datetime as dt
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .anchors.formats import bundled_root_anchors, load_anchors
-from .anchors.model import AnchorState, KeyState, TrackedKey, TrustPoint, key_id
+from .anchors.model import AnchorState, KeyState, Notice, TrackedKey, TrustPoint, key_id
 from .anchors.rfc5011 import KEEP_MISSING, REMOVE_HOLDDOWN, problems
 from .anchors.store import AnchorStore, default_state_dir
 from .anchors.unbound import dumps_unbound, loads_unbound
 from .dnssec.trust import TrustAnchors
 from .errors import AnchorError, DnssecLiteError
 from .wire.name import Name
+
+if TYPE_CHECKING:
+    from .resolve.anchoring import Refresh
 
 __all__ = ["add_parser", "point_report", "warnings"]
 
@@ -242,6 +245,20 @@ def cmd_status(args: argparse.Namespace) -> int:
 # -- update ----------------------------------------------------------------------------
 
 
+def _update_report(refresh: Refresh, state: AnchorState) -> dict[str, Any]:
+    point = state.points.get(refresh.zone)
+    return {
+        "zone": refresh.zone.to_text(),
+        "validated": any(e.notice is Notice.VALIDATED for e in refresh.events),
+        "written": refresh.written,
+        "events": [str(e) for e in refresh.events],
+        "error": refresh.error,
+        "diagnosis": refresh.diagnosis,
+        "trusted": [k.tag for k in point.keys if k.trusted] if point is not None else [],
+        "next_refresh": _utc(point.next_probe) if point is not None else None,
+    }
+
+
 def cmd_update(args: argparse.Namespace) -> int:
     from .resolve.resolver import Resolver
 
@@ -260,47 +277,27 @@ def cmd_update(args: argparse.Namespace) -> int:
             root_hints=args.root_hints,
             anchor_store=store,
         )
-    except AnchorError:
-        raise
     except (ValueError, OSError) as exc:
         raise _usage(str(exc)) from None
-    done = resolver.refresh_anchors(force=True)
     keeper = resolver.anchor_keeper
     assert keeper is not None
-    ok = bool(done)
-    report = []
-    for refresh in done:
-        point = keeper.state.points.get(refresh.zone)
-        trusted = [k.tag for k in point.keys if k.trusted] if point is not None else []
-        validated = any(e.notice.value == "validated" for e in refresh.events)
-        ok = ok and validated and refresh.error is None
-        report.append(
-            {
-                "zone": refresh.zone.to_text(),
-                "validated": validated,
-                "written": refresh.written,
-                "events": [str(e) for e in refresh.events],
-                "error": refresh.error,
-                "diagnosis": refresh.diagnosis,
-                "trusted": trusted,
-                "next_refresh": _utc(point.next_probe) if point is not None else None,
-            }
-        )
+    reports = [_update_report(r, keeper.state) for r in resolver.refresh_anchors(force=True)]
+    ok = bool(reports) and all(r["validated"] and r["error"] is None for r in reports)
     if args.json:
-        print(json.dumps({"store": str(store.path), "trust_points": report}))
-    else:
-        if not done:
-            print(f"{store.path}: no trust point to probe (every key revoked?)")
-        for item in report:
-            for event in item["events"]:  # type: ignore[attr-defined]
-                print(event)
-            zone = item["zone"]
-            if item["error"]:
-                print(f"trust point {zone}: not updated: {item['error']}")
-            if item["diagnosis"]:
-                print(f"trust point {zone}: {item['diagnosis']}")
-            tags = ", ".join(str(t) for t in item["trusted"]) or "nothing"  # type: ignore[attr-defined]
-            print(f"trust point {zone}: trusts {tags}; next refresh {item['next_refresh']}")
+        print(json.dumps({"store": str(store.path), "trust_points": reports}))
+        return EXIT_OK if ok else EXIT_FAIL
+    if not reports:
+        print(f"{store.path}: no trust point to probe (every key revoked?)")
+    for report in reports:
+        zone = report["zone"]
+        for event in report["events"]:
+            print(event)
+        if report["error"]:
+            print(f"trust point {zone}: not updated: {report['error']}")
+        if report["diagnosis"]:
+            print(f"trust point {zone}: {report['diagnosis']}")
+        tags = ", ".join(str(t) for t in report["trusted"]) or "nothing"
+        print(f"trust point {zone}: trusts {tags}; next refresh {report['next_refresh']}")
     return EXIT_OK if ok else EXIT_FAIL
 
 
