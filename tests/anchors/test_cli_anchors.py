@@ -245,3 +245,16 @@ def test_update_that_cannot_validate_fails_and_keeps_the_state(
                        "--timeout", "0.2")  # fmt: skip
     assert code == 2 and "not updated: the DNSKEY query failed" in out
     assert store.path.read_bytes() == before
+
+
+def test_import_over_a_corrupt_store_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], clock: World
+) -> None:
+    world = clock
+    world.store(tmp_path / "a")
+    root_key = tmp_path / "root.key"
+    assert run(capsys, "export-unbound", str(root_key), "--state", str(tmp_path / "a"))[0] == 0
+    (tmp_path / "anchors.json").write_text("[]")
+    code, _, err = run(capsys, "import-unbound", str(root_key), "--state", str(tmp_path))
+    assert code == 2 and f"error: {tmp_path / 'anchors.json'}" in err
+    assert (tmp_path / "anchors.json").read_text() == "[]"

@@ -334,3 +334,18 @@ def test_a_running_resolver_picks_up_a_bootstrap_made_elsewhere(tmp_path: Path) 
     world.advance(3600)
     assert resolver.resolve(WWW, "A").status is Status.SECURE  # re-read within the hour
     assert resolver.anchors.anchors[ROOT].dnskeys == (world.new,)
+
+
+def test_an_appliance_that_saw_the_new_key_once_then_slept_through_it(tmp_path: Path) -> None:
+    world = World()
+    store = world.store(tmp_path)
+    world.phase("published")
+    _resolver(world, store).resolve(WWW, "A")  # KSK-2024 seen once: AddPend
+    assert key_states(store.load())[world.new.key_tag] == "ADDPEND"
+    world.now += 200 * DAY
+    world.phase("removed")
+    answer = _resolver(world, store).resolve(WWW, "A")
+    assert answer.status is Status.INDETERMINATE and answer.reason is not None
+    assert f"it trusts {world.old.key_tag}, no longer published" in answer.reason.text
+    # One sighting is not enough, however long ago: still pending, not trusted.
+    assert key_states(store.load())[world.new.key_tag] == "ADDPEND"
