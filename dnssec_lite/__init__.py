@@ -34,6 +34,16 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
     from .anchors.store import AnchorStore
+    from .dane import (
+        DaneMatch,
+        DaneReport,
+        Verdict,
+        acheck_smtp,
+        check_smtp,
+        starttls,
+        tlsa_verifier,
+        verify_chain,
+    )
     from .dnssec.aggressive import AggressiveCache
     from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
     from .dnssec.chain import KeyCache, Validator
@@ -47,6 +57,14 @@ __version__ = "0.1.0"
 #: Re-exported names loaded on first access: name -> module.
 _LAZY = {
     "default_anchors": ".anchors.formats",
+    "DaneMatch": ".dane",
+    "DaneReport": ".dane",
+    "Verdict": ".dane",
+    "acheck_smtp": ".dane",
+    "check_smtp": ".dane",
+    "starttls": ".dane",
+    "tlsa_verifier": ".dane",
+    "verify_chain": ".dane",
     "load_anchors": ".anchors.formats",
     "AnchorStore": ".anchors.store",
     "AggressiveCache": ".dnssec.aggressive",
@@ -96,6 +114,8 @@ __all__ = [
     "ChainLink",
     "ConfigError",
     "DaneError",
+    "DaneMatch",
+    "DaneReport",
     "DigestType",
     "DnssecLiteError",
     "KeyCache",
@@ -118,8 +138,14 @@ __all__ = [
     "TrustAnchor",
     "TrustAnchors",
     "Validator",
+    "Verdict",
     "WireFormatError",
     "__version__",
+    "acheck_smtp",
+    "check_smtp",
     "default_anchors",
     "load_anchors",
+    "starttls",
+    "tlsa_verifier",
+    "verify_chain",
 ]

@@ -8,10 +8,13 @@ Exit codes (every subcommand):
   every upstream strips DNSSEC);
 * 64 -- usage error (bad arguments, unreadable anchor file), as EX_USAGE.
 
+``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
+SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
+
 The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
-``anchors`` in :mod:`dnssec_lite.cli_anchors` (``_COMMAND_MODULES``); each is
-registered when its module is installed (only its absence -- ImportError --
-is tolerated).
+``anchors`` in :mod:`dnssec_lite.cli_anchors`; each is registered when its
+module is installed (they are optional, so only a module's absence --
+ImportError -- is tolerated).
 """
 
 from __future__ import annotations
@@ -98,9 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: Modules that register a subcommand (``add_parser(sub)``); one that is not
-#: installed (ImportError for the module itself) is skipped.
-_COMMAND_MODULES = ("dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
+#: Modules that add a subcommand (``add_parser(sub)``), in help order.
+_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
 
 
 def _add_optional_commands(sub: Any) -> None:
@@ -109,7 +111,7 @@ def _add_optional_commands(sub: Any) -> None:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
             if exc.name == name:
-                continue  # not installed: nothing to register
+                continue  # that subcommand is not installed: nothing to register
             raise
         module.add_parser(sub)
 
