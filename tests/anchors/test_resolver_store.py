@@ -349,3 +349,15 @@ def test_an_appliance_that_saw_the_new_key_once_then_slept_through_it(tmp_path: 
     assert f"it trusts {world.old.key_tag}, no longer published" in answer.reason.text
     # One sighting is not enough, however long ago: still pending, not trusted.
     assert key_states(store.load())[world.new.key_tag] == "ADDPEND"
+
+
+def test_resolve_many_refreshes_when_due_too(tmp_path: Path) -> None:
+    world = World()
+    store = world.store(tmp_path)
+    world.phase("published")
+    resolver = _resolver(world, store)
+    probes = _probes(resolver)
+    answers = resolver.resolve_many([(WWW, "A"), ("test.", "SOA")])
+    assert [a.status for a in answers] == [Status.SECURE, Status.SECURE]
+    assert len(probes) == 1
+    assert key_states(store.load())[world.new.key_tag] == "ADDPEND"
