@@ -11,9 +11,10 @@ Exit codes (every subcommand):
 ``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
 SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
 
-The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command`; it is
-registered when that module is installed (it is optional, so only its
-absence -- ImportError -- is tolerated).
+The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
+``anchors`` in :mod:`dnssec_lite.cli_anchors`; each is registered when its
+module is installed (they are optional, so only a module's absence --
+ImportError -- is tolerated).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: Modules that add a subcommand (``add_parser(sub)``), in help order.
-_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command")
+_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
 
 
 def _add_optional_commands(sub: Any) -> None:

@@ -24,8 +24,11 @@ on messages used by the iterative engine are re-exported from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..wire.message import Question
 from ..wire.name import Name
+from ..wire.rrset import RRset
 from .algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from .answer import AnswerCheck
 from .fetch import Fetch, FetchFailed, FetchResult
@@ -35,6 +38,9 @@ from .rrsig import Budget
 from .sections import cname_first, dname_target, find_dname
 from .status import Answer, ChainLink
 from .trust import TrustAnchors
+
+#: (the trust point's DNSKEY RRset, now) -> why the anchors are out of date, or None.
+AnchorDiagnosis = Callable[[RRset, int], str | None]
 
 
 class Validator:
@@ -49,6 +55,7 @@ class Validator:
         key_cache: KeyCache | None = None,
         ignore_time: bool = False,
         override_date: int | None = None,
+        anchor_diagnosis: AnchorDiagnosis | None = None,
     ) -> None:
         self.anchors = anchors
         self.limits = limits
@@ -59,6 +66,9 @@ class Validator:
         #: ``now`` given to :meth:`start` (Unbound's ``val-override-date``);
         #: ``now`` still ages the key cache.
         self.override_date = override_date
+        #: Asked when a trust anchor's own DNSKEY RRset fails to validate:
+        #: a reason text turns the BOGUS into INDETERMINATE (stale anchors).
+        self.anchor_diagnosis = anchor_diagnosis
 
     def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
         return ValidationJob(self, question, response, now)
@@ -131,6 +141,7 @@ class ValidationJob(AnswerCheck):
 
 
 __all__ = [
+    "AnchorDiagnosis",
     "Fetch",
     "FetchFailed",
     "FetchResult",

@@ -92,6 +92,14 @@ class KeyCache:
     def clear(self) -> None:
         self._entries.clear()
 
+    def forget(self, zone: Name) -> int:
+        """Drop the entries of ``zone`` and of every zone below it (their
+        trust came from it: after its anchors change); returns how many."""
+        gone = [z for z in self._entries if z.is_subdomain(zone)]
+        for z in gone:
+            del self._entries[z]
+        return len(gone)
+
     def __len__(self) -> int:
         return len(self._entries)
 

@@ -15,7 +15,7 @@ calls them once per RRset, and an attribute of ``self`` costs no more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Protocol
 
 from ..wire.message import Message
@@ -93,6 +93,8 @@ class WalkConfig(Protocol):
     anchors: TrustAnchors
     key_cache: KeyCache
     ignore_time: bool
+    #: See ``Validator.anchor_diagnosis``: (DNSKEY RRset, now) -> reason or None.
+    anchor_diagnosis: Callable[[RRset, int], str | None] | None
 
 
 class TrustWalk:
@@ -194,7 +196,8 @@ class TrustWalk:
         cache = self.validator.key_cache
         anchor = anchors.closest(target)
         if anchor is None:
-            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
+            why = anchors.problem_for(target) if anchors.problems else None
+            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target, why))
         start: KeyEntry | None = None
         # The names from below the anchor down to ``target``, built once: the
         # cache probe and the walk use the same ones.  The probe goes from the
@@ -472,7 +475,18 @@ class TrustWalk:
         # An anchor has no TTL: what is derived from it lives at most
         # max_key_ttl (then the DNSKEY RRset is fetched and checked again).
         ttl = self.limits.max_key_ttl
-        return self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        entry = self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        diagnose = self.validator.anchor_diagnosis
+        if entry.status is _BOGUS and diagnose is not None:
+            # Signed by a key the published anchors know but these do not:
+            # the anchors are out of date, not every name below bogus.
+            result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
+            rrset = None if isinstance(result, FetchFailed) else result.get_answer(zone, _T_DNSKEY)
+            text = diagnose(rrset, self.sig_time) if rrset is not None else None
+            if text is not None:
+                reason = reasons.anchor_out_of_date(zone, text)
+                return _keyless_entry(zone, Status.INDETERMINATE, reason, ds=ds_refs)
+        return entry
 
     def _keys_from_trust(
         self,
