@@ -49,6 +49,8 @@ class Validator:
         key_cache: KeyCache | None = None,
         ignore_time: bool = False,
         override_date: int | None = None,
+        harden_algo_downgrade: bool = False,
+        harden_dnssec_stripped: bool = True,
     ) -> None:
         self.anchors = anchors
         self.limits = limits
@@ -59,6 +61,18 @@ class Validator:
         #: ``now`` given to :meth:`start` (Unbound's ``val-override-date``);
         #: ``now`` still ages the key cache.
         self.override_date = override_date
+        #: Unbound's ``harden-algo-downgrade``.  Off (the default, as in
+        #: Unbound and RFC 6840 section 5.11): one supported algorithm and
+        #: one supported DS digest that validate are enough.  On: only the
+        #: strongest DS digest type counts (RFC 4509 section 3) and every
+        #: algorithm the DS set (or the anchor) announces must sign the
+        #: DNSKEY RRset and each RRset of the zone.
+        self.harden_algo_downgrade = harden_algo_downgrade
+        #: Unbound's ``harden-dnssec-stripped``.  On (the default): a zone
+        #: with a DS whose DNSKEY RRset cannot be fetched is BOGUS.  Off: such
+        #: a zone is INSECURE -- dangerous, an on-path attacker who drops the
+        #: DNSKEY answers turns a signed zone into an unsigned one.
+        self.harden_dnssec_stripped = harden_dnssec_stripped
 
     def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
         return ValidationJob(self, question, response, now)
