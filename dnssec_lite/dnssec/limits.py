@@ -36,10 +36,18 @@ class Limits:
     max_delegation_depth: int = 30
     #: Fetches one validation may ask for (upstream queries).
     max_fetches: int = 64
-    #: Clock-skew allowance: 10 % of the signature validity, clamped to
-    #: [min, max] seconds (Unbound val-sig-skew-min/max).
+    #: Clock-skew allowance BEFORE a signature's inception: 10 % of its
+    #: validity period, clamped to [min, max] seconds (Unbound's rule,
+    #: val-sig-skew-min/max).  It costs nothing (the signer made the
+    #: signature) and helps devices whose clock runs behind.
     skew_min: int = 3600
     skew_max: int = 86400
+    #: The same allowance AFTER expiration, off by default (0, 0) as in BIND
+    #: and Knot Resolver and RFC 4035 section 5.3.1: accepting expired
+    #: signatures lengthens the window for replaying old data.  Unbound's
+    #: behaviour is ``expiry_skew_min=3600, expiry_skew_max=86400``.
+    expiry_skew_min: int = 0
+    expiry_skew_max: int = 0
     #: How long a BOGUS key entry is remembered (Unbound val-bogus-ttl).
     bogus_ttl: int = 60
     #: The longest any key-cache entry lives, in seconds (Unbound

@@ -22,7 +22,6 @@ AUTHORITY/ADDITIONAL contents are resolver-specific and not compared.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import ipaddress
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -53,6 +52,7 @@ from ..wire.rrset import RR, RRset, group_rrs
 from ..wire.types import FLAG_CD, FLAG_NAMES, FLAG_QR, FLAG_RA, Opcode, Rcode, RRClass, RRType
 from ..wire.zonefile import ZoneParser, parse_question
 from . import macros
+from .options import REPLAY_LIMITS, scenario_options
 from .rpl import Entry, RRLine, Scenario, expected_outcomes, iter_entries, parse_file
 
 __all__ = [
@@ -70,10 +70,6 @@ __all__ = [
 
 AUTOTRUST_SKIP = "RFC 5011 scenarios belong to the trust-anchor work"
 
-#: Limits for replay: as the defaults, but NSEC3 iterations up to 150 count
-#: as a usable proof, as in the Unbound and Knot Resolver versions that
-#: recorded the scenarios (RFC 9276 lets a validator choose its limit).
-REPLAY_LIMITS = dataclasses.replace(DEFAULT_LIMITS, max_nsec3_iterations=150)
 
 _FLAGS = dict(FLAG_NAMES)
 _DSA_ALGS = frozenset({3, 6})
@@ -819,13 +815,15 @@ def _run(scenario: Scenario) -> ScenarioResult:
     legacy = needs_legacy_policy(scenario, transport)
     policy: AlgorithmPolicy = LEGACY_TEST_POLICY if legacy else DEFAULT_POLICY
     anchors = trust_anchors(scenario)
+    options = scenario_options(config, path=scenario.path)
     validator = Validator(
         anchors,
         policy=policy,
-        limits=REPLAY_LIMITS,
+        limits=options.limits,
         ignore_time=config.ignore_signature_times,
         override_date=config.val_override_date,
-        harden_algo_downgrade=config.harden_algo_downgrade,
+        harden_algo_downgrade=options.harden_algo_downgrade,
+        harden_dnssec_stripped=options.harden_dnssec_stripped,
     )
     caches = _Caches(aggressive=_aggressive_cache(scenario, anchors))
     fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors), caches)
