@@ -37,6 +37,7 @@ from ..dnssec.algorithms import (
     is_supported_key,
 )
 from ..dnssec.chain import FetchFailed, Validator
+from ..dnssec.dnamecache import DnameCache
 from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
@@ -435,6 +436,8 @@ class _Caches:
     scenario's current time for them."""
 
     aggressive: AggressiveCache | None = None
+    #: Validated DNAMEs, which answer names below them by synthesis.
+    dnames: DnameCache | None = None
     #: The time for cache lifetimes: the pinned validation time (if any)
     #: plus the time the scenario let pass.
     now: int = 0
@@ -479,6 +482,16 @@ def _make_fetcher(
 
     def fetch(name: Name, rrtype: int) -> Message | FetchFailed:
         key = (name, rrtype)
+        if state.dnames is not None and not engine.excluded and key not in busy:
+            synthesized = state.dnames.synthesize(Question(name, rrtype, RRClass.IN), state.now)
+            if synthesized is not None:
+                busy.add(key)
+                try:
+                    chased = _chase(synthesized, name, rrtype, fetch)
+                finally:
+                    busy.discard(key)
+                if isinstance(chased, Message):
+                    return chased
         if state.aggressive is not None and not engine.excluded and key not in busy:
             busy.add(key)
             try:
@@ -723,6 +736,9 @@ def _run_query(
     )
     if caches is not None and caches.aggressive is not None:
         caches.aggressive.add(answer, caches.now)
+    if caches is not None and caches.dnames is not None:
+        replied = answered.get((question.name, question.rrtype)) if answered else None
+        _keep_dnames(caches.dnames, answer, replied, validator, engine, fetch, now, caches.now)
     reason = str(answer.reason) if answer.reason else ""
     if answer.status is Status.BOGUS:
         return _Outcome(answer.status, Rcode.SERVFAIL, (), do, reason)
@@ -731,6 +747,52 @@ def _run_query(
         if refusal:
             return _Outcome(None, Rcode.SERVFAIL, (), do, refusal, sentinel=True)
     return _Outcome(answer.status, answer.rcode, answer.rrsets, do, reason)
+
+
+def _keep_dnames(
+    dnames: DnameCache,
+    answer: Answer,
+    response: Message | None,
+    validator: Validator,
+    engine: IterativeEngine,
+    fetch: Fetcher,
+    now: int,
+    cache_now: int,
+) -> None:
+    """Cache each DNAME of the step's answer that validates on its own --
+    also from an answer that was BOGUS for another reason (a spoofed CNAME
+    beside a good DNAME), as the recorded resolvers keep validated RRsets."""
+    candidates = [r for r in answer.rrsets if r.rrtype == RRType.DNAME]
+    if response is not None:
+        candidates += [r for r in response.answer if r.rrtype == RRType.DNAME]
+    seen: list[RRset] = []
+    for dname in candidates:
+        if not dname.sigs or any(dname.same_data(s) for s in seen):
+            continue
+        seen.append(dname)
+        if answer.status is Status.SECURE and dname in answer.rrsets:
+            dnames.add(dname, cache_now, answer.ttl)
+            continue
+        alone = Message(
+            id=0,
+            flags=FLAG_QR | FLAG_RA | FLAG_CD,
+            question=(Question(dname.name, RRType.DNAME, RRClass.IN),),
+            answer=(dname,),
+            edns=Edns(flags=EDNS_DO),
+        )
+
+        def lookup(
+            name: Name, rrtype: int, own: RRset = dname, msg: Message = alone
+        ) -> Message | FetchFailed:
+            if name == own.name and rrtype == RRType.DNAME:
+                return msg
+            return fetch(name, rrtype)
+
+        check = validate_with_restarts(
+            validator, Question(dname.name, RRType.DNAME, RRClass.IN), now, engine, lookup
+        )
+        if check.status is Status.SECURE:
+            dnames.add(dname, cache_now, check.ttl)
 
 
 def _cached_referral(
@@ -825,7 +887,7 @@ def _run(scenario: Scenario) -> ScenarioResult:
         harden_algo_downgrade=options.harden_algo_downgrade,
         harden_dnssec_stripped=options.harden_dnssec_stripped,
     )
-    caches = _Caches(aggressive=_aggressive_cache(scenario, anchors))
+    caches = _Caches(aggressive=_aggressive_cache(scenario, anchors), dnames=DnameCache())
     fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors), caches)
     sentinel_tags = (
         _root_anchor_tags(anchors)
