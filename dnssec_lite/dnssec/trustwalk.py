@@ -280,9 +280,21 @@ class TrustWalk:
             self._record(entry)
         if entry.status is not _SECURE:
             return entry
-        for below in names_below:
+        index = 0
+        while index < len(names_below):
+            below = names_below[index]
+            index += 1
             step = self._ds_step(entry, below)
             kind = step[0]
+            if kind == "bogus":
+                # The DS answer for ``below`` is broken; a validated DS
+                # further down signed by this same zone proves that no cut
+                # lies between (an empty non-terminal, say), so the walk
+                # may go on from there.
+                deeper = self._deeper_cut(entry, names_below, index)
+                if deeper is not None:
+                    index, below, step = deeper
+                    kind = step[0]
             if kind == "nocut":
                 continue
             if kind == "cut":
@@ -306,6 +318,29 @@ class TrustWalk:
             self._remember(bogus)
             return bogus
         return entry
+
+    def _deeper_cut(
+        self, parent: KeyEntry, names: list[Name], start: int
+    ) -> tuple[int, Name, tuple[str, RRset | Reason | None]] | None:
+        """The first name from ``names[start:]`` whose DS RRset was fetched
+        and validates with ``parent``'s keys (its signer is ``parent``'s zone,
+        so ``parent``'s zone holds that name and no cut lies above it): the
+        index after it, the name and its "cut" step.  Only a validated DS
+        counts, so this can lead to SECURE or BOGUS, never to INSECURE."""
+        zone = parent.zone
+        for position in range(start, len(names)):
+            name = names[position]
+            result = self.results.get(_tuple_new(Fetch, (name, _T_DS)))
+            if not isinstance(result, Message):
+                continue
+            ds_rrset = result.get_answer(name, _T_DS)
+            if ds_rrset is None or not any(sig.signer == zone for sig in ds_rrset.sigs):
+                continue
+            step = self._ds_step(parent, name)
+            if step[0] == "cut":
+                return position + 1, name, step
+            return None
+        return None
 
     def _known_keys(self, target: Name) -> KeyEntry | None:
         """The entry for ``target`` when no walk is needed: a negative trust
