@@ -30,7 +30,7 @@ from .algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from .answer import AnswerCheck
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyCache, KeyEntry
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, verification_cap
 from .rrsig import Budget
 from .sections import cname_first, dname_target, find_dname
 from .status import Answer, ChainLink
@@ -78,6 +78,19 @@ class Validator:
         return ValidationJob(self, question, response, now)
 
 
+def _cap(limits: Limits, response: FetchResult) -> int:
+    """The verification cap for ``response`` (0, the default, for the usual
+    small response: counted only when it holds many RRsets)."""
+    if isinstance(response, FetchFailed):
+        return 0
+    answer = response.answer
+    authority = response.authority
+    if len(answer) + len(authority) <= limits.free_rrsets:
+        return 0
+    signed = sum(1 for r in answer if r.sigs) + sum(1 for r in authority if r.sigs)
+    return verification_cap(limits, signed)
+
+
 class ValidationJob(AnswerCheck):
     """One validation in progress; see the module docstring for the loop."""
 
@@ -93,7 +106,7 @@ class ValidationJob(AnswerCheck):
         self.sig_time = now if override is None else override
         self.limits = validator.limits
         self.policy = validator.policy
-        self.budget = Budget()
+        self.budget = Budget(_cap(self.limits, response))
         self.results: dict[Fetch, FetchResult] = {}
         self._asked: list[Fetch] = []
         self._outstanding: set[Fetch] = set()

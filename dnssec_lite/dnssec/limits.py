@@ -17,8 +17,16 @@ class Limits:
 
     #: Key x signature verification attempts for one RRset (Unbound: 8).
     max_verifications_per_rrset: int = 8
-    #: Signature verifications in one whole resolution (Knot: 32 per packet).
+    #: Signature verifications in one whole resolution (Knot: 32 per packet)
+    #: for a response of up to ``free_rrsets`` signed RRsets ...
     max_verifications: int = 32
+    #: ... each signed RRset beyond those (an ANY answer, a big referral)
+    #: adds ``verifications_per_extra_rrset`` ...
+    free_rrsets: int = 8
+    verifications_per_extra_rrset: int = 2
+    #: ... up to this hard maximum, whatever the response holds (KeyTrap:
+    #: with ``max_verifications_per_rrset`` it bounds the work).
+    max_verifications_hard: int = 256
     #: DS records whose digest did not match a DNSKEY, per zone (BIND: 1 failure).
     max_ds_mismatches: int = 4
     #: NSEC3 records considered for one denial proof.
@@ -58,3 +66,13 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def verification_cap(limits: Limits, signed_rrsets: int) -> int:
+    """The signature verifications one resolution may spend on a response
+    holding ``signed_rrsets`` signed RRsets (see the fields above)."""
+    extra = signed_rrsets - limits.free_rrsets
+    if extra <= 0:
+        return limits.max_verifications
+    cap = limits.max_verifications + extra * limits.verifications_per_extra_rrset
+    return max(limits.max_verifications, min(cap, limits.max_verifications_hard))

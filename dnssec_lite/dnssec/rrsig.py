@@ -50,12 +50,15 @@ class Budget:
     """Counters shared by one whole resolution (limits cannot be reset by
     retrying: the job owns one budget)."""
 
-    __slots__ = ("fetches", "nsec3_hashes", "verifications")
+    __slots__ = ("cap", "fetches", "nsec3_hashes", "verifications")
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = 0) -> None:
         self.verifications = 0
         self.nsec3_hashes = 0
         self.fetches = 0
+        #: Verifications allowed (0: ``Limits.max_verifications``); the job
+        #: sets it from the response with ``limits.verification_cap``.
+        self.cap = cap
 
 
 class SigCheck(NamedTuple):
@@ -253,12 +256,12 @@ def check_rrset(
                         rrtype,
                     ),
                 )
-            if budget.verifications > limits.max_verifications:
+            if budget.verifications > (budget.cap or limits.max_verifications):
                 return SigCheck(
                     False,
                     reason=reasons.limit_hit(
                         "too many signature checks in this resolution",
-                        limits.max_verifications,
+                        budget.cap or limits.max_verifications,
                         name,
                         rrtype,
                     ),
