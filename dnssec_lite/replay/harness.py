@@ -53,6 +53,7 @@ from ..wire.rrset import RR, RRset, group_rrs
 from ..wire.types import FLAG_CD, FLAG_NAMES, FLAG_QR, FLAG_RA, Opcode, Rcode, RRClass, RRType
 from ..wire.zonefile import ZoneParser, parse_question
 from . import macros
+from .broken import repair_rdata
 from .options import REPLAY_LIMITS, scenario_options
 from .rpl import Entry, RRLine, Scenario, expected_outcomes, iter_entries, parse_file
 
@@ -211,7 +212,13 @@ def build_message(entry: Entry, source: str = "<entry>") -> Message:
     if entry.raw_hex is not None:
         return Message.from_wire(entry.raw_hex)
     origin = _origin(entry)
-    parser = ZoneParser(origin, entry.default_ttl, source, strict=False)
+    parser = ZoneParser(
+        origin,
+        entry.default_ttl,
+        source,
+        strict=False,
+        repair=lambda t, toks, o, err: repair_rdata(t, toks, o, err, source),
+    )
     question: list[Question] = []
     for line in entry.sections["QUESTION"]:
         with _at(source, line):
