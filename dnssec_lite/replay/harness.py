@@ -42,6 +42,7 @@ from ..dnssec.limits import DEFAULT_LIMITS
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import DnssecLiteError, QueryTimeout, ReplayError, TextFormatError, TransportError
+from ..resolve.cache import AnswerCache
 from ..resolve.fetcher import Batch, Reply
 from ..resolve.iterative import IterativeEngine, Lookup, Server, validate_with_restarts
 from ..resolve.resolver import parse_root_hints
@@ -445,6 +446,8 @@ class _Caches:
     aggressive: AggressiveCache | None = None
     #: Validated DNAMEs, which answer names below them by synthesis.
     dnames: DnameCache | None = None
+    #: Validated answers, served again within their TTL.
+    answers: AnswerCache | None = None
     #: The time for cache lifetimes: the pinned validation time (if any)
     #: plus the time the scenario let pass.
     now: int = 0
@@ -738,9 +741,17 @@ def _run_query(
         referral = None if key in answered else engine.cached_delegation(question.name)
         if referral is not None:
             return _cached_referral(referral, fetch, engine, validator, now, do)
-    answer: Answer = validate_with_restarts(
-        validator, Question(question.name, question.rrtype, RRClass.IN), now, engine, fetch
-    )
+    hit = None
+    if caches is not None and caches.answers is not None:
+        hit = caches.answers.get(question.name, question.rrtype, now=caches.now)
+    if hit is not None:
+        answer: Answer = hit
+    else:
+        answer = validate_with_restarts(
+            validator, Question(question.name, question.rrtype, RRClass.IN), now, engine, fetch
+        )
+        if caches is not None and caches.answers is not None:
+            caches.answers.put(answer, caches.now)
     if caches is not None and caches.aggressive is not None:
         caches.aggressive.add(answer, caches.now)
     if caches is not None and caches.dnames is not None:
@@ -894,7 +905,9 @@ def _run(scenario: Scenario) -> ScenarioResult:
         harden_algo_downgrade=options.harden_algo_downgrade,
         harden_dnssec_stripped=options.harden_dnssec_stripped,
     )
-    caches = _Caches(aggressive=_aggressive_cache(scenario, anchors), dnames=DnameCache())
+    caches = _Caches(
+        aggressive=_aggressive_cache(scenario, anchors), dnames=DnameCache(), answers=AnswerCache()
+    )
     fetch, engine, answered = _make_fetcher(scenario, transport, list(anchors.anchors), caches)
     sentinel_tags = (
         _root_anchor_tags(anchors)
