@@ -478,7 +478,13 @@ def _make_fetcher(
         # No stub address: the resolver starts from its built-in root hints.
         roots = _root_hints()
     engine = IterativeEngine(
-        transport, roots, signed_zones=signed, qname_minimisation=config.qname_minimisation
+        transport,
+        roots,
+        signed_zones=signed,
+        qname_minimisation=config.qname_minimisation,
+        # The scenario's clock (TIME_PASSES moves it): server demotions for
+        # bogus data expire on it.
+        clock=lambda: float(state.now),
     )
     cache: dict[tuple[Name, int], Message] = {}
     for zone_name, addrs in stubs:
