@@ -32,15 +32,17 @@ from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_fil
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import KeyCache, Validator
+from ..dnssec.dnamecache import DnameCache
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import ConfigError, TextFormatError
-from ..wire.message import Question
+from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
+from . import dnames
 from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
@@ -109,6 +111,8 @@ class _Base(Generic[F]):
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
         fetcher: F | None = None,
+        harden_algo_downgrade: bool = False,
+        harden_dnssec_stripped: bool = True,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
@@ -125,9 +129,17 @@ class _Base(Generic[F]):
         self.attempts = attempts
         self.key_cache = KeyCache()
         self.validator = Validator(
-            self.anchors, limits=limits, policy=policy, key_cache=self.key_cache
+            self.anchors,
+            limits=limits,
+            policy=policy,
+            key_cache=self.key_cache,
+            harden_algo_downgrade=harden_algo_downgrade,
+            harden_dnssec_stripped=harden_dnssec_stripped,
         )
         self.cache = AnswerCache(cache_size, bogus_ttl=limits.bogus_ttl)
+        #: Validated DNAMEs; names below them are answered by synthesis.
+        self.dnames = DnameCache(cache_size)
+        self._dname_depth = 0
         self.aggressive: AggressiveCache | None = (
             AggressiveCache(cache_size, limits=limits, negative_anchors=self.anchors.negative)
             if aggressive_nsec
@@ -186,6 +198,7 @@ class _Base(Generic[F]):
         self.cache.put(answer, now)
         if self.aggressive is not None:
             self.aggressive.add(answer, now)
+        dnames.learn(self.dnames, answer, now)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "DNSSEC Response %s %s, %s, %d queries, ttl %d",
@@ -237,6 +250,24 @@ class _Base(Generic[F]):
                 log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
             return hit
         return self._synthesized(question, now)
+
+    def _dname_plan(self, question: Question, now: int) -> tuple[Message, Question | None] | None:
+        """A cached DNAME's synthesis for ``question`` (None: none, or the
+        chain of synthesised links is at its limit)."""
+        if self._dname_depth >= self.limits.max_chain_links:
+            return None
+        return dnames.plan(self.dnames, question, now)
+
+    def _dname_done(
+        self, question: Question, synthesized: Message, target: Answer | None, now: int
+    ) -> Answer | None:
+        answer = dnames.combine(self.validator, question, synthesized, target, now)
+        if answer is None:
+            return None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("DNAME cache: %s synthesised (%s)", question.to_text(), answer.summary())
+        answer = _with(answer, Resolution(self.mode, cache="dname", chain=answer.chain))
+        return self._after(answer, now)
 
     def _synthesized(self, question: Question, now: int) -> Answer | None:
         """An answer synthesized from the aggressive cache and validated again
@@ -322,6 +353,19 @@ class Resolver(_Base[Fetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         transcript = Transcript()
         if self.mode == "iterative":
             steps = self._iterative_steps(question, now)
@@ -350,6 +394,19 @@ class AsyncResolver(_Base[AsyncFetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = await self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         from .aio import AsyncTransport
 
         transcript = Transcript()
