@@ -47,6 +47,8 @@ class DnameCache:
     def covering(self, name: Name, now: int) -> RRset | None:
         """The unexpired DNAME whose owner is the closest strict ancestor of
         ``name``, its TTL lowered to what is left."""
+        if not self._entries:
+            return None
         probe = name
         while not probe.is_root():
             probe = probe.parent()
