@@ -95,6 +95,8 @@ class WalkConfig(Protocol):
     ignore_time: bool
     #: See ``Validator.anchor_diagnosis``: (DNSKEY RRset, now) -> reason or None.
     anchor_diagnosis: Callable[[RRset, int], str | None] | None
+    harden_algo_downgrade: bool
+    harden_dnssec_stripped: bool
 
 
 class TrustWalk:
@@ -130,6 +132,8 @@ class TrustWalk:
             yield todo[:room]
 
     def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
+        if entry.algorithms:
+            return self._check_every_algorithm(rrset, entry.zone, entry.keys, entry.algorithms)
         return check_rrset(
             rrset,
             entry.zone,
@@ -140,6 +144,39 @@ class TrustWalk:
             self.budget,
             ignore_time=self.validator.ignore_time,
         )
+
+    def _check_every_algorithm(
+        self, rrset: RRset, zone: Name, keys: tuple[DNSKEY, ...], algorithms: frozenset[int]
+    ) -> SigCheck:
+        """``harden_algo_downgrade``: a valid signature by a key of each of
+        ``algorithms`` (Unbound's algorithm needs), else BOGUS naming the
+        first algorithm that did not sign."""
+        best: SigCheck | None = None
+        for algorithm in sorted(algorithms):
+            subset = tuple([k for k in keys if k.algorithm == algorithm])
+            check = check_rrset(
+                rrset,
+                zone,
+                subset,
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
+            if not check.ok:
+                assert check.reason is not None
+                text = (
+                    f"missing a valid algorithm {algorithm} signature of "
+                    f"{reasons.rrset_label(rrset.name, rrset.rrtype)} "
+                    f"(harden-algo-downgrade): {check.reason.text}"
+                )
+                reason = Reason(check.reason.ede, text, rrset.name, rrset.rrtype)
+                return SigCheck(False, reason=reason)
+            if best is None or check.expires_in < best.expires_in:
+                best = check
+        assert best is not None
+        return best
 
     def _validated_proofs(
         self, response: Message, entry: KeyEntry
@@ -246,9 +283,21 @@ class TrustWalk:
             self._record(entry)
         if entry.status is not _SECURE:
             return entry
-        for below in names_below:
+        index = 0
+        while index < len(names_below):
+            below = names_below[index]
+            index += 1
             step = self._ds_step(entry, below)
             kind = step[0]
+            if kind == "bogus":
+                # The DS answer for ``below`` is broken; a validated DS
+                # further down signed by this same zone proves that no cut
+                # lies between (an empty non-terminal, say), so the walk
+                # may go on from there.
+                deeper = self._deeper_cut(entry, names_below, index)
+                if deeper is not None:
+                    index, below, step = deeper
+                    kind = step[0]
             if kind == "nocut":
                 continue
             if kind == "cut":
@@ -272,6 +321,29 @@ class TrustWalk:
             self._remember(bogus)
             return bogus
         return entry
+
+    def _deeper_cut(
+        self, parent: KeyEntry, names: list[Name], start: int
+    ) -> tuple[int, Name, tuple[str, RRset | Reason | None]] | None:
+        """The first name from ``names[start:]`` whose DS RRset was fetched
+        and validates with ``parent``'s keys (its signer is ``parent``'s zone,
+        so ``parent``'s zone holds that name and no cut lies above it): the
+        index after it, the name and its "cut" step.  Only a validated DS
+        counts, so this can lead to SECURE or BOGUS, never to INSECURE."""
+        zone = parent.zone
+        for position in range(start, len(names)):
+            name = names[position]
+            result = self.results.get(_tuple_new(Fetch, (name, _T_DS)))
+            if not isinstance(result, Message):
+                continue
+            ds_rrset = result.get_answer(name, _T_DS)
+            if ds_rrset is None or not any(sig.signer == zone for sig in ds_rrset.sigs):
+                continue
+            step = self._ds_step(parent, name)
+            if step[0] == "cut":
+                return position + 1, name, step
+            return None
+        return None
 
     def _known_keys(self, target: Name) -> KeyEntry | None:
         """The entry for ``target`` when no walk is needed: a negative trust
@@ -441,9 +513,14 @@ class TrustWalk:
             if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
                 return [], reasons.unsupported_algorithms(zone, algs)
             return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
-        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
-        strong = [ds for ds in usable if ds.digest_type != 1]
-        return (strong or usable), None
+        if not self.validator.harden_algo_downgrade:
+            # Any supported digest that matches is enough (Unbound's default).
+            return usable, None
+        # RFC 4509 section 3: only the strongest digest type counts; of the
+        # supported ones (SHA-1, SHA-256, SHA-384) the highest number is the
+        # strongest, Unbound's val_favorite_ds_algo.
+        best = max(ds.digest_type for ds in usable)
+        return [ds for ds in usable if ds.digest_type == best], None
 
     def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
         ds_set = tuple([rd for rd in ds_rrset.rdatas if isinstance(rd, DS)])
@@ -512,9 +589,17 @@ class TrustWalk:
                 )
             return _keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
 
+        def stripped(reason: Reason) -> KeyEntry:
+            if self.validator.harden_dnssec_stripped:
+                return bogus(reason)
+            # harden-dnssec-stripped off: the zone is taken as unsigned.
+            text = f"{reason.text}; taken as insecure (harden-dnssec-stripped off)"
+            insecure = Reason(reason.ede, text, reason.name, reason.rrtype)
+            return _keyless_entry(zone, _INSECURE, insecure, ds=ds_refs, ttl=self.limits.bogus_ttl)
+
         result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
         if isinstance(result, FetchFailed):
-            return bogus(
+            return stripped(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
@@ -524,7 +609,7 @@ class TrustWalk:
             )
         dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
         if dnskey_rrset is None:
-            return bogus(
+            return stripped(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
@@ -622,16 +707,25 @@ class TrustWalk:
                     _T_DNSKEY,
                 )
             )
-        check = check_rrset(
-            dnskey_rrset,
-            zone,
-            tuple(zone_keys),
-            self.sig_time,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
+        needed: frozenset[int] = frozenset()
+        if self.validator.harden_algo_downgrade:
+            # Every algorithm the DS set (or the anchor) announces must sign
+            # the DNSKEY RRset, and later every RRset of the zone.
+            needed = frozenset(
+                [ds.algorithm for ds in ds_list] + [k.algorithm for k in anchor_keys]
+            )
+            check = self._check_every_algorithm(dnskey_rrset, zone, tuple(zone_keys), needed)
+        else:
+            check = check_rrset(
+                dnskey_rrset,
+                zone,
+                tuple(zone_keys),
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
         if not check.ok:
             assert check.reason is not None
             return bogus(check.reason)
@@ -649,7 +743,7 @@ class TrustWalk:
                 [e for e in (check.sig.expiration, ds_expires) if e is not None], default=None
             ),
         )
-        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
+        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0, needed)
 
 
 __all__ = ["TrustWalk", "WalkConfig"]

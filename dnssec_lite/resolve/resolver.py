@@ -42,16 +42,18 @@ from ..anchors.store import AnchorStore
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import FetchResult, KeyCache, Validator
+from ..dnssec.dnamecache import DnameCache
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import ConfigError, TextFormatError
-from ..wire.message import Question
+from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
 from ..wire.rrset import RRset
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
+from . import dnames
 from .anchoring import AnchorKeeper, Refresh
 from .cache import AnswerCache
 from .exchange import Server
@@ -125,6 +127,8 @@ class _Base(Generic[F]):
         aggressive_nsec: bool = True,
         fetcher: F | None = None,
         anchor_store: AnchorStore | None = None,
+        harden_algo_downgrade: bool = False,
+        harden_dnssec_stripped: bool = True,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
@@ -159,8 +163,13 @@ class _Base(Generic[F]):
             policy=policy,
             key_cache=self.key_cache,
             anchor_diagnosis=self.anchor_keeper.diagnosis if self.anchor_keeper else None,
+            harden_algo_downgrade=harden_algo_downgrade,
+            harden_dnssec_stripped=harden_dnssec_stripped,
         )
         self.cache = AnswerCache(cache_size, bogus_ttl=limits.bogus_ttl)
+        #: Validated DNAMEs; names below them are answered by synthesis.
+        self.dnames = DnameCache(cache_size)
+        self._dname_depth = 0
         self.aggressive: AggressiveCache | None = (
             AggressiveCache(cache_size, limits=limits, negative_anchors=self.anchors.negative)
             if aggressive_nsec
@@ -269,6 +278,7 @@ class _Base(Generic[F]):
         self.cache.put(answer, now)
         if self.aggressive is not None:
             self.aggressive.add(answer, now)
+        dnames.learn(self.dnames, answer, now)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "DNSSEC Response %s %s, %s, %d queries, ttl %d",
@@ -320,6 +330,24 @@ class _Base(Generic[F]):
                 log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
             return hit
         return self._synthesized(question, now)
+
+    def _dname_plan(self, question: Question, now: int) -> tuple[Message, Question | None] | None:
+        """A cached DNAME's synthesis for ``question`` (None: none, or the
+        chain of synthesised links is at its limit)."""
+        if self._dname_depth >= self.limits.max_chain_links:
+            return None
+        return dnames.plan(self.dnames, question, now)
+
+    def _dname_done(
+        self, question: Question, synthesized: Message, target: Answer | None, now: int
+    ) -> Answer | None:
+        answer = dnames.combine(self.validator, question, synthesized, target, now)
+        if answer is None:
+            return None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("DNAME cache: %s synthesised (%s)", question.to_text(), answer.summary())
+        answer = _with(answer, Resolution(self.mode, cache="dname", chain=answer.chain))
+        return self._after(answer, now)
 
     def _synthesized(self, question: Question, now: int) -> Answer | None:
         """An answer synthesized from the aggressive cache and validated again
@@ -424,6 +452,19 @@ class Resolver(_Base[Fetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         transcript = Transcript()
         if self.mode == "iterative":
             steps = self._iterative_steps(question, now)
@@ -520,6 +561,19 @@ class AsyncResolver(_Base[AsyncFetcher]):
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = await self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         from .aio import AsyncTransport
 
         transcript = Transcript()
