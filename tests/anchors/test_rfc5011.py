@@ -619,5 +619,15 @@ def test_self_signature_time_follows_the_validator_skew_policy() -> None:
     good = signed(T0 - DAY, T0 + 20 * DAY)
     assert ok(good)
     sig = good.sigs[0]
-    forged = RRSIG(*[getattr(sig, f) for f in _RRSIG_FIELDS[:-1]], sig.signature[::-1])
+    forged = RRSIG(
+        sig.type_covered,
+        sig.algorithm,
+        sig.labels,
+        sig.original_ttl,
+        sig.expiration,
+        sig.inception,
+        sig.key_tag,
+        sig.signer,
+        sig.signature[::-1],
+    )
     assert not ok(rrset.with_sigs([forged]))
