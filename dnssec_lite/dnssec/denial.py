@@ -27,6 +27,7 @@ from .fetch import Fetch
 from .keycache import KeyEntry
 from .sections import capped, neg_ttl, negative_signer, sig_cap
 from .status import ChainLink, Reason, Status
+from .trust import TrustAnchor
 from .trustwalk import TrustWalk
 
 # Enum members bound once (see trustwalk).
@@ -125,6 +126,23 @@ class DenialCheck(TrustWalk):
         ), []
 
     # -- negative answers ------------------------------------------------------------
+    def _closer_anchor(self, name: Name, qtype: int, signer: Name) -> TrustAnchor | None:
+        """The trust anchor closest to the data ``name``/``qtype`` (the
+        parent side for a DS) when it lies strictly below ``signer``: then
+        the anchor decides, not the signer's chain (RFC 4035 section 4.3;
+        Unbound primes the closest anchor whatever a higher one proved, an
+        insecure delegation included), and only an NXDOMAIN for the anchor's
+        own name can override it (see ``_validate_negative``)."""
+        anchors = self.validator.anchors
+        if len(anchors.anchors) < 2:
+            # One anchor: a signer above it has no anchor at all.
+            return None
+        holder = name.parent() if qtype == _T_DS and not name.is_root() else name
+        anchor = anchors.closest(holder)
+        if anchor is not None and anchor.zone.is_strict_subdomain(signer):
+            return anchor
+        return None
+
     def _proves_no_name(
         self, signer: Name, absent: Name, response: Message
     ) -> Generator[list[Fetch], None, bool]:
@@ -154,14 +172,8 @@ class DenialCheck(TrustWalk):
     ) -> Generator[list[Fetch], None, Link]:
         signer = negative_signer(response, name)
         if signer is not None:
-            anchors = self.validator.anchors
-            holder = name.parent() if qtype == _T_DS and not name.is_root() else name
-            anchor = anchors.closest(holder)
-            if (
-                anchor is not None
-                and anchor.zone.is_strict_subdomain(signer)
-                and anchors.closest(signer) is not None
-            ):
+            anchor = self._closer_anchor(name, qtype, signer)
+            if anchor is not None and self.validator.anchors.closest(signer) is not None:
                 # The signer is in an island of trust, but the name lies
                 # under a closer trust anchor below it: the name's zone is at
                 # or below that anchor, and a denial signed above it (an
