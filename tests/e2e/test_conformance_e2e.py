@@ -7,16 +7,22 @@
 * The DNAME cache: after one name below ``old.dname.test. DNAME
   new.dname.test.`` was answered, another name below it is answered by
   synthesis without a query for it, and validated, in stub and iterative mode.
+* A trust anchor below an insecure delegation: ``island.algo.test.`` is
+  signed but its parent proves it has no DS; with the root anchor alone it is
+  INSECURE, with its DS as a second anchor SECURE, with a wrong DS as that
+  anchor BOGUS -- the closest anchor decides, in Unbound and here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from dnssec_lite.anchors.formats import load_anchors
 from dnssec_lite.dnssec.status import Status
+from dnssec_lite.dnssec.trust import TrustAnchors
 from dnssec_lite.errors import TransportError
 from dnssec_lite.resolve.fetcher import Batch
 from dnssec_lite.resolve.resolver import Resolver
@@ -25,7 +31,15 @@ from dnssec_lite.wire.message import Message
 from dnssec_lite.wire.name import Name
 from dnssec_lite.wire.types import RRType
 
-from .conformlab import BOTH_ALGS_NAME, DNAME_ZONE, HARDENED_UNBOUND, ONE_ALG_NAME, TWO_ALGS
+from .conformlab import (
+    BOTH_ALGS_NAME,
+    DNAME_ZONE,
+    HARDENED_UNBOUND,
+    ISLAND,
+    ONE_ALG_NAME,
+    TWO_ALGS,
+    ConformLab,
+)
 from .dnsenv import DnsEnv
 
 N = Name.from_text
@@ -44,17 +58,21 @@ class RecordingTransport(Transport):
         return super().exchange(batch)
 
 
-def _resolver(env: DnsEnv, mode: str, **options: object) -> Resolver:
+def _resolver(
+    env: DnsEnv, mode: str, anchors: TrustAnchors | None = None, **options: object
+) -> Resolver:
+    if anchors is None:
+        anchors = load_anchors(str(env.anchor_path))
     if mode == "stub":
         return Resolver(
             servers=[f"{env.unbound_addr[0]}:{env.unbound_addr[1]}"],
-            anchors=load_anchors(str(env.anchor_path)),
+            anchors=anchors,
             timeout=3.0,
             **options,  # type: ignore[arg-type]
         )
     return Resolver(
         mode="iterative",
-        anchors=load_anchors(str(env.anchor_path)),
+        anchors=anchors,
         root_hints=str(env.root_hints_path),
         timeout=3.0,
         **options,  # type: ignore[arg-type]
@@ -142,3 +160,63 @@ def test_recording_transport_sees_a_plain_lookup(dnsenv: DnsEnv) -> None:
     assert answer.status is Status.SECURE, answer.summary()
     assert (N(f"ftp.new.{DNAME_ZONE}."), RRType.A) in transport.asked
     transport.close()
+
+
+ISLAND_NAME = f"mail.{ISLAND}."
+
+
+def _wrong(ds: str) -> str:
+    """The DS line with its digest's last hex digit changed."""
+    return ds[:-1] + ("0" if ds[-1] != "0" else "1")
+
+
+@pytest.fixture(scope="module")
+def island_unbounds(
+    dnsenv: DnsEnv, _conform_zones: ConformLab
+) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
+    """Two more validating Unbounds: one with the island's DS as a second
+    trust anchor, one with a wrong DS for it."""
+    ds = _conform_zones.island_ds
+    good = dnsenv.start_unbound("island-anchor", 62, [f'trust-anchor: "{ds}"'])
+    try:
+        wrong = dnsenv.start_unbound("wrong-island-anchor", 63, [f'trust-anchor: "{_wrong(ds)}"'])
+        try:
+            yield good.addr, wrong.addr
+        finally:
+            dnsenv.stop_unbound(wrong)
+    finally:
+        dnsenv.stop_unbound(good)
+
+
+def _with_island(env: DnsEnv, ds: str, tmp_path: Path) -> TrustAnchors:
+    path = tmp_path / "anchors.ds"
+    path.write_text(env.anchor_path.read_text() + ds + "\n")
+    return load_anchors(str(path))
+
+
+@pytest.mark.parametrize("mode", ["stub", "iterative"])
+def test_a_deeper_anchor_decides_below_an_insecure_delegation(
+    dnsenv: DnsEnv,
+    _conform_zones: ConformLab,
+    island_unbounds: tuple[tuple[str, int], tuple[str, int]],
+    tmp_path: Path,
+    mode: str,
+) -> None:
+    good, wrong = island_unbounds
+    ds = _conform_zones.island_ds
+    # The root anchor alone: the parent's signed no-DS proof makes it INSECURE.
+    assert dnsenv.unbound_verdict(ISLAND_NAME) == "insecure"
+    plain = _resolver(dnsenv, mode)
+    assert plain.resolve(ISLAND_NAME, "A").status is Status.INSECURE
+    no_ds = plain.resolve(f"{ISLAND}.", "DS")
+    assert no_ds.status is Status.SECURE and not no_ds.rrsets, no_ds.summary()
+    # Its own anchor as well: SECURE, the proof above does not decide.
+    assert dnsenv.unbound_answer(ISLAND_NAME, "A", server=good).status == "secure"
+    island = _resolver(dnsenv, mode, anchors=_with_island(dnsenv, ds, tmp_path))
+    answer = island.resolve(ISLAND_NAME, "A")
+    assert answer.status is Status.SECURE, answer.summary()
+    # A wrong anchor for it: BOGUS, not INSECURE.
+    assert dnsenv.unbound_answer(ISLAND_NAME, "A", server=wrong).status == "bogus"
+    stale = _resolver(dnsenv, mode, anchors=_with_island(dnsenv, _wrong(ds), tmp_path))
+    answer = stale.resolve(ISLAND_NAME, "A")
+    assert answer.status is Status.BOGUS, answer.summary()
