@@ -40,7 +40,7 @@ _MAX_ROUNDS = 64
 
 def is_dnsviz(data: bytes) -> bool:
     """Whether ``data`` looks like DNSViz probe output."""
-    head = data.lstrip()[:1 << 20]
+    head = data.lstrip()[: 1 << 20]
     return head.startswith(b"{") and b'"_meta._dnsviz."' in data
 
 

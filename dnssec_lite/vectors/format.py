@@ -327,7 +327,8 @@ def parse_vector(data: bytes | str, source: str = "<vector>") -> Vector:
 
 
 def _strings(f: _Fields, key: str) -> Sequence[str]:
-    items = f.get(key, list, [])
-    if not all(isinstance(i, str) for i in items):
+    items: list[object] = f.get(key, list, [])
+    strings = [i for i in items if isinstance(i, str)]
+    if len(strings) != len(items):
         raise f.bad(key, "expected a list of strings")
-    return items
+    return strings

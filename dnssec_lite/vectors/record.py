@@ -136,4 +136,3 @@ def record_resolution(
         or f"{q.name.to_text()} {RRClass.to_text(q.rrclass)} {RRType.to_text(q.rrtype)}",
     )
     return answer, vector
-
