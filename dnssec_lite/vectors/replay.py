@@ -111,9 +111,12 @@ def _replayed(ex: Exchange, query: Message, server: Server) -> tuple[Reply | _Tr
             return QueryTimeout(str(server), what), 0
         return TransportError(str(server), what), 0
     data = ex.response
-    if len(data) >= 2 and len(ex.query) >= 2 and data[:2] == ex.query[:2]:
-        # The reply carried its query's ID: give it the ID of this query.
-        data = _ID.pack(query.id) + data[2:]
+    if len(data) >= 2 and len(ex.query) >= 2:
+        # Keep the recorded reply's ID relative to its query's: a reply that
+        # carried its query's ID gets this query's, a spoofed one stays off
+        # by the same amount (so never matches by chance).
+        offset = _ID.unpack_from(data)[0] - _ID.unpack_from(ex.query)[0]
+        data = _ID.pack((query.id + offset) & 0xFFFF) + data[2:]
     check = check_response(query, data, server, tcp=ex.tcp)
     if check.disposition is Disposition.RETRY_TCP:
         return _TRUNCATED, len(data)
