@@ -8,10 +8,13 @@ Exit codes (every subcommand):
   every upstream strips DNSSEC);
 * 64 -- usage error (bad arguments, unreadable anchor file), as EX_USAGE.
 
-More subcommands live in the modules of ``_COMMAND_MODULES`` (``replay`` in
-:mod:`dnssec_lite.replay.command`, ``record`` in
-:mod:`dnssec_lite.vectors.command`); each is registered when its module is
-installed (they are optional, so only their absence is tolerated).
+``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
+SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
+
+More subcommands live in the modules of ``_COMMAND_MODULES`` (``daneverify``
+in :mod:`dnssec_lite.cli_dane`, ``replay`` in :mod:`dnssec_lite.replay.command`,
+``record`` in :mod:`dnssec_lite.vectors.command`); each is registered when its
+module is installed (they are optional, so only their absence is tolerated).
 """
 
 from __future__ import annotations
@@ -108,8 +111,12 @@ def add_query_options(q: argparse.ArgumentParser) -> None:
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
 
 
-#: Modules that register more subcommands (``add_parser(subparsers)``).
-_COMMAND_MODULES = ("dnssec_lite.replay.command", "dnssec_lite.vectors.command")
+#: Modules that add a subcommand (``add_parser(sub)``), in help order.
+_COMMAND_MODULES = (
+    "dnssec_lite.cli_dane",
+    "dnssec_lite.replay.command",
+    "dnssec_lite.vectors.command",
+)
 
 
 def _add_optional_commands(sub: Any) -> None:

@@ -325,7 +325,9 @@ class DenialCheck(TrustWalk):
     def _note_proof(self, zone: Name, text: str) -> None:
         link = self._chain.get(zone)
         if link is not None and link.proof is None:
-            self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+            self._chain[zone] = ChainLink(
+                link.zone, link.status, link.ds, link.dnskeys, text, link.sig_expires
+            )
 
 
 def _used_nsecs(

@@ -449,7 +449,8 @@ class TrustWalk:
         if not usable:
             assert reason is not None
             return _keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
-        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
+        ds_expires = min((sig.expiration for sig in ds_rrset.sigs), default=None)
+        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl, ds_expires=ds_expires)
 
     def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
         zone = anchor.zone
@@ -481,6 +482,7 @@ class TrustWalk:
         ds_refs: tuple[KeyRef, ...],
         ds_ttl: int,
         anchor: bool = False,
+        ds_expires: int | None = None,
     ) -> KeyEntry:
         """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
 
@@ -629,6 +631,9 @@ class TrustWalk:
             _SECURE,
             ds_refs,
             tuple([KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys]),
+            sig_expires=min(
+                [e for e in (check.sig.expiration, ds_expires) if e is not None], default=None
+            ),
         )
         return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
 

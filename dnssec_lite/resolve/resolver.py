@@ -45,7 +45,8 @@ from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
 from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
-from .resolution import Resolution, Transcript
+from .iterative.parallel import gather
+from .resolution import Resolution, Transcript, record
 from .stub import StubResult, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
@@ -84,6 +85,7 @@ def _question(name: Name | str, rrtype: int | str) -> Question:
 
 
 F = TypeVar("F", Fetcher, AsyncFetcher)
+T = TypeVar("T")
 #: Distinct (name, type) arguments whose parsed question is kept.
 _QUESTION_MEMO = 4096
 
@@ -302,6 +304,23 @@ def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
     return _with(result.answer, res)
 
 
+def _noted(
+    steps: Generator[Batch, list[Reply], T], transcript: Transcript
+) -> Generator[Batch, list[Reply], T]:
+    """``steps`` with its own exchanges noted in ``transcript``: when several
+    lookups run side by side, each answer's Resolution lists only its own."""
+    try:
+        batch = next(steps)
+        while True:
+            replies = yield batch
+            for (server, query), reply in zip(batch.items, replies, strict=True):
+                transcript.exchanges.append(record(server, query, reply, tcp=batch.tcp))
+            batch = steps.send(replies)
+    except StopIteration as stop:
+        value: T = stop.value
+        return value
+
+
 class Resolver(_Base[Fetcher]):
     """A DNSSEC-validating resolver (synchronous).
 
@@ -338,6 +357,44 @@ class Resolver(_Base[Fetcher]):
             with Transport() as transport:
                 result = drive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
+
+    def resolve_many(self, questions: Sequence[tuple[Name | str, int | str]]) -> list[Answer]:
+        """Resolve several (name, type) questions at once, answers in order.
+
+        The lookups not answered from the cache run side by side: each
+        round's exchanges of all of them go out together (one ``selectors``
+        loop, no threads), so independent lookups cost the round trips of
+        the longest, not their sum.  Each answer's Resolution lists its own
+        exchanges (without sizes: the batches are shared).
+        """
+        now = self.now()
+        asked = [self._question(name, rrtype) for name, rrtype in questions]
+        answers: list[Answer | None] = [self._cached(q, now) for q in asked]
+        todo = [i for i, hit in enumerate(answers) if hit is None]
+        if not todo:
+            return [a for a in answers if a is not None]
+        notes = {i: Transcript() for i in todo}
+        iterative = self.mode == "iterative"
+        steps: list[Generator[Batch, list[Reply], IterativeOutcome | StubResult]] = [
+            _noted(
+                self._iterative_steps(asked[i], now)
+                if iterative
+                else self._stub_steps(asked[i], now),
+                notes[i],
+            )
+            for i in todo
+        ]
+        if self.fetcher is not None:
+            results = drive(gather(steps), self.fetcher)
+        else:
+            with Transport() as transport:
+                results = drive(gather(steps), transport)
+        for i, out in zip(todo, results, strict=True):
+            if isinstance(out, IterativeOutcome):
+                answers[i] = self._after(_iterative_answer(out, notes[i]), now)
+            else:
+                answers[i] = self._after(_stub_answer(out, notes[i]), now)
+        return [a for a in answers if a is not None]
 
 
 class AsyncResolver(_Base[AsyncFetcher]):
