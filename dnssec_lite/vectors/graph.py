@@ -13,6 +13,7 @@ Graphviz's ``dot`` program when it is installed.
 from __future__ import annotations
 
 import shutil
+import textwrap
 import subprocess
 from pathlib import Path
 
@@ -33,7 +34,7 @@ COLOURS = {
 }
 #: File suffixes rendered with ``dot`` (any other suffix gets the DOT text).
 RENDERED = {".svg": "svg", ".png": "png", ".pdf": "pdf"}
-_SHORT = 72
+_WIDTH = 48
 
 
 def _q(text: str) -> str:
@@ -47,7 +48,8 @@ def _id(*parts: object) -> str:
 
 
 def _short(text: str) -> str:
-    return text if len(text) <= _SHORT else text[: _SHORT - 3] + "..."
+    """A label: wrapped to short lines, at most four of them."""
+    return "\n".join(textwrap.wrap(text, _WIDTH, max_lines=4, placeholder=" ..."))
 
 
 def _role(key: KeyRef) -> str:

@@ -265,9 +265,7 @@ def spoofed(then_genuine: bool) -> Vector:
         honest.sign()
         good = _record(honest, "www.example.test.", "A", what)
         genuine = [dataclasses.replace(e, server=SECOND) for e in good.exchanges]
-        v = dataclasses.replace(
-            v, exchanges=(*v.exchanges, *genuine), upstreams=(UPSTREAM, SECOND)
-        )
+        v = dataclasses.replace(v, exchanges=(*v.exchanges, *genuine), upstreams=(UPSTREAM, SECOND))
     return _with_expected(v)
 
 
