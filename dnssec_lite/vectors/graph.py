@@ -13,8 +13,8 @@ Graphviz's ``dot`` program when it is installed.
 from __future__ import annotations
 
 import shutil
-import textwrap
 import subprocess
+import textwrap
 from pathlib import Path
 
 from ..dnssec.status import Answer, ChainLink, KeyRef, Status
