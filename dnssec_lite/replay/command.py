@@ -29,7 +29,7 @@ from ..errors import ConfigError, DnssecLiteError
 from .harness import ScenarioResult, run_file
 from .rpl import is_rpl
 
-__all__ = ["FileReport", "add_parser", "parse_time", "replay_paths", "run"]
+__all__ = ["FileReport", "add_parser", "bundled_vectors", "parse_time", "replay_paths", "run"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -40,7 +40,12 @@ def add_parser(subparsers: Any) -> None:
         description="Replay recorded test vectors against the validator, with no network.",
         epilog="exit codes: 0 all passed, 1 something failed, 64 usage (unreadable file)",
     )
-    parser.add_argument("files", nargs="+", metavar="FILE", help="vector files")
+    parser.add_argument("files", nargs="*", metavar="FILE", help="vector files")
+    parser.add_argument(
+        "--bundled",
+        action="store_true",
+        help="replay the vectors shipped with the package (no network, no files needed)",
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument(
         "--at",
@@ -207,8 +212,22 @@ def replay_paths(
     return reports
 
 
+def bundled_vectors() -> list[str]:
+    """Paths of the vectors shipped in the package (``dnssec_lite/vectors/data``)."""
+    from importlib import resources
+
+    folder = resources.files("dnssec_lite").joinpath("vectors", "data")
+    return sorted(str(p) for p in folder.iterdir() if p.name.endswith(".json"))
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the ``replay`` subcommand; returns the exit status."""
+    files = list(args.files)
+    if getattr(args, "bundled", False):
+        files += bundled_vectors()
+    if not files:
+        raise _usage("replay: give vector FILEs, or --bundled")
+    args.files = files
     at = None
     if getattr(args, "at", None):
         try:
