@@ -207,3 +207,32 @@ def test_record_needs_a_writable_output(tmp_path: Path, capsys: pytest.CaptureFi
     assert code == 64
     assert "does not exist" in capsys.readouterr().err
     assert main(["record", "example.com"]) == 64  # -o is required
+
+
+def test_no_answering_server_error_points_to_the_alternatives(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    code = main(["query", "example.com", "--server", f"127.0.0.1:{port}", "--timeout", "0.2"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"no validation possible: no server answered (127.0.0.1:{port})" in err
+    for hint in ("--server ADDR", "--recursive", "dnssec-lite replay FILE"):
+        assert hint in err
+
+
+def test_no_hint_when_a_server_answered_with_dnssec() -> None:
+    from dnssec_lite.cli import live_failure_hint
+
+    answer = _answer("case-expired.test")
+    assert live_failure_hint(answer) is None
+    vector = load_vector(str(RECORDED / "case-rsa.test.json"))
+    from dnssec_lite.dnssec.trust import TrustAnchors
+
+    undecided = replay_vector(vector, anchors=TrustAnchors()).answer
+    assert undecided is not None and undecided.status.value == "indeterminate"
+    assert live_failure_hint(undecided) is None  # no anchor: not the network's fault
