@@ -11,6 +11,10 @@ into ``vectors/recorded/``, and a DNSViz probe of a few names (with the
 the environment's table first: a vector is written only if the validator
 reached the verdict the case is built for.
 
+Then the DANE checks of the mail lab (``tests/e2e/danelab.py``: success, each
+failure kind, fallback) into ``vectors/recorded/dane/``, with its STARTTLS
+servers on port 25 of loopback addresses.
+
 ``--adversarial``: rebuild the hand-made vectors of
 ``tests/vectors/adversarial.py`` into ``vectors/adversarial/``.
 
@@ -57,8 +61,27 @@ EXTRA: tuple[tuple[str, str, str, str, bool], ...] = (
 #: Names probed with DNSViz (recursive, through the validating Unbound); not an
 #: unsigned zone: dnsviz 0.11.2 grok fails on those (KeyError on the SOA RRset).
 DNSVIZ_NAMES = ("mail.rsa.test", "nothere.ecdsa.test", "mail.expired.test", "x.wild.ed.test")
+#: DANE checks recorded from the test environment's mail lab (tests/e2e/danelab.py):
+#: (domain label, verdict it must reach).
+DANE_CASES: tuple[tuple[str, str], ...] = (
+    ("ok.dane.test", "success"),
+    ("ta.dane.test", "success"),
+    ("twoaddr.dane.test", "success"),
+    ("equal.dane.test", "success"),
+    ("nomx.dane.test", "success"),
+    ("hosted.insecure-mail.test", "success"),
+    ("tabadname.dane.test", "failed"),
+    ("nomatch.dane.test", "failed"),
+    ("nullmx.dane.test", "failed"),
+    ("bogustlsa.dane.test", "failed"),
+    ("nostarttls.dane.test", "failed"),
+    ("badhs.dane.test", "failed"),
+    ("notlsa.dane.test", "fallback"),
+    ("unusable.dane.test", "fallback"),
+    ("insecure-mail.test", "fallback"),
+)
 #: Recorded vectors copied into the package (replayed by ``replay --bundled``).
-BUNDLE = ("iterative-secure", "iterative-bogus-expired")
+BUNDLE = ("dane/ok.dane.test", "iterative-secure", "iterative-bogus-expired")
 
 
 def record_live() -> None:
@@ -66,10 +89,12 @@ def record_live() -> None:
     from dnssec_lite.resolve.resolver import Resolver
     from dnssec_lite.resolve.transport import Transport
     from dnssec_lite.vectors.record import record_resolution
+    from tests.e2e.danelab import DaneLab
     from tests.e2e.dnsenv import DnsEnv
 
     RECORDED.mkdir(parents=True, exist_ok=True)
-    with DnsEnv() as env:
+    lab = DaneLab()
+    with DnsEnv(extra_zones=lab.zones) as env:
         anchors = load_anchors(str(env.anchor_path))
         unbound = f"{env.unbound_addr[0]}:{env.unbound_addr[1]}"
         hints = str(env.root_hints_path)
@@ -101,6 +126,45 @@ def record_live() -> None:
             (RECORDED / f"{stem}.json").write_text(vector.dumps(), encoding="utf-8")
             print(f"recorded {stem}: {answer.summary()}")
         _probe_dnsviz(env)
+        lab.start_servers()
+        try:
+            _record_dane(env, anchors)
+        finally:
+            lab.stop_servers()
+
+
+def _record_dane(env: object, anchors: object) -> None:
+    """Every DANE case of the mail lab, through the validating Unbound."""
+    from dnssec_lite.dane.check import _smtp_probe
+    from dnssec_lite.resolve.resolver import Resolver
+    from dnssec_lite.resolve.transport import Transport
+    from dnssec_lite.vectors.dane import record_dane
+
+    out = RECORDED / "dane"
+    out.mkdir(exist_ok=True)
+    addr = env.unbound_addr  # type: ignore[attr-defined]
+    unbound = f"{addr[0]}:{addr[1]}"
+    for domain, want in DANE_CASES:
+        resolver = Resolver([unbound], anchors=anchors)  # type: ignore[arg-type]
+        argv = ["dnssec-lite", "daneverify", domain, "--server", unbound, "--anchors",
+                "root.ds", "--fixed-order", "--ehlo", "client.test",
+                "--record", f"{domain}.json"]  # fmt: skip
+        with Transport() as transport:
+            report, vector = record_dane(
+                domain,
+                resolver,
+                transport,
+                _smtp_probe("client.test", 5.0),
+                randomize_addresses=False,
+                seed=7,
+                command=argv,
+                description=f"DANE check of {domain} (expected {want}; recorded from the "
+                "test environment's mail lab)",
+            )
+        if report.verdict.value != want:
+            raise SystemExit(f"{domain}: DANE {report.verdict.value}, but the case expects {want}")
+        (out / f"{domain}.json").write_text(vector.dumps(), encoding="utf-8")
+        print(f"recorded DANE {domain}: {report.verdict.value}")
 
 
 def _probe_dnsviz(env: object) -> None:
@@ -139,7 +203,8 @@ def record_adversarial() -> None:
 def bundle() -> None:
     BUNDLED.mkdir(parents=True, exist_ok=True)
     for stem in BUNDLE:
-        shutil.copy(RECORDED / f"{stem}.json", BUNDLED / f"{stem}.json")
+        target = BUNDLED / f"{stem.replace('/', '-')}.json"
+        shutil.copy(RECORDED / f"{stem}.json", target)
         print(f"bundled {stem}")
 
 

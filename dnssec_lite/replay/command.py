@@ -114,6 +114,8 @@ def _vector_report(
 
     report = FileReport(path, "dnssec-lite")
     name = Path(path).name
+    if _kind(data) == "dane":
+        return _dane_report(path, data, at, anchors)
     try:
         vector = parse_vector(data, path)
     except DnssecLiteError as exc:
@@ -150,6 +152,58 @@ def _vector_report(
         from ..vectors.graph import write_graph
 
         write_graph(result.answer, graph)
+    return report
+
+
+def _kind(data: bytes) -> str | None:
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _dane_report(
+    path: str, data: bytes, at: int | None, anchors: TrustAnchors | None
+) -> FileReport:
+    from ..vectors.dane import parse_dane_vector, replay_dane
+
+    report = FileReport(path, "dnssec-lite")
+    name = Path(path).name
+    try:
+        vector = parse_dane_vector(data, path)
+    except DnssecLiteError as exc:
+        report.items.append(("FAIL", name, f"unreadable vector: {exc}"))
+        report.json_items.append({"name": name, "outcome": "FAIL", "error": str(exc)})
+        return report
+    result = replay_dane(vector, path, at=at, anchors=anchors)
+    if result.error is not None:
+        detail = f"replay failed: {result.error}"
+    elif result.mismatches:
+        detail = "; ".join(result.mismatches)
+    else:
+        assert result.report is not None
+        hosts = ", ".join(f"{n} {r}" for n, r, _ in vector.expected.hosts)
+        domain = vector.domain.to_text().rstrip(".")
+        detail = f"DANE {result.report.verdict.value.upper()} {domain}: {hosts}"
+    if result.missing:
+        detail += "; not in the vector: " + ", ".join(result.missing[:4])
+    outcome = "PASS" if result.passed else "FAIL"
+    report.items.append((outcome, name, detail))
+    if result.report is not None:
+        report.steps = list(result.report.transcript)
+    report.json_items.append(
+        {
+            "name": name,
+            "kind": "dane",
+            "outcome": outcome,
+            "mismatches": list(result.mismatches),
+            "missing": list(result.missing),
+            "error": result.error,
+            "verdict": None if result.report is None else result.report.verdict.value,
+        }
+    )
     return report
 
 

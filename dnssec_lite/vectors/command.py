@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["add_parser", "cmd_record"]
+__all__ = ["add_parser", "cmd_record", "record_dane_check"]
 
 
 def add_parser(subparsers: Any) -> None:
@@ -86,3 +86,34 @@ def _command(args: argparse.Namespace) -> list[str]:
     argv += ["--qname-min"] if args.qname_min else []
     argv += ["--timeout", f"{args.timeout:g}", "-o", args.output]
     return argv
+
+
+def record_dane_check(args: argparse.Namespace, resolver: Any, ops: Any) -> Any:
+    """``daneverify DOMAIN --record FILE``: the check, recorded; the report."""
+    from ..cli import UsageError
+    from ..dane.check import _smtp_probe
+    from ..resolve.transport import Transport
+    from .dane import record_dane
+
+    out = Path(args.record)
+    if not out.parent.is_dir():
+        raise UsageError(f"--record: directory {str(out.parent)!r} does not exist")
+    argv = ["dnssec-lite", "daneverify", args.domain, "--record", args.record]
+    with Transport() as transport:
+        report, vector = record_dane(
+            args.domain,
+            resolver,
+            transport,
+            _smtp_probe(args.ehlo, args.smtp_timeout),
+            policy=args.policy,
+            port=args.port,
+            families=args.families,
+            randomize_addresses=not args.fixed_order,
+            ops=ops,
+            command=argv,
+        )
+    try:
+        out.write_text(vector.dumps(), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--record: cannot write {args.record}: {exc.strerror or exc}") from None
+    return report

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dnssec_lite.anchors.formats import load_anchors
+from dnssec_lite.vectors.dane import parse_dane_vector, replay_dane
 from dnssec_lite.vectors.dnsviz import parse_dnsviz, validate_probe
 from dnssec_lite.vectors.format import load_vector
 from dnssec_lite.vectors.replay import replay_vector
@@ -22,7 +23,9 @@ ADVERSARIAL = ROOT / "vectors" / "adversarial"
 BUNDLED = ROOT / "dnssec_lite" / "vectors" / "data"
 DNSVIZ = RECORDED / "dnsviz"
 
-CORPUS = sorted([*RECORDED.glob("*.json"), *ADVERSARIAL.glob("*.json"), *BUNDLED.glob("*.json")])
+DANE = RECORDED / "dane"
+CORPUS = sorted([*RECORDED.glob("*.json"), *ADVERSARIAL.glob("*.json")])
+CORPUS += sorted([*DANE.glob("*.json"), *BUNDLED.glob("*.json")])
 
 
 def test_the_corpus_covers_every_kind_of_case() -> None:
@@ -34,16 +37,26 @@ def test_the_corpus_covers_every_kind_of_case() -> None:
     for extra in ("nsec-nxdomain", "nsec3-nodata", "nsec-wildcard", "cname-secure"):
         assert extra in names
     assert set(INTENT) <= names
-    assert len(CORPUS) >= 40
+    assert {"ok.dane.test", "nomatch.dane.test", "notlsa.dane.test", "badhs.dane.test"} <= names
+    assert len(CORPUS) >= 55
+
+
+def _replay(path: Path) -> tuple[str | None, tuple[str, ...], tuple[str, ...]]:
+    """(error, mismatches, missing) of replaying one vector of either kind."""
+    data = path.read_bytes()
+    if json.loads(data).get("kind") == "dane":
+        dane = replay_dane(parse_dane_vector(data, path.name), path.name)
+        return dane.error, dane.mismatches, dane.missing
+    result = replay_vector(load_vector(str(path)), path.name)
+    return result.error, result.mismatches, result.missing
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_vector_replays_to_its_recorded_result(path: Path) -> None:
-    vector = load_vector(str(path))
-    result = replay_vector(vector, path.name)
-    assert result.error is None, f"{path.name}: {result.error}"
-    assert not result.mismatches, f"{path.name}: " + "; ".join(result.mismatches)
-    assert not result.missing, f"{path.name}: not in the vector: {result.missing}"
+    error, mismatches, missing = _replay(path)
+    assert error is None, f"{path.name}: {error}"
+    assert not mismatches, f"{path.name}: " + "; ".join(mismatches)
+    assert not missing, f"{path.name}: not in the vector: {missing}"
 
 
 @pytest.mark.parametrize("name", sorted(INTENT))
