@@ -165,3 +165,25 @@ def test_stripping_resolver_error_points_to_the_alternatives(dnsenv: DnsEnv) -> 
     assert f"the only resolver that answered ({server}) strips DNSSEC" in done.stderr
     for hint in ("--server", "--recursive", "dnssec-lite replay"):
         assert hint in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("label", "verdict", "code"), [("ok", "success", 0), ("nomatch", "failed", 1)]
+)
+def test_daneverify_record_then_replay(
+    dnsenv: DnsEnv, dane_lab: object, tmp_path: Path, label: str, verdict: str, code: int
+) -> None:
+    out = tmp_path / "dane.json"
+    server = f"{dnsenv.unbound_addr[0]}:{dnsenv.unbound_addr[1]}"
+    done = cli("daneverify", f"{label}.dane.test", "--server", server, "--anchors",
+               str(dnsenv.anchor_path), "--fixed-order", "--record", str(out))  # fmt: skip
+    assert done.returncode == code, done.stdout + done.stderr
+    doc = json.loads(out.read_text())
+    assert doc["kind"] == "dane" and doc["expected"]["verdict"] == verdict
+    assert doc["smtp"] and doc["smtp"][0]["chain"] and doc["smtp"][0]["tls_protocol"]
+    assert doc["expected"]["transcript"] == done.stdout.splitlines()
+    replayed = cli("replay", "-v", str(out))
+    assert replayed.returncode == 0, replayed.stdout
+    assert f"DANE {verdict.upper()} {label}.dane.test" in replayed.stdout.splitlines()[0]
+    for line in done.stdout.splitlines():  # the offline transcript is the live one
+        assert f"    {line}" in replayed.stdout
