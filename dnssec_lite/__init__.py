@@ -33,6 +33,7 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
+    from .anchors.store import AnchorStore
     from .dane import (
         DaneMatch,
         DaneReport,
@@ -65,6 +66,7 @@ _LAZY = {
     "tlsa_verifier": ".dane",
     "verify_chain": ".dane",
     "load_anchors": ".anchors.formats",
+    "AnchorStore": ".anchors.store",
     "AggressiveCache": ".dnssec.aggressive",
     "DEFAULT_POLICY": ".dnssec.algorithms",
     "AlgorithmPolicy": ".dnssec.algorithms",
@@ -106,6 +108,7 @@ __all__ = [
     "Algorithm",
     "AlgorithmPolicy",
     "AnchorError",
+    "AnchorStore",
     "Answer",
     "AsyncResolver",
     "ChainLink",

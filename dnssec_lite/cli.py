@@ -13,8 +13,10 @@ SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
 
 More subcommands live in the modules of ``_COMMAND_MODULES`` (``daneverify``
 in :mod:`dnssec_lite.cli_dane`, ``replay`` in :mod:`dnssec_lite.replay.command`,
-``record`` in :mod:`dnssec_lite.vectors.command`); each is registered when its
-module is installed (they are optional, so only their absence is tolerated).
+``anchors`` in :mod:`dnssec_lite.cli_anchors`, ``record`` in
+:mod:`dnssec_lite.vectors.command`); each is registered when its module is
+installed (they are optional, so only a module's absence -- ImportError -- is
+tolerated).
 """
 
 from __future__ import annotations
@@ -115,6 +117,7 @@ def add_query_options(q: argparse.ArgumentParser) -> None:
 _COMMAND_MODULES = (
     "dnssec_lite.cli_dane",
     "dnssec_lite.replay.command",
+    "dnssec_lite.cli_anchors",
     "dnssec_lite.vectors.command",
 )
 

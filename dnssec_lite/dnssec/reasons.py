@@ -44,8 +44,18 @@ def insecure_delegation(zone: Name, proof: str) -> Reason:
     return Reason(None, f"{zone.to_text()} is an unsigned delegation ({proof})", zone, RRType.DS)
 
 
-def no_anchor(name: Name) -> Reason:
-    return Reason(EDE.DNSSEC_INDETERMINATE, f"no trust anchor covers {name.to_text()}", name, None)
+def no_anchor(name: Name, why: str | None = None) -> Reason:
+    """INDETERMINATE: nothing trusted covers ``name``; ``why`` is the trust
+    point's own account (every key revoked, anchors out of date)."""
+    text = f"no trust anchor covers {name.to_text()}" if why is None else why
+    return Reason(EDE.DNSSEC_INDETERMINATE, text, name, None)
+
+
+def anchor_out_of_date(zone: Name, text: str) -> Reason:
+    """INDETERMINATE: the trust point's DNSKEY RRset is signed by a key the
+    published anchors know but the configured ones do not (``text`` says
+    which and what to do)."""
+    return Reason(EDE.DNSSEC_INDETERMINATE, text, zone, RRType.DNSKEY)
 
 
 def negative_anchor(name: Name, zone: Name) -> Reason:

@@ -15,7 +15,7 @@ calls them once per RRset, and an attribute of ``self`` costs no more.
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Protocol
 
 from ..wire.message import Message
@@ -93,6 +93,10 @@ class WalkConfig(Protocol):
     anchors: TrustAnchors
     key_cache: KeyCache
     ignore_time: bool
+    #: See ``Validator.anchor_diagnosis``: (DNSKEY RRset, now) -> reason or None.
+    anchor_diagnosis: Callable[[RRset, int], str | None] | None
+    harden_algo_downgrade: bool
+    harden_dnssec_stripped: bool
 
 
 class TrustWalk:
@@ -128,6 +132,8 @@ class TrustWalk:
             yield todo[:room]
 
     def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
+        if entry.algorithms:
+            return self._check_every_algorithm(rrset, entry.zone, entry.keys, entry.algorithms)
         return check_rrset(
             rrset,
             entry.zone,
@@ -138,6 +144,39 @@ class TrustWalk:
             self.budget,
             ignore_time=self.validator.ignore_time,
         )
+
+    def _check_every_algorithm(
+        self, rrset: RRset, zone: Name, keys: tuple[DNSKEY, ...], algorithms: frozenset[int]
+    ) -> SigCheck:
+        """``harden_algo_downgrade``: a valid signature by a key of each of
+        ``algorithms`` (Unbound's algorithm needs), else BOGUS naming the
+        first algorithm that did not sign."""
+        best: SigCheck | None = None
+        for algorithm in sorted(algorithms):
+            subset = tuple([k for k in keys if k.algorithm == algorithm])
+            check = check_rrset(
+                rrset,
+                zone,
+                subset,
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
+            if not check.ok:
+                assert check.reason is not None
+                text = (
+                    f"missing a valid algorithm {algorithm} signature of "
+                    f"{reasons.rrset_label(rrset.name, rrset.rrtype)} "
+                    f"(harden-algo-downgrade): {check.reason.text}"
+                )
+                reason = Reason(check.reason.ede, text, rrset.name, rrset.rrtype)
+                return SigCheck(False, reason=reason)
+            if best is None or check.expires_in < best.expires_in:
+                best = check
+        assert best is not None
+        return best
 
     def _validated_proofs(
         self, response: Message, entry: KeyEntry
@@ -194,7 +233,8 @@ class TrustWalk:
         cache = self.validator.key_cache
         anchor = anchors.closest(target)
         if anchor is None:
-            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
+            why = anchors.problem_for(target) if anchors.problems else None
+            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target, why))
         start: KeyEntry | None = None
         # The names from below the anchor down to ``target``, built once: the
         # cache probe and the walk use the same ones.  The probe goes from the
@@ -243,9 +283,21 @@ class TrustWalk:
             self._record(entry)
         if entry.status is not _SECURE:
             return entry
-        for below in names_below:
+        index = 0
+        while index < len(names_below):
+            below = names_below[index]
+            index += 1
             step = self._ds_step(entry, below)
             kind = step[0]
+            if kind == "bogus":
+                # The DS answer for ``below`` is broken; a validated DS
+                # further down signed by this same zone proves that no cut
+                # lies between (an empty non-terminal, say), so the walk
+                # may go on from there.
+                deeper = self._deeper_cut(entry, names_below, index)
+                if deeper is not None:
+                    index, below, step = deeper
+                    kind = step[0]
             if kind == "nocut":
                 continue
             if kind == "cut":
@@ -269,6 +321,29 @@ class TrustWalk:
             self._remember(bogus)
             return bogus
         return entry
+
+    def _deeper_cut(
+        self, parent: KeyEntry, names: list[Name], start: int
+    ) -> tuple[int, Name, tuple[str, RRset | Reason | None]] | None:
+        """The first name from ``names[start:]`` whose DS RRset was fetched
+        and validates with ``parent``'s keys (its signer is ``parent``'s zone,
+        so ``parent``'s zone holds that name and no cut lies above it): the
+        index after it, the name and its "cut" step.  Only a validated DS
+        counts, so this can lead to SECURE or BOGUS, never to INSECURE."""
+        zone = parent.zone
+        for position in range(start, len(names)):
+            name = names[position]
+            result = self.results.get(_tuple_new(Fetch, (name, _T_DS)))
+            if not isinstance(result, Message):
+                continue
+            ds_rrset = result.get_answer(name, _T_DS)
+            if ds_rrset is None or not any(sig.signer == zone for sig in ds_rrset.sigs):
+                continue
+            step = self._ds_step(parent, name)
+            if step[0] == "cut":
+                return position + 1, name, step
+            return None
+        return None
 
     def _known_keys(self, target: Name) -> KeyEntry | None:
         """The entry for ``target`` when no walk is needed: a negative trust
@@ -438,9 +513,14 @@ class TrustWalk:
             if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
                 return [], reasons.unsupported_algorithms(zone, algs)
             return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
-        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
-        strong = [ds for ds in usable if ds.digest_type != 1]
-        return (strong or usable), None
+        if not self.validator.harden_algo_downgrade:
+            # Any supported digest that matches is enough (Unbound's default).
+            return usable, None
+        # RFC 4509 section 3: only the strongest digest type counts; of the
+        # supported ones (SHA-1, SHA-256, SHA-384) the highest number is the
+        # strongest, Unbound's val_favorite_ds_algo.
+        best = max(ds.digest_type for ds in usable)
+        return [ds for ds in usable if ds.digest_type == best], None
 
     def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
         ds_set = tuple([rd for rd in ds_rrset.rdatas if isinstance(rd, DS)])
@@ -472,7 +552,18 @@ class TrustWalk:
         # An anchor has no TTL: what is derived from it lives at most
         # max_key_ttl (then the DNSKEY RRset is fetched and checked again).
         ttl = self.limits.max_key_ttl
-        return self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        entry = self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        diagnose = self.validator.anchor_diagnosis
+        if entry.status is _BOGUS and diagnose is not None:
+            # Signed by a key the published anchors know but these do not:
+            # the anchors are out of date, not every name below bogus.
+            result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
+            rrset = None if isinstance(result, FetchFailed) else result.get_answer(zone, _T_DNSKEY)
+            text = diagnose(rrset, self.sig_time) if rrset is not None else None
+            if text is not None:
+                reason = reasons.anchor_out_of_date(zone, text)
+                return _keyless_entry(zone, Status.INDETERMINATE, reason, ds=ds_refs)
+        return entry
 
     def _keys_from_trust(
         self,
@@ -498,9 +589,17 @@ class TrustWalk:
                 )
             return _keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
 
+        def stripped(reason: Reason) -> KeyEntry:
+            if self.validator.harden_dnssec_stripped:
+                return bogus(reason)
+            # harden-dnssec-stripped off: the zone is taken as unsigned.
+            text = f"{reason.text}; taken as insecure (harden-dnssec-stripped off)"
+            insecure = Reason(reason.ede, text, reason.name, reason.rrtype)
+            return _keyless_entry(zone, _INSECURE, insecure, ds=ds_refs, ttl=self.limits.bogus_ttl)
+
         result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
         if isinstance(result, FetchFailed):
-            return bogus(
+            return stripped(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
@@ -510,7 +609,7 @@ class TrustWalk:
             )
         dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
         if dnskey_rrset is None:
-            return bogus(
+            return stripped(
                 reasons.bogus(
                     EDE.DNSKEY_MISSING,
                     f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
@@ -608,16 +707,25 @@ class TrustWalk:
                     _T_DNSKEY,
                 )
             )
-        check = check_rrset(
-            dnskey_rrset,
-            zone,
-            tuple(zone_keys),
-            self.sig_time,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
+        needed: frozenset[int] = frozenset()
+        if self.validator.harden_algo_downgrade:
+            # Every algorithm the DS set (or the anchor) announces must sign
+            # the DNSKEY RRset, and later every RRset of the zone.
+            needed = frozenset(
+                [ds.algorithm for ds in ds_list] + [k.algorithm for k in anchor_keys]
+            )
+            check = self._check_every_algorithm(dnskey_rrset, zone, tuple(zone_keys), needed)
+        else:
+            check = check_rrset(
+                dnskey_rrset,
+                zone,
+                tuple(zone_keys),
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
         if not check.ok:
             assert check.reason is not None
             return bogus(check.reason)
@@ -635,7 +743,7 @@ class TrustWalk:
                 [e for e in (check.sig.expiration, ds_expires) if e is not None], default=None
             ),
         )
-        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
+        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0, needed)
 
 
 __all__ = ["TrustWalk", "WalkConfig"]

@@ -1,11 +1,13 @@
 """``dnssec-lite replay FILE...``: replay recorded test vectors.
 
 Three formats, detected from the content: dnssec-lite vectors (JSON,
-docs/vectors.md), Unbound/Deckard ``.rpl`` scenarios, and DNSViz probe
-output.  Output: one line per vector or scenario, ``PASS|FAIL|SKIP name:
-detail`` (one per query for a DNSViz file, which holds no expected result:
-a query passes when it could be decided), then ``N passed, M failed``.
-``--json`` prints one JSON document instead.
+docs/vectors.md; resolutions and DANE checks), Unbound/Deckard ``.rpl``
+scenarios (Unbound's RFC 5011 ``autotrust_*.rpl`` ones played through the
+trust-anchor state machine, :mod:`.autotrust`), and DNSViz probe output.
+Output: one line per vector or scenario, ``PASS|FAIL|SKIP name: detail``
+(one per query for a DNSViz file, which holds no expected result: a query
+passes when it could be decided), then ``N passed, M failed``.  ``--json``
+prints one JSON document instead.
 
 Exit status: 0 when everything passed, 1 when anything failed (a file of
 an unknown format counts as a failure), 64 for a usage error -- a missing

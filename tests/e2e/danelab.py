@@ -26,6 +26,8 @@ bogustlsa              TLSA changed after signing                  failed
 unusable               only PKIX-EE / malformed TLSA (TLS only)    fallback
 nostarttls             server offers no STARTTLS                   failed
 badhs                  server breaks the TLS handshake             failed
+two                    MX mx1, mx2: each A, AAAA (::1) and TLSA     success
+failover               mx1 (pref 10) fails DANE, mx2 (20) is good   success
 insecure-mail.test     unsigned, three MX hosts                    fallback
 hosted.insecure-mail   insecure MX -> mx.ok.dane.test (DANE)       success
 =====================  ==========================================  ==========
@@ -333,6 +335,20 @@ class DaneLab:
         domain("nostarttls", "mx.nostarttls", 13, ee("mx.nostarttls"), mode="no-starttls")
         domain("badhs", "mx.badhs", 14, ee("mx.badhs"), mode="bad-handshake")
         rows.extend(self._operator_rows(ta))
+        # Two MX hosts with A, AAAA and TLSA each (the DANE benchmark's domain).
+        # The AAAA is ::1, where nothing of the lab listens: refused at once.
+        for n, label in ((15, "mx1.two"), (16, "mx2.two")):
+            rows.append(f"two IN MX {10 * (n - 14)} {label}.{ZONE}.\n")
+            rows.append(self._host(label, n))
+            rows.append(f"{label} IN AAAA ::1\n")
+            rows.append(f"_25._tcp.{label} IN TLSA {ee(label)}\n")
+        # The preferred host fails DANE (another key pinned); the second is good.
+        rows.append(f"failover IN MX 10 mx1.failover.{ZONE}.\n")
+        rows.append(self._host("mx1.failover", 17))
+        rows.append(f"_25._tcp.mx1.failover IN TLSA 3 1 1 {hashlib.sha256(stray).hexdigest()}\n")
+        rows.append(f"failover IN MX 20 mx2.failover.{ZONE}.\n")
+        rows.append(self._host("mx2.failover", 18))
+        rows.append(f"_25._tcp.mx2.failover IN TLSA {ee('mx2.failover')}\n")
         return "".join(rows)
 
     def _operator_rows(self, ta: str) -> list[str]:

@@ -58,6 +58,7 @@ __all__ = [
     "DelvResult",
     "DnsEnv",
     "DnsEnvError",
+    "FaultProxy",
     "LatencyProxy",
     "StrippingProxy",
     "ToolError",
@@ -1306,6 +1307,11 @@ class _Proxy:
         """Rewrite an upstream response before it is returned."""
         return response
 
+    def intercept(self, query: bytes) -> bytes | None:
+        """The proxy's own reply to ``query`` (``b""``: none at all, the query
+        is dropped), or None to forward it upstream."""
+        return None
+
     def __enter__(self) -> Self:
         self.start()
         return self
@@ -1377,8 +1383,15 @@ class _Proxy:
         self._count()
         if self.delay:
             time.sleep(self.delay)
+        own = self.intercept(data)
+        if own == b"":
+            return
         try:
-            reply = self.transform(udp_exchange(data, self.upstream, self.timeout))
+            reply = (
+                own
+                if own is not None
+                else self.transform(udp_exchange(data, self.upstream, self.timeout))
+            )
         except OSError:
             return
         with contextlib.suppress(OSError):
@@ -1408,8 +1421,15 @@ class _Proxy:
                 self._count()
                 if self.delay:
                     time.sleep(self.delay)
+                own = self.intercept(query)
+                if own == b"":
+                    return
                 try:
-                    reply = self.transform(_tcp_exchange(query, self.upstream, self.timeout))
+                    reply = (
+                        own
+                        if own is not None
+                        else self.transform(_tcp_exchange(query, self.upstream, self.timeout))
+                    )
                     conn.sendall(struct.pack("!H", len(reply)) + reply)
                 except OSError:
                     return
@@ -1447,6 +1467,57 @@ class StrippingProxy(_Proxy):
 
     def transform(self, response: bytes) -> bytes:
         return strip_records(response, self.strip_types)
+
+
+class FaultProxy(_Proxy):
+    """Forwards DNS to ``upstream`` except for the questions in ``faults``:
+    ``{(name, type): "servfail" | "drop"}`` -- answered SERVFAIL by the proxy
+    itself, or never answered (over TCP: the connection is closed), as a
+    broken or overloaded upstream would.  ``seen`` counts those questions."""
+
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        upstream: tuple[str, int],
+        faults: dict[tuple[str, str], str],
+        *,
+        delay_ms: float = 0.0,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(listen, upstream, delay_ms=delay_ms, timeout=timeout)
+        self.faults: dict[tuple[str, int], str] = {}
+        for (name, rrtype), fault in faults.items():
+            if fault not in ("servfail", "drop"):
+                raise ValueError(f"unknown proxy fault {fault!r} for {name} {rrtype}")
+            key = (name.rstrip(".").lower(), _TYPE_CODES[rrtype.upper()])
+            self.faults[key] = fault
+        self.seen: dict[tuple[str, int], int] = dict.fromkeys(self.faults, 0)
+        self._seen_lock = threading.Lock()
+
+    def intercept(self, query: bytes) -> bytes | None:
+        try:
+            labels, off = _read_name(query, 12)
+            (qtype,) = struct.unpack("!H", query[off : off + 2])
+        except (ValueError, struct.error):
+            return None
+        key = (b".".join(labels).decode("ascii", "replace").lower(), qtype)
+        fault = self.faults.get(key)
+        if fault is None:
+            return None
+        with self._seen_lock:
+            self.seen[key] += 1
+        if fault == "drop":
+            return b""
+        # Same id, QR and RA set, RD and CD copied, RCODE 2; the question,
+        # and an OPT record (DO copied) when the query had one, as Unbound.
+        qid, flags, _qd, _an, _ns, arcount = struct.unpack("!HHHHHH", query[:12])
+        opt = b""
+        if arcount and query[off + 4 : off + 7] == b"\x00\x00\x29":
+            (ttl_flags,) = struct.unpack("!I", query[off + 9 : off + 13])
+            opt = b"\x00" + struct.pack("!HHIH", 41, 1232, ttl_flags & 0x8000, 0)
+        reply_flags = 0x8000 | (flags & 0x0110) | 0x0080 | 2
+        header = struct.pack("!HHHHHH", qid, reply_flags, 1, 0, 0, 1 if opt else 0)
+        return header + query[12 : off + 4] + opt
 
 
 def iter_cases(env: DnsEnv, expected: str | None = None) -> Iterator[Case]:
