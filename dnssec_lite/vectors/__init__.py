@@ -3,6 +3,7 @@
 * :mod:`.format` -- the JSON file (docs/vectors.md), typed;
 * :mod:`.record` -- a fetcher that wraps another and keeps every exchange;
 * :mod:`.replay` -- a fetcher answering from a vector, and the comparison;
+* :mod:`.dane` -- DANE check vectors (recording and replaying STARTTLS probes);
 * :mod:`.dnsviz` -- reading DNSViz probe output;
 * :mod:`.graph` -- the checked chain drawn as Graphviz DOT;
 * :mod:`.command` -- the ``record`` subcommand.

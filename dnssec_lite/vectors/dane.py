@@ -33,10 +33,7 @@ from ..resolve.resolver import Resolver
 from ..wire.message import Question
 from ..wire.name import Name
 from ..wire.types import RRType
-from .format import SCHEMA, Expected, Vector, iso_time
-from .format import _exchange as parse_exchange
-from .format import _Fields as Fields
-from .format import _server as parse_server
+from .format import SCHEMA, Expected, Fields, Vector, iso_time, parse_exchange, server_field
 from .record import Recorder, anchor_lines
 from .replay import Replayer, vector_anchors
 
@@ -394,7 +391,7 @@ def parse_dane_vector(data: bytes | str, source: str = "<vector>") -> DaneVector
     except DnssecLiteError as exc:
         raise f.bad("domain", str(exc)) from None
     servers = {
-        key: tuple(parse_server(f, key, s) for s in f.get(key, list, []))
+        key: tuple(server_field(f, key, s) for s in f.get(key, list, []))
         for key in ("upstreams", "root_hints")
     }
     options = f.get("options", dict, {})

@@ -29,12 +29,15 @@ __all__ = [
     "SCHEMA",
     "Exchange",
     "Expected",
+    "Fields",
     "Vector",
     "is_vector",
     "iso_time",
     "load_vector",
+    "parse_exchange",
     "parse_vector",
     "question_text",
+    "server_field",
 ]
 
 #: The ``"schema"`` value of this version of the format.
@@ -176,7 +179,7 @@ def load_vector(path: str) -> Vector:
     return parse_vector(data, path)
 
 
-class _Fields:
+class Fields:
     """Typed access to a JSON object that names the path of a bad field."""
 
     def __init__(self, source: str, doc: Any, where: str) -> None:
@@ -200,12 +203,12 @@ class _Fields:
             raise self.bad(key, f"expected {_kind_name(kind)}, got {type(value).__name__}")
         return value
 
-    def sub(self, key: str) -> _Fields:
-        return _Fields(self.source, self.get(key, dict), self._path(key))
+    def sub(self, key: str) -> Fields:
+        return Fields(self.source, self.get(key, dict), self._path(key))
 
-    def items(self, key: str) -> list[_Fields]:
+    def items(self, key: str) -> list[Fields]:
         return [
-            _Fields(self.source, item, f"{self._path(key)}[{i}]")
+            Fields(self.source, item, f"{self._path(key)}[{i}]")
             for i, item in enumerate(self.get(key, list, []))
         ]
 
@@ -220,21 +223,21 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
     return " or ".join(names.get(k, k.__name__) for k in _kinds(kind))
 
 
-def _b64(f: _Fields, key: str) -> bytes:
+def _b64(f: Fields, key: str) -> bytes:
     try:
         return base64.b64decode(f.get(key, str), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise f.bad(key, f"not base64 ({exc})") from None
 
 
-def _server(f: _Fields, key: str, text: str) -> Server:
+def server_field(f: Fields, key: str, text: str) -> Server:
     try:
         return parse_server(text)
     except ValueError as exc:
         raise f.bad(key, str(exc)) from None
 
 
-def _parse_question(f: _Fields, key: str, text: str) -> Question:
+def _parse_question(f: Fields, key: str, text: str) -> Question:
     parts = text.split()
     if len(parts) == 2:
         parts.insert(1, "IN")
@@ -248,7 +251,7 @@ def _parse_question(f: _Fields, key: str, text: str) -> Question:
         raise f.bad(key, f"bad question {text!r}: {exc}") from None
 
 
-def _exchange(f: _Fields) -> Exchange:
+def parse_exchange(f: Fields) -> Exchange:
     transport = f.get("transport", str, "udp")
     if transport not in ("udp", "tcp"):
         raise f.bad("transport", f"expected 'udp' or 'tcp', got {transport!r}")
@@ -258,7 +261,7 @@ def _exchange(f: _Fields) -> Exchange:
         raise f.bad("response", "missing (and no 'error' says why)")
     seconds = f.get("seconds", (int, float), 0.0)
     return Exchange(
-        server=_server(f, "server", f.get("server", str)),
+        server=server_field(f, "server", f.get("server", str)),
         question=_parse_question(f, "question", f.get("question", str)),
         query=_b64(f, "query"),
         response=response,
@@ -268,7 +271,7 @@ def _exchange(f: _Fields) -> Exchange:
     )
 
 
-def _expected(f: _Fields) -> Expected:
+def _expected(f: Fields) -> Expected:
     status = f.get("status", str)
     if status not in ("secure", "insecure", "bogus", "indeterminate"):
         raise f.bad("status", f"unknown status {status!r}")
@@ -291,7 +294,7 @@ def parse_vector(data: bytes | str, source: str = "<vector>") -> Vector:
     except (ValueError, UnicodeDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         raise ReplayError(source, line, f"not JSON: {exc}") from None
-    f = _Fields(source, doc, "")
+    f = Fields(source, doc, "")
     schema = f.get("schema", str)
     if not schema.startswith(_SCHEMA_PREFIX):
         raise f.bad("schema", f"not a dnssec-lite vector ({schema!r})")
@@ -306,7 +309,7 @@ def parse_vector(data: bytes | str, source: str = "<vector>") -> Vector:
     q = f.sub("question")
     question = _parse_question(q, "name", f"{q.get('name', str)} IN {q.get('type', str)}")
     servers = {
-        key: tuple(_server(f, key, s) for s in _strings(f, key))
+        key: tuple(server_field(f, key, s) for s in _strings(f, key))
         for key in ("upstreams", "root_hints")
     }
     return Vector(
@@ -315,7 +318,7 @@ def parse_vector(data: bytes | str, source: str = "<vector>") -> Vector:
         time=f.get("time", int),
         anchors=tuple(_strings(f, "anchors")),
         negative_anchors=tuple(_strings(f, "negative_anchors")),
-        exchanges=tuple(_exchange(e) for e in f.items("exchanges")),
+        exchanges=tuple(parse_exchange(e) for e in f.items("exchanges")),
         expected=_expected(f.sub("expected")),
         upstreams=servers["upstreams"],
         root_hints=servers["root_hints"],
@@ -326,7 +329,7 @@ def parse_vector(data: bytes | str, source: str = "<vector>") -> Vector:
     )
 
 
-def _strings(f: _Fields, key: str) -> Sequence[str]:
+def _strings(f: Fields, key: str) -> Sequence[str]:
     items: list[object] = f.get(key, list, [])
     strings = [i for i in items if isinstance(i, str)]
     if len(strings) != len(items):
