@@ -117,7 +117,7 @@ def _vector_report(
     report = FileReport(path, "dnssec-lite")
     name = Path(path).name
     if _kind(data) == "dane":
-        return _dane_report(path, data, at, anchors)
+        return _dane_report(path, data, at, anchors, graph)
     try:
         vector = parse_vector(data, path)
     except DnssecLiteError as exc:
@@ -167,7 +167,7 @@ def _kind(data: bytes) -> str | None:
 
 
 def _dane_report(
-    path: str, data: bytes, at: int | None, anchors: TrustAnchors | None
+    path: str, data: bytes, at: int | None, anchors: TrustAnchors | None, graph: str | None
 ) -> FileReport:
     from ..vectors.dane import parse_dane_vector, replay_dane
 
@@ -195,6 +195,10 @@ def _dane_report(
     report.items.append((outcome, name, detail))
     if result.report is not None:
         report.steps = list(result.report.transcript)
+        if graph is not None:
+            from ..vectors.graph import write_graph
+
+            write_graph(result.report, graph)
     report.json_items.append(
         {
             "name": name,

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from ..dnssec.status import Answer, ChainLink, KeyRef, Status
 from ..errors import ConfigError
@@ -23,7 +24,7 @@ from ..wire.rdata.dnssec import RRSIG
 from ..wire.rrset import RRset
 from ..wire.types import Rcode, RRType
 
-__all__ = ["COLOURS", "RENDERED", "to_dot", "write_graph"]
+__all__ = ["COLOURS", "RENDERED", "dane_to_dot", "to_dot", "write_graph"]
 
 #: Colour of each status (DNSViz's: blue secure, black insecure, red bogus).
 COLOURS = {
@@ -235,11 +236,77 @@ def _box_of(rrset: RRset, last_zone: str | None) -> str | None:
     return signer[0] if signer is not None else last_zone
 
 
-def write_graph(answer: Answer, path: str) -> None:
-    """Write the drawing to ``path``: DOT text, or rendered by ``dot`` for
-    the suffixes of :data:`RENDERED`; raises ConfigError if ``dot`` is
-    missing or fails, or the file cannot be written."""
-    text = to_dot(answer)
+def dane_to_dot(report: Any) -> str:
+    """The DOT text of a DANE check (a :class:`~dnssec_lite.dane.report.DaneReport`):
+    one box per MX host (its role), its TLSA records, each address tried and
+    whether the presented chain matched them -- the failing link carries why."""
+    dot = _Dot()
+    verdict = report.verdict.value
+    domain = report.domain.to_text()
+    title = f"DANE {verdict.upper()} for {domain}"
+    if report.reason is not None:
+        title += f"\n{_short(report.reason.text)}"
+    top = _id("domain", domain)
+    ok = verdict == "success"
+    dot.node(
+        top, f"{domain}\n{verdict}", COLOURS[Status.SECURE if ok else Status.BOGUS], "box", None
+    )
+    for host in report.hosts:
+        name = host.name.to_text()
+        role = host.role.value
+        colour = _ROLE_COLOURS.get(role, COLOURS[Status.INDETERMINATE])
+        dot.box(name, f"MX {name} ({role})", colour, "solid")
+        host_node = _id("host", name)
+        dot.node(host_node, f"{name}\nMX {host.preference}", colour, "plaintext", name)
+        dot.edge(top, host_node, colour, _short(host.reason.text) if host.reason else "")
+        tlsa = host.tlsa
+        source = host_node
+        if tlsa is not None:
+            source = _id("tlsa", name)
+            lines = [f"TLSA {tlsa.status.value}"]
+            lines += [_short(r.to_text()) for r in tlsa.records[:4]]
+            dot.node(source, "\n".join(lines), colour, "box", name)
+        for addr in host.addresses:
+            match = addr.match
+            matched = match is not None and match.ok
+            a_colour = COLOURS[Status.SECURE] if matched else colour
+            if addr.error or (match is not None and not match.ok):
+                a_colour = COLOURS[Status.BOGUS]
+            label = addr.address
+            if addr.tls_protocol:
+                label += f"\n{addr.tls_protocol} {addr.tls_cipher or ''}".rstrip()
+            ident = _id("addr", name, addr.address)
+            dot.node(ident, label, a_colour, "ellipse", name)
+            if matched:
+                why = "chain matched"
+            elif match is not None:
+                why = _short(match.reason or "no TLSA record matched")
+            else:
+                why = _short(addr.error) if addr.error else ("not tried" if not addr.tried else "")
+            dot.edge(source, ident, a_colour, why)
+    head = [
+        "digraph dane {",
+        "    rankdir=TB; compound=true; fontname=Helvetica;",
+        "    node [fontname=Helvetica, fontsize=10]; edge [fontname=Helvetica, fontsize=9];",
+        f"    label={_q(title)}; labelloc=t;",
+    ]
+    return "\n".join([*head, *dot.lines(), "}"]) + "\n"
+
+
+_ROLE_COLOURS = {
+    "dane": COLOURS[Status.SECURE],
+    "non-dane": COLOURS[Status.INSECURE],
+    "unusable": COLOURS[Status.BOGUS],
+    "tls-required": COLOURS[Status.INDETERMINATE],
+}
+
+
+def write_graph(answer: Any, path: str) -> None:
+    """Write the drawing of an :class:`Answer` (or a DANE report) to
+    ``path``: DOT text, or rendered by ``dot`` for the suffixes of
+    :data:`RENDERED`; raises ConfigError if ``dot`` is missing or fails, or
+    the file cannot be written."""
+    text = to_dot(answer) if isinstance(answer, Answer) else dane_to_dot(answer)
     fmt = RENDERED.get(Path(path).suffix.lower())
     if fmt is None:
         try:

@@ -5,6 +5,7 @@ session the vector lacks is named."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,33 @@ def test_record_with_from_file_is_a_usage_error(
     code = main(["daneverify", "--from-file", str(listing), "--record", str(tmp_path / "v")])
     assert code == 64
     assert "--record writes one domain's check" in capsys.readouterr().err
+
+
+def _dane_edges(domain: str) -> dict[str, str]:
+    from dnssec_lite.vectors.graph import dane_to_dot
+
+    result = replay_dane(_load(domain))
+    assert result.report is not None
+    dot = dane_to_dot(result.report)
+    return dict(re.findall(r'^\s*"[^"]+" -> "addr_[^"]*?_([0-9.]+)" \[(.*)\];$', dot, re.M))
+
+
+def test_dane_drawing_marks_the_matched_and_the_failed_address() -> None:
+    from dnssec_lite.dnssec.status import Status
+    from dnssec_lite.vectors.graph import COLOURS
+
+    edges = _dane_edges("twoaddr.dane.test")
+    assert "connection refused" in edges["127.53.25.6"]
+    assert COLOURS[Status.BOGUS] in edges["127.53.25.6"]
+    assert 'label="chain matched"' in edges["127.53.25.7"]
+    assert COLOURS[Status.SECURE] in edges["127.53.25.7"]
+    (nomatch,) = _dane_edges("nomatch.dane.test").values()
+    assert "SPKI digest does not match the leaf" in nomatch.replace("\\n", " ")
+    assert COLOURS[Status.BOGUS] in nomatch
+
+
+def test_replay_graph_of_a_dane_vector(tmp_path: Path) -> None:
+    target = tmp_path / "dane.dot"
+    assert main(["replay", str(DANE / "ok.dane.test.json"), "--graph", str(target)]) == 0
+    text = target.read_text()
+    assert text.startswith("digraph dane {") and "TLSA secure" in text and "chain matched" in text
