@@ -20,7 +20,7 @@ from ..wire.rrset import RR, RRset, group_rrs
 from ..wire.types import FLAG_NAMES, Opcode, Rcode, RRType
 from ..wire.zonefile import ZoneParser, parse_question
 from .broken import repair_rdata
-from .rpl import Entry, RRLine, Scenario
+from .scenario import Entry, RRLine, Scenario
 
 _FLAGS = dict(FLAG_NAMES)
 

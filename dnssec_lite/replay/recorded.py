@@ -23,7 +23,7 @@ from ..wire.name import Name
 from ..wire.rrset import RRset
 from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, Rcode, RRClass, RRType
 from .entries import ScenarioTransport
-from .rpl import Scenario
+from .scenario import Scenario
 
 #: A lookup as the recorded resolver makes it (the iterative engine's).
 Fetcher = Lookup

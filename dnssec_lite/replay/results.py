@@ -14,7 +14,7 @@ from ..wire.message import Message
 from ..wire.name import Name
 from ..wire.rrset import RRset
 from ..wire.types import Rcode, RRType
-from .rpl import Entry
+from .scenario import Entry
 
 
 @dataclass(frozen=True)
