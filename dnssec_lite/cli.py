@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_options import add_resolver_options, build_resolver, resolver_settings
 from .dnssec.status import Answer, Status
 from .errors import DnssecLiteError
 from .resolve.resolution import Resolution
@@ -70,16 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("name", metavar="NAME")
     q.add_argument("type", metavar="TYPE", nargs="?", default="A")
-    q.add_argument(
-        "--server",
-        "-s",
-        action="append",
-        metavar="ADDR[:PORT]",
-        help="upstream resolver (repeat for failover order); default: /etc/resolv.conf",
-    )
-    q.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
-    q.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
-    q.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
+    add_resolver_options(q)
     q.add_argument(
         "--qname-min",
         action="store_true",
@@ -87,14 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--trace", action="store_true", help="show the chain and every query")
-    q.add_argument(
-        "--timeout",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="per-try timeout in seconds (default 2; doubles each round over the servers, "
-        "up to 4x)",
-    )
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
     q.set_defaults(func=cmd_query)
     _add_optional_commands(sub)
@@ -188,7 +172,6 @@ def render_text(answer: Answer, trace: bool) -> str:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from .anchors.formats import load_anchors
     from .resolve.resolver import Resolver
     from .wire.name import Name
 
@@ -200,29 +183,10 @@ def cmd_query(args: argparse.Namespace) -> int:
         RRType.from_text(args.type)
     except ValueError:
         raise UsageError(f"unknown record type {args.type!r}") from None
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.root_hints and not args.recursive:
-        raise UsageError("--root-hints needs --recursive")
     if args.qname_min and not args.recursive:
         raise UsageError("--qname-min needs --recursive")
-    anchors = None
-    if args.anchors:
-        try:
-            anchors = load_anchors(args.anchors)
-        except DnssecLiteError as exc:
-            raise UsageError(f"--anchors: {exc}") from None
-    try:
-        resolver = Resolver(
-            servers=args.server,
-            anchors=anchors,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-            qname_minimisation=args.qname_min,
-        )
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+    settings = resolver_settings(args)
+    resolver = build_resolver(Resolver, settings, qname_minimisation=args.qname_min)
     answer = resolver.resolve(args.name, args.type)
     if args.json:
         print(json.dumps(answer_to_json(answer)))
