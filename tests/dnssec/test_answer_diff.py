@@ -7,7 +7,9 @@ rcode flips and seeded random mutations of them, two validators -- one per
 implementation, key caches cold at first and then warm, reset now and then
 -- give equal answers (status, rcode, reason, records, denial, chain, TTL,
 query count) after asking the same fetches in the same order.  Negative
-trust anchors and chain limits (none, one link) are covered too.
+trust anchors and chain limits (none, one link) are covered too, and a
+world with an unsigned zone and a signed island below an insecure
+delegation (chains into both).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pytest
 from dnssec_lite.dnssec.chain import FetchFailed, KeyCache, ValidationJob, Validator
 from dnssec_lite.dnssec.fetch import Fetch, FetchResult
 from dnssec_lite.dnssec.limits import DEFAULT_LIMITS
-from dnssec_lite.dnssec.status import Answer
+from dnssec_lite.dnssec.status import Answer, Status
 from dnssec_lite.errors import WireFormatError
 from dnssec_lite.wire.message import Message, Question
 from dnssec_lite.wire.name import Name
@@ -31,6 +33,37 @@ from tests.helpers.zonesigner import NOW, Hierarchy
 
 from .legacy import answer_v1 as old
 from .test_mutation_property import CASES, RCODES, mutate, world
+
+#: (qname, qtype) of a world with an unsigned zone and a signed zone below
+#: an insecure delegation (an island), chains into both, and ANY.
+MIXED_CASES = [
+    ("www.unsigned.test.", "A"),
+    ("www.island.test.", "A"),
+    ("nope.island.test.", "A"),
+    ("www.island.test.", "TXT"),
+    ("to-unsigned.example.test.", "A"),
+    ("to-island.example.test.", "A"),
+    ("x.old.example.test.", "A"),
+    ("www.example.test.", "A"),
+    ("www.island.test.", "ANY"),
+]
+
+
+def mixed_world() -> tuple[Hierarchy, FakeNetwork]:
+    h = Hierarchy(13)
+    assert h.domain is not None
+    h.domain.add(
+        "www 300 IN A 192.0.2.1",
+        "to-unsigned 300 IN CNAME www.unsigned.test.",
+        "to-island 300 IN CNAME www.island.test.",
+        "old 300 IN DNAME island.test.",
+    )
+    h.add_zone("unsigned.test.", signed=False).add("www 300 IN A 192.0.2.7")
+    h.add_zone("island.test.", secure_delegation=False).add(
+        "www 300 IN A 192.0.2.8", 'www 300 IN TXT "island"', "x 300 IN A 192.0.2.9"
+    )
+    h.sign()
+    return h, h.network(roundtrip=False)
 
 
 class LegacyJob(old.AnswerCheck, ValidationJob):
@@ -49,6 +82,7 @@ def _response(net: FakeNetwork, qname: str, qtype: str) -> Message:
         return net.honest(qname, qtype)
     # ANY: the RRsets the zone has at the name, as a server would list them.
     a = net.honest(qname, "A")
+    assert a.answer, qname
     txt = net.honest(qname, "TXT")
     question = (Question(Name.from_text(qname), RRType.ANY, RRClass.IN),)
     return a.replace(question=question, answer=tuple(a.answer) + tuple(txt.answer))
@@ -95,8 +129,38 @@ class Pair:
         return got
 
 
-def _cases(net: FakeNetwork) -> list[tuple[str, str, Message]]:
-    return [(n, t, _response(net, n, t)) for n, t in CASES + EXTRA_CASES]
+def _cases(
+    net: FakeNetwork, cases: list[tuple[str, str]] = CASES + EXTRA_CASES
+) -> list[tuple[str, str, Message]]:
+    return [(n, t, _response(net, n, t)) for n, t in cases]
+
+
+def test_unsigned_zones_islands_and_chains_into_them_cold_and_warm() -> None:
+    h, net = mixed_world()
+    pair = Pair(h, net)
+    cases = _cases(net, MIXED_CASES)
+    statuses = set()
+    for warm in (False, True):
+        for qname, qtype, honest in cases:
+            for rcode in RCODES:
+                if not warm:
+                    pair.reset()
+                response = honest.replace(rcode=rcode)
+                got = pair.check(qname, RRType.from_text(qtype), response, (qname, qtype, rcode))
+                statuses.add(got.status)
+    rng = random.Random(20261202)
+    for i in range(400):
+        if i % 40 == 0:
+            pair.reset()
+        qname, qtype, honest = rng.choice(cases)
+        bad, done = mutate(rng, honest)
+        try:
+            parsed: Message | FetchFailed = Message.from_wire(bad.to_wire())
+        except WireFormatError:
+            parsed = FetchFailed("malformed response")
+        got = pair.check(qname, RRType.from_text(qtype), parsed, (qname, qtype, done))
+        statuses.add(got.status)
+    assert Status.INSECURE in statuses and Status.SECURE in statuses, statuses
 
 
 @pytest.mark.parametrize("nsec3", [False, True], ids=["nsec", "nsec3"])
