@@ -11,10 +11,12 @@ Exit codes (every subcommand):
 ``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
 SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
 
-The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
-``anchors`` in :mod:`dnssec_lite.cli_anchors`; each is registered when its
-module is installed (they are optional, so only a module's absence --
-ImportError -- is tolerated).
+More subcommands live in the modules of ``_COMMAND_MODULES`` (``daneverify``
+in :mod:`dnssec_lite.cli_dane`, ``replay`` in :mod:`dnssec_lite.replay.command`,
+``anchors`` in :mod:`dnssec_lite.cli_anchors`, ``record`` in
+:mod:`dnssec_lite.vectors.command`); each is registered when its module is
+installed (they are optional, so only a module's absence -- ImportError -- is
+tolerated).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_options import add_resolver_options, build_resolver, resolver_settings
 from .dnssec.status import Answer, Status
 from .errors import DnssecLiteError
 from .resolve.resolution import Resolution
@@ -68,18 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="resolve and validate one name (like delv)",
         description="Resolve NAME/TYPE and validate it with DNSSEC.",
     )
+    add_query_options(q)
+    q.add_argument(
+        "--graph",
+        metavar="FILE",
+        help="draw the checked chain: Graphviz DOT, or .svg/.png rendered with dot",
+    )
+    q.set_defaults(func=cmd_query)
+    _add_optional_commands(sub)
+    return parser
+
+
+def add_query_options(q: argparse.ArgumentParser) -> None:
+    """NAME, TYPE and every option of a lookup (shared by ``query`` and ``record``)."""
     q.add_argument("name", metavar="NAME")
     q.add_argument("type", metavar="TYPE", nargs="?", default="A")
-    q.add_argument(
-        "--server",
-        "-s",
-        action="append",
-        metavar="ADDR[:PORT]",
-        help="upstream resolver (repeat for failover order); default: /etc/resolv.conf",
-    )
-    q.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
-    q.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
-    q.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
+    add_resolver_options(q)
     q.add_argument(
         "--qname-min",
         action="store_true",
@@ -87,22 +94,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--trace", action="store_true", help="show the chain and every query")
-    q.add_argument(
-        "--timeout",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="per-try timeout in seconds (default 2; doubles each round over the servers, "
-        "up to 4x)",
-    )
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
-    q.set_defaults(func=cmd_query)
-    _add_optional_commands(sub)
-    return parser
 
 
 #: Modules that add a subcommand (``add_parser(sub)``), in help order.
-_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
+_COMMAND_MODULES = (
+    "dnssec_lite.cli_dane",
+    "dnssec_lite.replay.command",
+    "dnssec_lite.cli_anchors",
+    "dnssec_lite.vectors.command",
+)
 
 
 def _add_optional_commands(sub: Any) -> None:
@@ -187,8 +188,9 @@ def render_text(answer: Answer, trace: bool) -> str:
     return "\n".join(lines)
 
 
-def cmd_query(args: argparse.Namespace) -> int:
-    from .anchors.formats import load_anchors
+def resolver_from_args(args: argparse.Namespace, fetcher: Any = None) -> Any:
+    """The :class:`~dnssec_lite.resolve.resolver.Resolver` the lookup options
+    ask for; raises UsageError for a bad name, type, option or anchor file."""
     from .resolve.resolver import Resolver
     from .wire.name import Name
 
@@ -200,34 +202,51 @@ def cmd_query(args: argparse.Namespace) -> int:
         RRType.from_text(args.type)
     except ValueError:
         raise UsageError(f"unknown record type {args.type!r}") from None
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.root_hints and not args.recursive:
-        raise UsageError("--root-hints needs --recursive")
     if args.qname_min and not args.recursive:
         raise UsageError("--qname-min needs --recursive")
-    anchors = None
-    if args.anchors:
-        try:
-            anchors = load_anchors(args.anchors)
-        except DnssecLiteError as exc:
-            raise UsageError(f"--anchors: {exc}") from None
-    try:
-        resolver = Resolver(
-            servers=args.server,
-            anchors=anchors,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-            qname_minimisation=args.qname_min,
-        )
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+    settings = resolver_settings(args)
+    return build_resolver(Resolver, settings, qname_minimisation=args.qname_min, fetcher=fetcher)
+
+
+def live_failure_hint(answer: Answer) -> str | None:
+    """What to try when a live lookup could not work at all: every upstream
+    failed or stripped DNSSEC (None when the answer is not that case)."""
+    res = answer.resolution
+    if answer.status is not Status.INDETERMINATE or not isinstance(res, Resolution):
+        return None
+    tried = res.upstreams or res.asked
+    if not tried or res.cache is not None:
+        return None
+    answered = {e.server for e in res.exchanges if e.rcode is not None}
+    if answered - set(res.stripping):
+        return None  # a server answered with DNSSEC: the failure is the zone's
+    if res.stripping:
+        what = "the only resolvers that answered strip DNSSEC"
+        if len(res.stripping) == 1:
+            what = f"the only resolver that answered ({next(iter(res.stripping))}) strips DNSSEC"
+    else:
+        what = "no server answered (" + ", ".join(str(s) for s in tried[:3]) + ")"
+    return (
+        f"no validation possible: {what}; try --server ADDR (a resolver that passes DNSSEC "
+        "records), --recursive (resolve from the root), or replay a recorded vector offline "
+        "(dnssec-lite replay FILE)"
+    )
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    resolver = resolver_from_args(args)
     answer = resolver.resolve(args.name, args.type)
+    if args.graph:
+        from .vectors.graph import write_graph
+
+        write_graph(answer, args.graph)
     if args.json:
         print(json.dumps(answer_to_json(answer)))
     else:
         print(render_text(answer, args.trace))
+    hint = live_failure_hint(answer)
+    if hint is not None:
+        print(f"error: {hint}", file=sys.stderr)
     return _EXIT_BY_STATUS[answer.status]
 
 
