@@ -177,7 +177,9 @@ class AnswerCheck(DenialCheck):
         sigs = direct.sigs
         if rcode == _NOERROR and len(sigs) == 1:
             signer = sigs[0].signer
-            if direct.name.is_subdomain(signer):
+            if direct.name.is_subdomain(signer) and not self._closer_anchor(
+                direct.name, direct.rrtype, signer
+            ):
                 entry = self._known_keys(signer)
                 if entry is not None:
                     link = self._signed_link(direct, signer, entry, response)[0]

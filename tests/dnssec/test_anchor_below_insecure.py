@@ -142,14 +142,18 @@ def test_an_anchor_for_a_zone_that_is_now_unsigned_is_bogus() -> None:
     assert (island.apex, RRType.DNSKEY) in net.log
 
 
-def test_island_data_signed_by_the_parent_is_bogus() -> None:
+@pytest.mark.parametrize("warm", [False, True])
+def test_island_data_signed_by_the_parent_is_bogus(warm: bool) -> None:
     """Data of the island signed with the parent's keys (the parent's
     operator, or whoever holds its keys, forging below the cut): the
-    closer anchor's zone must sign it."""
+    closer anchor's zone must sign it -- also when the parent's keys are
+    already cached (the warm path)."""
     h, island = _world(False)
     assert h.domain is not None
     net = h.network()
     validator = Validator(_anchors(h, island))
+    if warm:
+        _ds_denied(net, validator, island)
     www = island.apex.child(b"www")
     honest = net.query(www, "A")
     assert isinstance(honest, Message)
