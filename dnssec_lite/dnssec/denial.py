@@ -16,7 +16,7 @@ from collections.abc import Generator
 from typing import NamedTuple
 
 from ..wire.message import Message
-from ..wire.name import Name
+from ..wire.name import ROOT, Name
 from ..wire.rdata.dnssec import NSEC
 from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
@@ -35,6 +35,7 @@ _SECURE = Status.SECURE
 _INSECURE = Status.INSECURE
 _BOGUS = Status.BOGUS
 _T_DS = RRType.DS
+_ROOT = ROOT
 _T_NS = RRType.NS
 _T_SOA = RRType.SOA
 
@@ -134,9 +135,9 @@ class DenialCheck(TrustWalk):
         insecure delegation included), and only an NXDOMAIN for the anchor's
         own name can override it (see ``_validate_negative``)."""
         anchors = self.validator.anchors
-        if len(anchors.anchors) < 2:
-            # One anchor: a signer above it has no anchor at all.
-            return None
+        table = anchors.anchors
+        if len(table) == 1 and _ROOT in table:
+            return None  # the usual case: nothing lies above the root
         holder = name.parent() if qtype == _T_DS and not name.is_root() else name
         anchor = anchors.closest(holder)
         if anchor is not None and anchor.zone.is_strict_subdomain(signer):
@@ -173,10 +174,11 @@ class DenialCheck(TrustWalk):
         signer = negative_signer(response, name)
         if signer is not None:
             anchor = self._closer_anchor(name, qtype, signer)
-            if anchor is not None and self.validator.anchors.closest(signer) is not None:
-                # The signer is in an island of trust, but the name lies
-                # under a closer trust anchor below it: the name's zone is at
-                # or below that anchor, and a denial signed above it (an
+            if anchor is not None and not (
+                nxdomain and self.validator.anchors.closest(signer) is None
+            ):
+                # The name lies under a trust anchor below the signer: the
+                # name's zone is at or below that anchor, and a denial signed above it (an
                 # opt-out span, an unsigned delegation) proves nothing about
                 # the name.  The name's own zone must deny it -- unless the
                 # signer's validated records prove that the anchor's name
@@ -187,6 +189,9 @@ class DenialCheck(TrustWalk):
                 )
                 if not denied:
                     signer = None
+            # (An NXDOMAIN by a signer no anchor covers stays with that
+            # signer: INDETERMINATE, as Unbound's "unsigned parent zone
+            # denies trust anchor".)
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
             if entry.status is not _SECURE:

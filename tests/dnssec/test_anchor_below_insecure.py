@@ -168,3 +168,39 @@ def test_island_data_signed_by_the_parent_is_bogus(warm: bool) -> None:
     both = honest.replace(answer=(rrset.with_sigs([*rrset.sigs, *forged_rrset.sigs]),))
     answer = net.resolve(validator, www, "A", response=both)
     assert answer.status is Status.SECURE, answer.summary()
+
+
+@pytest.mark.parametrize("kind", ["positive", "nodata", "nxdomain"])
+def test_only_the_island_anchor_a_signer_above_it(kind: str) -> None:
+    """With the island's anchor alone, data or a NODATA for a name in the
+    island claiming a signer above it (which no anchor covers) is BOGUS,
+    not INDETERMINATE: the island's anchor decides every name below it.  An
+    NXDOMAIN from such a signer is INDETERMINATE (never SECURE or
+    INSECURE), as Unbound's "unsigned parent zone denies trust anchor"."""
+    h, island = _world(False)
+    assert h.domain is not None
+    net = h.network()
+    validator = Validator(h.anchor_for(island.apex))
+    www = island.apex.child(b"www")
+    if kind == "positive":
+        honest = net.query(www, "A")
+        assert isinstance(honest, Message)
+        rrset = honest.get_answer(www, RRType.A)
+        assert rrset is not None
+        forged = honest.replace(answer=(rrset.with_sigs(h.domain._sigs_for(rrset.with_sigs([]))),))
+        qname = www
+    elif kind == "nodata":
+        qname = www
+        replay = net.query(N("ns1.example.test."), "TXT")
+        assert isinstance(replay, Message) and replay.rcode == Rcode.NOERROR
+        forged = replay.replace(question=(Question(qname, RRType.A),))
+    else:
+        qname = island.apex.child(b"nope")
+        replay = net.query(N("nope.example.test."), "A")
+        assert isinstance(replay, Message) and replay.rcode == Rcode.NXDOMAIN
+        forged = replay.replace(question=(Question(qname, RRType.A),))
+    answer = net.resolve(validator, qname, "A", response=forged)
+    expected = Status.INDETERMINATE if kind == "nxdomain" else Status.BOGUS
+    assert answer.status is expected, answer.summary()
+    # The honest answer is SECURE with that anchor alone.
+    assert net.resolve(validator, www, "A").status is Status.SECURE
