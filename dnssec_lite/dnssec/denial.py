@@ -25,6 +25,7 @@ from . import nsec3 as nsec3_proofs
 from . import reasons
 from .fetch import Fetch
 from .keycache import KeyEntry
+from .nsec import ProofKind
 from .sections import capped, neg_ttl, negative_signer, sig_cap
 from .status import ChainLink, Reason, Status
 from .trustwalk import TrustWalk
@@ -96,7 +97,7 @@ class DenialCheck(TrustWalk):
     ) -> tuple[nsec_proofs.Proof, list[RRset]]:
         nsecs, nsec3s, problem = self._validated_proofs(response, entry)
         if problem is not None:
-            return nsec_proofs.Proof(False, "failed", problem.text), []
+            return nsec_proofs.Proof(False, ProofKind.FAILED, problem.text), []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
             proof = nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone)
@@ -106,7 +107,7 @@ class DenialCheck(TrustWalk):
             if ns3.iterations > self.limits.max_nsec3_iterations:
                 return nsec_proofs.Proof(
                     True,
-                    "iterations",
+                    ProofKind.ITERATIONS,
                     reasons.nsec3_iterations(
                         entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
                     ).text,
@@ -116,10 +117,12 @@ class DenialCheck(TrustWalk):
                 proof = nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
                 return proof, ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
-                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations"), []
+                return nsec_proofs.Proof(
+                    False, ProofKind.FAILED, "too many NSEC3 hash computations"
+                ), []
         return nsec_proofs.Proof(
             False,
-            "failed",
+            ProofKind.FAILED,
             f"{name.to_text()} was synthesised from a "
             "wildcard but no NSEC/NSEC3 proves the name does not exist",
         ), []
@@ -314,7 +317,7 @@ class DenialCheck(TrustWalk):
         cap = self._keep_proofs(entry.zone, ([signed_soa] if signed_soa is not None else []) + used)
         if 0 <= cap < ttl:
             ttl = cap
-        if nxdomain and proof.kind == "ent-nodata":
+        if nxdomain and proof.kind == ProofKind.ENT_NODATA:
             # The name exists (an empty non-terminal): the right answer is
             # NOERROR/NODATA, whatever rcode the server sent.
             self._rcode = Rcode.NOERROR
@@ -332,7 +335,7 @@ def _used_nsecs(
     nsecs: list[RRset],
     records: list[tuple[Name, NSEC]],
     name: Name,
-    kind: str,
+    kind: ProofKind,
     zone: Name,
 ) -> list[RRset]:
     """The NSEC RRsets a proof of ``kind`` about ``name`` rests on."""

@@ -23,6 +23,7 @@ from ..wire.types import Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from .limits import Limits
+from .nsec import ProofKind
 from .rrsig import Budget
 
 
@@ -71,7 +72,14 @@ class ZoneRecords:
 #: Built: (rcode, answer RRsets, authority RRsets, why, for the log).
 Built = tuple[int, list[RRset], list[RRset], str]
 
-NEGATIVE_KINDS = frozenset({"nxdomain", "nodata", "wildcard-nodata", "ent-nodata"})
+NEGATIVE_KINDS = frozenset(
+    {
+        ProofKind.NXDOMAIN,
+        ProofKind.NODATA,
+        ProofKind.WILDCARD_NODATA,
+        ProofKind.ENT_NODATA,
+    }
+)
 
 
 # -- NSEC -------------------------------------------------------------------
@@ -162,9 +170,9 @@ def _negative(
 ) -> Built | None:
     if not proof.ok or proof.insecure or proof.kind not in NEGATIVE_KINDS:
         return None
-    if rcode == Rcode.NXDOMAIN and proof.kind != "nxdomain":
+    if rcode == Rcode.NXDOMAIN and proof.kind != ProofKind.NXDOMAIN:
         rcode = Rcode.NOERROR  # an empty non-terminal
-    if rcode == Rcode.NOERROR and proof.kind == "nxdomain":
+    if rcode == Rcode.NOERROR and proof.kind == ProofKind.NXDOMAIN:
         return None
     soa = cache.soa_of(zone, now)
     if soa is None:
@@ -302,7 +310,7 @@ def _nsec3_proof(
             return nsec3_proofs.prove_nodata(ns3, qname, qtype)
         return nsec3_proofs.prove_nxdomain(ns3, qname)
     except nsec3_proofs.LimitExceeded:
-        return nsec_proofs.Proof(False, "failed", "NSEC3 hash budget exhausted")
+        return nsec_proofs.Proof(False, ProofKind.FAILED, "NSEC3 hash budget exhausted")
 
 
 def _unique(rrsets: Iterable[RRset]) -> list[RRset]:

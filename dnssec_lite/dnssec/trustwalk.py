@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
+from enum import Enum
 from typing import Protocol
 
 from ..wire.message import Message
@@ -31,6 +32,7 @@ from .digest import ds_digest, is_supported_digest
 from .fetch import Fetch, FetchFailed, FetchResult, Need
 from .keycache import KeyCache, KeyEntry
 from .limits import Limits
+from .nsec import ProofKind
 from .rrsig import Budget, SigCheck, check_rrset
 from .sections import negative_signer
 from .status import ChainLink, KeyRef, Reason, Status
@@ -50,6 +52,21 @@ _T_CNAME = RRType.CNAME
 _T_NSEC = RRType.NSEC
 _T_NSEC3 = RRType.NSEC3
 _DS_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+
+
+class DsStep(Enum):
+    """What the DS question at a name below a secure zone showed."""
+
+    CUT = "cut"  # a secure delegation (its DS RRset comes with it)
+    INSECURE = "insecure"  # a proven unsigned delegation, or one the policy cannot follow
+    NOCUT = "nocut"  # no zone cut at the name: the walk goes on below
+    BOGUS = "bogus"
+
+
+_CUT = DsStep.CUT
+_NOCUT = DsStep.NOCUT
+_STEP_INSECURE = DsStep.INSECURE
+_STEP_BOGUS = DsStep.BOGUS
 # Fetches built with tuple.__new__: the named tuple's own __new__ is a
 # Python function, and a cold walk builds a dozen fetches.
 _tuple_new = tuple.__new__
@@ -246,9 +263,9 @@ class TrustWalk:
         for below in names_below:
             step = self._ds_step(entry, below)
             kind = step[0]
-            if kind == "nocut":
+            if kind is _NOCUT:
                 continue
-            if kind == "cut":
+            if kind is _CUT:
                 ds_rrset = step[1]
                 assert isinstance(ds_rrset, RRset)
                 entry = self._dnskey_entry(below, ds_rrset, entry)
@@ -256,7 +273,7 @@ class TrustWalk:
                 if entry.status is not _SECURE:
                     return entry
                 continue
-            if kind == "insecure":
+            if kind is _STEP_INSECURE:
                 reason = step[1]
                 assert isinstance(reason, Reason)
                 ttl = self._denial_ttl(below, entry)
@@ -325,19 +342,19 @@ class TrustWalk:
                     ttl = min(ttl, (sig.expiration - now32) & 0xFFFFFFFF)
         return ttl
 
-    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
-        """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
-        ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
+    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[DsStep, RRset | Reason | None]:
+        """Is ``name`` a secure cut (CUT, DS RRset), an unsigned one
+        (INSECURE, reason), no cut (NOCUT, None) or broken (BOGUS, reason)?"""
         result = self._result(_tuple_new(Fetch, (name, _T_DS)))
         if isinstance(result, FetchFailed):
-            return "bogus", reasons.bogus(
+            return _STEP_BOGUS, reasons.bogus(
                 result.ede,
                 f"DS lookup for {name.to_text()} failed: {result.reason}",
                 name,
                 _T_DS,
             )
         if result.rcode not in _DS_RCODES:
-            return "bogus", reasons.bogus(
+            return _STEP_BOGUS, reasons.bogus(
                 EDE.NO_REACHABLE_AUTHORITY,
                 f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
                 name,
@@ -347,29 +364,31 @@ class TrustWalk:
         if ds_rrset is not None:
             check = self._check(ds_rrset, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_DS, parent.zone)
-            return "cut", ds_rrset.with_ttl(
+                return _STEP_BOGUS, check.reason or reasons.rrsigs_missing(name, _T_DS, parent.zone)
+            return _CUT, ds_rrset.with_ttl(
                 min(ds_rrset.ttl, check.expires_in, check.sig.original_ttl if check.sig else 0)
             )
         cname = result.get_answer(name, _T_CNAME)
         if cname is not None:
             check = self._check(cname, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_CNAME, parent.zone)
-            return "nocut", None
+                return _STEP_BOGUS, check.reason or reasons.rrsigs_missing(
+                    name, _T_CNAME, parent.zone
+                )
+            return _NOCUT, None
         signer = negative_signer(result, name)
         if signer is not None and signer != parent.zone:
             if signer.is_strict_subdomain(parent.zone) and signer == name:
                 # The child zone answered (a resolver that asked the wrong side):
                 # the name is a cut, but its DS cannot be judged from this.
-                return "bogus", reasons.bogus(
+                return _STEP_BOGUS, reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"DS denial for {name.to_text()} came from the child zone",
                     name,
                     _T_DS,
                 )
             if not signer.is_subdomain(parent.zone):
-                return "bogus", reasons.bogus(
+                return _STEP_BOGUS, reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"DS denial for {name.to_text()} is signed by "
                     f"{signer.to_text()}, outside {parent.zone.to_text()}",
@@ -378,7 +397,7 @@ class TrustWalk:
                 )
         nsecs, nsec3s, problem = self._validated_proofs(result, parent)
         if problem is not None:
-            return "bogus", problem
+            return _STEP_BOGUS, problem
         proof: nsec_proofs.Proof
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, parent.zone)
@@ -387,26 +406,26 @@ class TrustWalk:
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, parent.zone, self.limits, self.budget)
             if not ns3:
                 if ns3.unknown_hash:
-                    return "insecure", reasons.bogus(
+                    return _STEP_INSECURE, reasons.bogus(
                         EDE.OTHER,
                         f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
                         name,
                         _T_DS,
                     )
-                return "bogus", reasons.bogus(
+                return _STEP_BOGUS, reasons.bogus(
                     EDE.NSEC_MISSING,
                     f"no usable NSEC3 proves DS absence at {name}",
                     name,
                     _T_DS,
                 )
             if ns3.iterations > self.limits.max_nsec3_iterations:
-                return "insecure", reasons.nsec3_iterations(
+                return _STEP_INSECURE, reasons.nsec3_iterations(
                     parent.zone, ns3.iterations, self.limits.max_nsec3_iterations
                 )
             try:
                 proof = nsec3_proofs.prove_no_ds(ns3, name)
             except nsec3_proofs.LimitExceeded:
-                return "bogus", reasons.limit_hit(
+                return _STEP_BOGUS, reasons.limit_hit(
                     "too many NSEC3 hash computations",
                     self.limits.max_nsec3_hashes,
                     name,
@@ -414,7 +433,7 @@ class TrustWalk:
                 )
         else:
             unsigned = not any(r.sigs for r in result.authority)
-            return "bogus", reasons.bogus(
+            return _STEP_BOGUS, reasons.bogus(
                 EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
                 f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
                 f"in {parent.zone.to_text()}",
@@ -422,10 +441,10 @@ class TrustWalk:
                 _T_DS,
             )
         if not proof.ok:
-            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, _T_DS)
-        if proof.kind == "no-ds":
-            return "insecure", reasons.insecure_delegation(name, proof.text)
-        return "nocut", None
+            return _STEP_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, _T_DS)
+        if proof.kind == ProofKind.NO_DS:
+            return _STEP_INSECURE, reasons.insecure_delegation(name, proof.text)
+        return _NOCUT, None
 
     def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
         usable = [
