@@ -45,6 +45,7 @@ from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
 from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
+from .prefetch import MAX_LABELS as MAX_PREFETCH_LABELS
 from .resolution import Resolution, Transcript
 from .stub import StubResult, resolve_steps
 from .transport import Transport
@@ -109,12 +110,18 @@ class _Base(Generic[F]):
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
         fetcher: F | None = None,
+        prefetch_chain: int = 0,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
         if qname_minimisation and mode != "iterative":
             raise ValueError("qname_minimisation applies to mode='iterative' only")
+        if not 0 <= prefetch_chain <= MAX_PREFETCH_LABELS:
+            raise ValueError(f"prefetch_chain must be 0..{MAX_PREFETCH_LABELS} labels")
         self.mode = mode
+        #: Stub mode: labels of speculative chain prefetch (0: off; see
+        #: :mod:`dnssec_lite.resolve.prefetch`).
+        self.prefetch_chain = prefetch_chain
         #: Makes every exchange (None: a fresh UDP/TCP transport per lookup).
         self.fetcher: F | None = fetcher
         self.qname_minimisation = qname_minimisation
@@ -207,7 +214,14 @@ class _Base(Generic[F]):
         self, question: Question, now: int
     ) -> Generator[Batch, list[Reply], StubResult]:
         assert self.upstreams is not None
-        return resolve_steps(question, self.validator, self.upstreams, now, order=self._order())
+        return resolve_steps(
+            question,
+            self.validator,
+            self.upstreams,
+            now,
+            order=self._order(),
+            prefetch=self.prefetch_chain,
+        )
 
     def _question(self, name: Name | str, rrtype: int | str) -> Question:
         """The question for the arguments, parsed once per distinct pair (the
