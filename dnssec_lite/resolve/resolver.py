@@ -45,6 +45,7 @@ from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
 from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
+from .prefetch import DEFAULT_LABELS as DEFAULT_PREFETCH_LABELS
 from .prefetch import MAX_LABELS as MAX_PREFETCH_LABELS
 from .resolution import Resolution, Transcript
 from .stub import StubResult, resolve_steps
@@ -110,7 +111,7 @@ class _Base(Generic[F]):
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
         fetcher: F | None = None,
-        prefetch_chain: int = 0,
+        prefetch_chain: int = DEFAULT_PREFETCH_LABELS,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
