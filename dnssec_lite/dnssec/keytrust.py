@@ -1,0 +1,298 @@
+"""Trusting a zone's keys: its DNSKEY RRset checked against the DS records
+its parent signed, or against a configured trust anchor (RFC 4035 5.2).
+
+Split from :mod:`.trustwalk`, which walks down the names and decides where
+the cuts are; :class:`KeyTrust` is the part that, given the DS set (or the
+anchor), says whether the zone is SECURE with which keys, INSECURE (only
+algorithms, digests or key sizes the policy cannot use) or BOGUS and why.
+A base class of the walk rather than functions, as there: the methods read
+the job's state and the warm path costs no extra call.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..wire.name import Name
+from ..wire.rdata.dnssec import DNSKEY, DS
+from ..wire.rrset import RRset
+from ..wire.types import DNSKEY_REVOKE, DNSKEY_ZONE, EDE, RRType
+from . import reasons
+from .algorithms import AlgorithmPolicy, is_supported, is_supported_key
+from .digest import ds_digest, is_supported_digest
+from .fetch import Fetch, FetchFailed, FetchResult
+from .keycache import KeyCache, KeyEntry
+from .limits import Limits
+from .rrsig import Budget, check_rrset
+from .status import ChainLink, KeyRef, Reason, Status
+from .trust import TrustAnchor, TrustAnchors
+
+__all__ = ["KeyTrust", "WalkConfig", "keyless_entry"]
+
+# Enum members bound once (see trustwalk).
+_SECURE = Status.SECURE
+_INSECURE = Status.INSECURE
+_BOGUS = Status.BOGUS
+_T_DS = RRType.DS
+_T_DNSKEY = RRType.DNSKEY
+_tuple_new = tuple.__new__
+
+
+def keyless_entry(
+    zone: Name,
+    status: Status,
+    reason: Reason,
+    *,
+    ds: tuple[KeyRef, ...] = (),
+    dnskeys: tuple[KeyRef, ...] = (),
+    ttl: int = 0,
+) -> KeyEntry:
+    """An insecure or bogus zone without usable keys, with the chain link
+    that gives ``reason``."""
+    return KeyEntry(
+        zone,
+        status,
+        reason=reason,
+        link=ChainLink(zone, status, ds=ds, dnskeys=dnskeys, proof=reason.text),
+        ttl=ttl,
+    )
+
+
+def _refused_keys(zone: Name, keys: list[DNSKEY]) -> Reason:
+    """INSECURE: the DS records of ``zone`` name only keys the policy refuses."""
+    what = ", ".join(f"{k.key_tag}/{k.algorithm}" for k in keys)
+    return Reason(
+        EDE.UNSUPPORTED_DNSKEY_ALGORITHM,
+        f"{zone.to_text()} is signed only with keys its DS records name and the "
+        f"key policy refuses ({what}: key size)",
+        zone,
+        _T_DNSKEY,
+    )
+
+
+class WalkConfig(Protocol):
+    """What the walk reads of the validator's configuration."""
+
+    anchors: TrustAnchors
+    key_cache: KeyCache
+    ignore_time: bool
+
+
+class KeyTrust:
+    """Validating the DNSKEY RRset of a zone from its DS set or anchor; the
+    attributes are the validation job's (see :class:`.trustwalk.TrustWalk`)."""
+
+    validator: WalkConfig
+    sig_time: int
+    limits: Limits
+    policy: AlgorithmPolicy
+    budget: Budget
+    results: dict[Fetch, FetchResult]
+
+    def _result(self, fetch: Fetch) -> FetchResult:
+        return self.results.get(fetch) or FetchFailed("not fetched")
+
+    def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
+        usable = [
+            ds
+            for ds in ds_set
+            if is_supported_digest(ds.digest_type) and is_supported(ds.algorithm, self.policy)
+        ]
+        if not usable:
+            algs = {ds.algorithm for ds in ds_set if not is_supported(ds.algorithm, self.policy)}
+            if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
+                return [], reasons.unsupported_algorithms(zone, algs)
+            return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
+        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
+        strong = [ds for ds in usable if ds.digest_type != 1]
+        return (strong or usable), None
+
+    def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
+        ds_set = tuple([rd for rd in ds_rrset.rdatas if isinstance(rd, DS)])
+        ds_refs = tuple([KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in ds_set])
+        usable, reason = self._usable_ds(zone, ds_set)
+        if not usable:
+            assert reason is not None
+            return keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
+        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
+
+    def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
+        zone = anchor.zone
+        ds_refs = tuple(KeyRef(d.key_tag, d.algorithm, d.digest_type) for d in anchor.ds)
+        usable: list[DS] = []
+        if anchor.ds:
+            usable, reason = self._usable_ds(zone, anchor.ds)
+            if not usable and not anchor.dnskeys:
+                assert reason is not None
+                return keyless_entry(
+                    zone, _INSECURE, reason, ds=ds_refs, ttl=self.limits.max_key_ttl
+                )
+        # Anchor keys are configured, hence authenticated: the key policy may
+        # judge them (unlike keys that only look like a DS's, below).
+        keys = tuple(k for k in anchor.dnskeys if is_supported_key(k.algorithm, k.key, self.policy))
+        if anchor.dnskeys and not keys and not usable:
+            reason = reasons.unsupported_algorithms(zone, {k.algorithm for k in anchor.dnskeys})
+            return keyless_entry(zone, _INSECURE, reason, ttl=self.limits.max_key_ttl)
+        # An anchor has no TTL: what is derived from it lives at most
+        # max_key_ttl (then the DNSKEY RRset is fetched and checked again).
+        ttl = self.limits.max_key_ttl
+        return self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+
+    def _keys_from_trust(
+        self,
+        zone: Name,
+        ds_list: list[DS],
+        anchor_keys: tuple[DNSKEY, ...],
+        ds_refs: tuple[KeyRef, ...],
+        ds_ttl: int,
+        anchor: bool = False,
+    ) -> KeyEntry:
+        """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
+
+        def bogus(reason: Reason) -> KeyEntry:
+            if anchor and reason.ede in (EDE.SIGNATURE_EXPIRED, EDE.SIGNATURE_NOT_YET_VALID):
+                reason = Reason(
+                    reason.ede,
+                    f"{reason.text}; every signature of the trust anchor "
+                    f"zone looks out of date, the system clock ({reasons.when(self.sig_time)})"
+                    " looks wrong",
+                    reason.name,
+                    reason.rrtype,
+                )
+            return keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
+
+        result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
+        if isinstance(result, FetchFailed):
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
+                    zone,
+                    _T_DNSKEY,
+                )
+            )
+        dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
+        if dnskey_rrset is None:
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
+                    zone,
+                    _T_DNSKEY,
+                )
+            )
+        all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
+        # RFC 4035 5.2 / RFC 6840 5.2: only the authenticated DS RRset (or
+        # the anchor) may say that a zone is beyond this validator.  A key that
+        # merely shares a DS's tag and algorithm is the attacker's to choose,
+        # so its digest is checked before anything looks at its contents; the
+        # key policy (RSA modulus size) judges only keys whose digest matched.
+        trusted: list[DNSKEY] = []
+        refused: list[DNSKEY] = []  # digest-matched, but refused by the policy
+        unmatched = 0  # usable DS records that no published key matched
+        mismatches = 0
+        zone_wire = zone.canonical_wire()
+        policy = self.policy
+        for ds in ds_list:
+            ds_tag = ds.key_tag
+            ds_alg = ds.algorithm
+            matched = False
+            for key in all_keys:
+                if key.algorithm != ds_alg or key.key_tag != ds_tag:
+                    continue
+                if ds_digest(ds.digest_type, zone_wire, key.to_wire()) != ds.digest:
+                    mismatches += 1
+                    if mismatches > self.limits.max_ds_mismatches:
+                        return bogus(
+                            reasons.limit_hit(
+                                f"too many DS digest mismatches for {zone.to_text()}",
+                                self.limits.max_ds_mismatches,
+                                zone,
+                                _T_DS,
+                            )
+                        )
+                    continue
+                matched = True
+                if is_supported_key(key.algorithm, key.key, policy):
+                    if key not in trusted:
+                        trusted.append(key)
+                elif key not in refused:
+                    refused.append(key)
+            if not matched:
+                unmatched += 1
+        for key in anchor_keys:
+            if key in all_keys and key not in trusted:
+                trusted.append(key)
+        if not trusted:
+            if refused and not unmatched and not anchor_keys:
+                # Every usable DS record names, by digest, a key the policy
+                # refuses (say an RSA key below min_rsa_bits): the zone's own
+                # parent says it is signed only with keys this validator
+                # cannot use, which counts as an unsupported algorithm.  One DS
+                # left unmatched (a key the attacker may have dropped) and the
+                # zone must validate through it: BOGUS below.
+                return keyless_entry(
+                    zone,
+                    _INSECURE,
+                    _refused_keys(zone, refused),
+                    ds=ds_refs,
+                    dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
+                    ttl=min(ds_ttl, dnskey_rrset.ttl),
+                )
+            what = "DS record" if ds_list else "trust anchor"
+            detail = ""
+            if mismatches:
+                detail = f"; {mismatches} with its tag and algorithm failed the digest"
+            elif refused:
+                detail = (
+                    f"; {len(refused)} matched but the key policy refuses "
+                    f"{'it' if len(refused) == 1 else 'them'}, and {unmatched} "
+                    f"DS record{'' if unmatched == 1 else 's'} matched no key"
+                )
+            return bogus(
+                reasons.bogus(
+                    EDE.DNSKEY_MISSING,
+                    f"no DNSKEY of {zone.to_text()} "
+                    f"matches its {what}s "
+                    f"({', '.join(str(r) for r in ds_refs) or 'keys'}){detail}",
+                    zone,
+                    _T_DNSKEY,
+                )
+            )
+        # Flag tests on ``flags`` directly (is_zone_key, is_revoked): no
+        # property calls in the loops run for every validated zone.
+        zone_keys = [k for k in trusted if k.flags & DNSKEY_ZONE]
+        if not zone_keys:
+            return bogus(
+                reasons.bogus(
+                    EDE.NO_ZONE_KEY_BIT_SET,
+                    f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
+                    zone,
+                    _T_DNSKEY,
+                )
+            )
+        check = check_rrset(
+            dnskey_rrset,
+            zone,
+            tuple(zone_keys),
+            self.sig_time,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
+        if not check.ok:
+            assert check.reason is not None
+            return bogus(check.reason)
+        assert check.sig is not None
+        ttl = min(dnskey_rrset.ttl, check.sig.original_ttl, check.expires_in, ds_ttl)
+        usable_keys = tuple(
+            [k for k in all_keys if k.flags & DNSKEY_ZONE and not k.flags & DNSKEY_REVOKE]
+        )
+        link = ChainLink(
+            zone,
+            _SECURE,
+            ds_refs,
+            tuple([KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys]),
+        )
+        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
