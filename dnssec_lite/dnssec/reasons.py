@@ -7,7 +7,7 @@ import time
 
 from ..wire.name import Name
 from ..wire.rdata.dnssec import RRSIG
-from ..wire.types import EDE, RRType
+from ..wire.types import EDE, Rcode, RRType
 from .status import Reason
 
 
@@ -88,3 +88,141 @@ def nsec3_iterations(zone: Name, iterations: int, limit: int) -> Reason:
 
 def limit_hit(what: str, limit: int, name: Name | None, rrtype: int | None) -> Reason:
     return Reason(EDE.DNSSEC_BOGUS, f"validation stopped: {what} (limit {limit})", name, rrtype)
+
+
+# -- the chain of trust: DS steps (trustwalk) and DNSKEY sets (keytrust) -----
+
+
+def ds_lookup_failed(name: Name, ede: int, why: str) -> Reason:
+    return Reason(ede, f"DS lookup for {name.to_text()} failed: {why}", name, RRType.DS)
+
+
+def ds_lookup_rcode(name: Name, rcode: int) -> Reason:
+    return Reason(
+        EDE.NO_REACHABLE_AUTHORITY,
+        f"DS lookup for {name.to_text()} answered {Rcode.to_text(rcode)}",
+        name,
+        RRType.DS,
+    )
+
+
+def ds_denial_from_child(name: Name) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"DS denial for {name.to_text()} came from the child zone",
+        name,
+        RRType.DS,
+    )
+
+
+def ds_denial_outside(name: Name, signer: Name, parent: Name) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"DS denial for {name.to_text()} is signed by "
+        f"{signer.to_text()}, outside {parent.to_text()}",
+        name,
+        RRType.DS,
+    )
+
+
+def nsec3_unknown_hash(parent: Name, name: Name) -> Reason:
+    """INSECURE: the parent's NSEC3 chain uses a hash this validator lacks."""
+    return Reason(
+        EDE.OTHER,
+        f"NSEC3 of {parent.to_text()} uses an unknown hash algorithm",
+        name,
+        RRType.DS,
+    )
+
+
+def ds_absence_unproven_nsec3(name: Name) -> Reason:
+    return Reason(EDE.NSEC_MISSING, f"no usable NSEC3 proves DS absence at {name}", name, RRType.DS)
+
+
+def ds_absence_unproven(name: Name, parent: Name, unsigned: bool) -> Reason:
+    return Reason(
+        EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
+        f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
+        f"in {parent.to_text()}",
+        name,
+        RRType.DS,
+    )
+
+
+def ds_denial_failed(name: Name, proof: str) -> Reason:
+    return Reason(EDE.NSEC_MISSING, proof, name, RRType.DS)
+
+
+def refused_keys(zone: Name, tags: str) -> Reason:
+    """INSECURE: the DS records of ``zone`` name only keys the policy refuses
+    (``tags``: their "tag/algorithm" list)."""
+    return Reason(
+        EDE.UNSUPPORTED_DNSKEY_ALGORITHM,
+        f"{zone.to_text()} is signed only with keys its DS records name and the "
+        f"key policy refuses ({tags}: key size)",
+        zone,
+        RRType.DNSKEY,
+    )
+
+
+def clock_suspect(reason: Reason, sig_time: int) -> Reason:
+    """``reason`` (an anchor zone's signatures all out of date) with the
+    likelier explanation added: the clock."""
+    return Reason(
+        reason.ede,
+        f"{reason.text}; every signature of the trust anchor "
+        f"zone looks out of date, the system clock ({when(sig_time)})"
+        " looks wrong",
+        reason.name,
+        reason.rrtype,
+    )
+
+
+def dnskey_lookup_failed(zone: Name, why: str) -> Reason:
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"DNSKEY lookup for {zone.to_text()} failed: {why}",
+        zone,
+        RRType.DNSKEY,
+    )
+
+
+def dnskey_missing(zone: Name) -> Reason:
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
+        zone,
+        RRType.DNSKEY,
+    )
+
+
+def dnskey_unmatched(
+    zone: Name, from_ds: bool, refs: str, mismatches: int, refused: int, unmatched: int
+) -> Reason:
+    """No key of ``zone`` matches its DS records (``from_ds``) or anchor;
+    ``refs`` lists them; the counts say what went wrong with the near misses."""
+    what = "DS record" if from_ds else "trust anchor"
+    detail = ""
+    if mismatches:
+        detail = f"; {mismatches} with its tag and algorithm failed the digest"
+    elif refused:
+        detail = (
+            f"; {refused} matched but the key policy refuses "
+            f"{'it' if refused == 1 else 'them'}, and {unmatched} "
+            f"DS record{'' if unmatched == 1 else 's'} matched no key"
+        )
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"no DNSKEY of {zone.to_text()} matches its {what}s ({refs or 'keys'}){detail}",
+        zone,
+        RRType.DNSKEY,
+    )
+
+
+def no_zone_key(zone: Name) -> Reason:
+    return Reason(
+        EDE.NO_ZONE_KEY_BIT_SET,
+        f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
+        zone,
+        RRType.DNSKEY,
+    )

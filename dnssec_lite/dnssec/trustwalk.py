@@ -302,19 +302,9 @@ class TrustWalk(KeyTrust):
         (INSECURE, reason), no cut (NOCUT, None) or broken (BOGUS, reason)?"""
         result = self._result(_tuple_new(Fetch, (name, _T_DS)))
         if isinstance(result, FetchFailed):
-            return _STEP_BOGUS, reasons.bogus(
-                result.ede,
-                f"DS lookup for {name.to_text()} failed: {result.reason}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_lookup_failed(name, result.ede, result.reason)
         if result.rcode not in _DS_RCODES:
-            return _STEP_BOGUS, reasons.bogus(
-                EDE.NO_REACHABLE_AUTHORITY,
-                f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_lookup_rcode(name, result.rcode)
         ds_rrset = result.get_answer(name, _T_DS)
         if ds_rrset is not None:
             check = self._check(ds_rrset, parent)
@@ -336,20 +326,9 @@ class TrustWalk(KeyTrust):
             if signer.is_strict_subdomain(parent.zone) and signer == name:
                 # The child zone answered (a resolver that asked the wrong side):
                 # the name is a cut, but its DS cannot be judged from this.
-                return _STEP_BOGUS, reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} came from the child zone",
-                    name,
-                    _T_DS,
-                )
+                return _STEP_BOGUS, reasons.ds_denial_from_child(name)
             if not signer.is_subdomain(parent.zone):
-                return _STEP_BOGUS, reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} is signed by "
-                    f"{signer.to_text()}, outside {parent.zone.to_text()}",
-                    name,
-                    _T_DS,
-                )
+                return _STEP_BOGUS, reasons.ds_denial_outside(name, signer, parent.zone)
         nsecs, nsec3s, problem = self._validated_proofs(result, parent)
         if problem is not None:
             return _STEP_BOGUS, problem
@@ -361,18 +340,8 @@ class TrustWalk(KeyTrust):
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, parent.zone, self.limits, self.budget)
             if not ns3:
                 if ns3.unknown_hash:
-                    return _STEP_INSECURE, reasons.bogus(
-                        EDE.OTHER,
-                        f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
-                        name,
-                        _T_DS,
-                    )
-                return _STEP_BOGUS, reasons.bogus(
-                    EDE.NSEC_MISSING,
-                    f"no usable NSEC3 proves DS absence at {name}",
-                    name,
-                    _T_DS,
-                )
+                    return _STEP_INSECURE, reasons.nsec3_unknown_hash(parent.zone, name)
+                return _STEP_BOGUS, reasons.ds_absence_unproven_nsec3(name)
             if ns3.iterations > self.limits.max_nsec3_iterations:
                 return _STEP_INSECURE, reasons.nsec3_iterations(
                     parent.zone, ns3.iterations, self.limits.max_nsec3_iterations
@@ -388,15 +357,9 @@ class TrustWalk(KeyTrust):
                 )
         else:
             unsigned = not any(r.sigs for r in result.authority)
-            return _STEP_BOGUS, reasons.bogus(
-                EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
-                f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
-                f"in {parent.zone.to_text()}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_absence_unproven(name, parent.zone, unsigned)
         if not proof.ok:
-            return _STEP_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, _T_DS)
+            return _STEP_BOGUS, reasons.ds_denial_failed(name, proof.text)
         if proof.kind == ProofKind.NO_DS:
             return _STEP_INSECURE, reasons.insecure_delegation(name, proof.text)
         return _NOCUT, None
