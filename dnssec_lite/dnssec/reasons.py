@@ -226,3 +226,111 @@ def no_zone_key(zone: Name) -> Reason:
         zone,
         RRType.DNSKEY,
     )
+
+
+# -- one RRSIG checked (rrsig.check_rrset) -----------------------------------
+
+
+def sig_expires_before_inception(name: Name, sig: RRSIG) -> Reason:
+    return Reason(
+        EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
+        f"{sig_label(name, sig)} expires ({when(sig.expiration)}) "
+        f"before its inception ({when(sig.inception)})",
+        name,
+        sig.type_covered,
+    )
+
+
+def sig_expired(name: Name, sig: RRSIG) -> Reason:
+    return Reason(
+        EDE.SIGNATURE_EXPIRED,
+        f"{sig_label(name, sig)} expired at {when(sig.expiration)}",
+        name,
+        sig.type_covered,
+    )
+
+
+def sig_not_yet_valid(name: Name, sig: RRSIG) -> Reason:
+    return Reason(
+        EDE.SIGNATURE_NOT_YET_VALID,
+        f"{sig_label(name, sig)} is not valid before {when(sig.inception)}",
+        name,
+        sig.type_covered,
+    )
+
+
+def sig_other_type(name: Name, sig: RRSIG) -> Reason:
+    return Reason(EDE.DNSSEC_BOGUS, f"{sig_label(name, sig)} covers another type")
+
+
+def sig_signer_not_zone(name: Name, sig: RRSIG, zone: Name, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"{sig_label(name, sig)}: signer is not the zone {zone.to_text()} containing the data",
+        name,
+        rrtype,
+    )
+
+
+def sig_labels_impossible(
+    name: Name, sig: RRSIG, owner_labels: int, zone: Name, rrtype: int
+) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"{sig_label(name, sig)} has labels field {sig.labels}, impossible for an owner of "
+        f"{owner_labels} labels in zone {zone.to_text()}",
+        name,
+        rrtype,
+    )
+
+
+def key_not_zone_key(name: Name, sig: RRSIG, key_tag: int, rrtype: int) -> Reason:
+    return Reason(
+        EDE.NO_ZONE_KEY_BIT_SET,
+        f"{sig_label(name, sig)}: DNSKEY {key_tag} lacks the zone flag or protocol 3",
+        name,
+        rrtype,
+    )
+
+
+def key_revoked(name: Name, sig: RRSIG, key_tag: int, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"{sig_label(name, sig)}: DNSKEY {key_tag} is revoked (RFC 5011)",
+        name,
+        rrtype,
+    )
+
+
+def key_unusable(name: Name, sig: RRSIG, key_tag: int, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"{sig_label(name, sig)}: DNSKEY {key_tag} is unusable (malformed or refused key)",
+        name,
+        rrtype,
+    )
+
+
+def sig_does_not_verify(name: Name, sig: RRSIG, key_tag: int, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"{sig_label(name, sig)}: signature does not verify with DNSKEY {key_tag}",
+        name,
+        rrtype,
+    )
+
+
+def sig_key_missing(name: Name, sig: RRSIG, zone: Name, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"{sig_label(name, sig)}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
+        f"and algorithm {sig.algorithm}",
+        name,
+        rrtype,
+    )
+
+
+def no_usable_rrsig(name: Name, rrtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS, f"no usable RRSIG for {rrset_label(name, rrtype)}", name, rrtype
+    )
