@@ -56,7 +56,7 @@ from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRClass, RRT
 from . import synthesis
 from .limits import DEFAULT_LIMITS, Limits
 from .status import Answer, Status
-from .synthesis import Item, ZoneRecords
+from .synthesis import EntryKind, Item, ZoneRecords
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "MAX_TTL", "AggressiveCache"]
 
@@ -71,7 +71,7 @@ _NOT_SYNTHESIZED = frozenset({RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.AN
 _NO_ZONE = Name.from_text(".")
 
 # An entry key: (zone, kind, owner key or hash, type).
-_Key = tuple[Name, str, object, int]
+_Key = tuple[Name, EntryKind, object, int]
 
 
 class AggressiveCache:
@@ -139,7 +139,7 @@ class AggressiveCache:
             life = min(cap, negative[1])
             if life > 0:
                 self._zone(soa.name).soa = Item(soa, now + life)
-                self._touch((soa.name, "soa", b"", RRType.SOA))
+                self._touch((soa.name, EntryKind.SOA, b"", RRType.SOA))
                 stored += 1
         for rrset in answer.denial:
             if rrset.rrtype not in (RRType.NSEC, RRType.NSEC3):
@@ -168,7 +168,7 @@ class AggressiveCache:
                 # A wildcard-expanded RRset is left to the wildcard entry
                 # below: alone it would come without its NSEC/NSEC3 proof.
                 self._rrsets[(rrset.name, rrset.rrtype)] = Item(rrset, now + life)
-                self._touch((_NO_ZONE, "rrset", rrset.name, rrset.rrtype))
+                self._touch((_NO_ZONE, EntryKind.RRSET, rrset.name, rrset.rrtype))
                 stored += 1
             signer = _signer(rrset)
             if signer is not None and labels < rrset.name.label_count():
@@ -179,7 +179,7 @@ class AggressiveCache:
                         wild, rrset.rrtype, rrset.rrclass, rrset.ttl, rrset.rdatas, rrset.sigs
                     )
                     zone.wildcards[(wild, rrset.rrtype)] = Item(source, now + life)
-                    self._touch((signer, "wild", wild, rrset.rrtype))
+                    self._touch((signer, EntryKind.WILD, wild, rrset.rrtype))
                     stored += 1
         for apex in self._created:
             created = self._zones.get(apex)
@@ -196,7 +196,7 @@ class AggressiveCache:
         if key not in zone.nsec:
             bisect.insort(zone.nsec_keys, key)
         zone.nsec[key] = Item(rrset, expires)
-        self._touch((zone.apex, "nsec", key, RRType.NSEC))
+        self._touch((zone.apex, EntryKind.NSEC, key, RRType.NSEC))
         return 1
 
     def _add_nsec3(self, zone: ZoneRecords, rrset: RRset, expires: int) -> int:
@@ -211,7 +211,7 @@ class AggressiveCache:
         if zone.nsec3_params != params:
             # New parameters (a re-salted chain): the old records go.
             for old in zone.nsec3:
-                self._lru.pop((zone.apex, "nsec3", old, RRType.NSEC3), None)
+                self._lru.pop((zone.apex, EntryKind.NSEC3, old, RRType.NSEC3), None)
             zone.nsec3.clear()
             zone.nsec3_hashes.clear()
             zone.nsec3_params = params
@@ -222,7 +222,7 @@ class AggressiveCache:
         if owner_hash not in zone.nsec3:
             bisect.insort(zone.nsec3_hashes, owner_hash)
         zone.nsec3[owner_hash] = Item(rrset, expires)
-        self._touch((zone.apex, "nsec3", owner_hash, RRType.NSEC3))
+        self._touch((zone.apex, EntryKind.NSEC3, owner_hash, RRType.NSEC3))
         return 1
 
     def _zone(self, apex: Name) -> ZoneRecords:
@@ -244,26 +244,26 @@ class AggressiveCache:
     def _forget(self, key: _Key) -> None:
         apex, kind, what, rrtype = key
         self._lru.pop(key, None)
-        if kind == "rrset":
+        if kind is EntryKind.RRSET:
             if isinstance(what, Name):
                 self._rrsets.pop((what, rrtype), None)
             return
         zone = self._zones.get(apex)
         if zone is None:
             return
-        if kind == "soa":
+        if kind is EntryKind.SOA:
             zone.soa = None
-        elif kind == "nsec" and isinstance(what, tuple):
+        elif kind is EntryKind.NSEC and isinstance(what, tuple):
             if zone.nsec.pop(what, None) is not None:
                 idx = bisect.bisect_left(zone.nsec_keys, what)
                 if idx < len(zone.nsec_keys) and zone.nsec_keys[idx] == what:
                     del zone.nsec_keys[idx]
-        elif kind == "nsec3" and isinstance(what, bytes):
+        elif kind is EntryKind.NSEC3 and isinstance(what, bytes):
             if zone.nsec3.pop(what, None) is not None:
                 idx = bisect.bisect_left(zone.nsec3_hashes, what)
                 if idx < len(zone.nsec3_hashes) and zone.nsec3_hashes[idx] == what:
                     del zone.nsec3_hashes[idx]
-        elif kind == "wild" and isinstance(what, Name):
+        elif kind is EntryKind.WILD and isinstance(what, Name):
             zone.wildcards.pop((what, rrtype), None)
         if zone.empty():
             del self._zones[apex]
@@ -278,9 +278,9 @@ class AggressiveCache:
         if item is None:
             return None
         if item.expires <= now:
-            self._forget((_NO_ZONE, "rrset", name, rrtype))
+            self._forget((_NO_ZONE, EntryKind.RRSET, name, rrtype))
             return None
-        self._touch((_NO_ZONE, "rrset", name, rrtype))
+        self._touch((_NO_ZONE, EntryKind.RRSET, name, rrtype))
         return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
 
     def cname(self, name: Name, now: int) -> RRset | None:
@@ -339,10 +339,10 @@ class AggressiveCache:
         return None
 
     def live(
-        self, zone: ZoneRecords, kind: str, what: bytes | tuple[bytes, ...], now: int
+        self, zone: ZoneRecords, kind: EntryKind, what: bytes | tuple[bytes, ...], now: int
     ) -> RRset | None:
         """The NSEC (owner key) or NSEC3 (owner hash) RRset if not expired."""
-        if kind == "nsec":
+        if kind is EntryKind.NSEC:
             assert isinstance(what, tuple)
             item = zone.nsec.get(what)
             rrtype = RRType.NSEC
@@ -363,9 +363,9 @@ class AggressiveCache:
         if item is None:
             return None
         if item.expires <= now:
-            self._forget((zone.apex, "soa", b"", RRType.SOA))
+            self._forget((zone.apex, EntryKind.SOA, b"", RRType.SOA))
             return None
-        self._touch((zone.apex, "soa", b"", RRType.SOA))
+        self._touch((zone.apex, EntryKind.SOA, b"", RRType.SOA))
         return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
 
     def wildcard(self, zone: ZoneRecords, wild: Name, qtype: int, now: int) -> RRset | None:
@@ -374,9 +374,9 @@ class AggressiveCache:
             if item is None:
                 continue
             if item.expires <= now:
-                self._forget((zone.apex, "wild", wild, rrtype))
+                self._forget((zone.apex, EntryKind.WILD, wild, rrtype))
                 continue
-            self._touch((zone.apex, "wild", wild, rrtype))
+            self._touch((zone.apex, EntryKind.WILD, wild, rrtype))
             return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
         return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from ..wire.name import Name
@@ -27,6 +28,16 @@ from .nsec import ProofKind
 from .rrsig import Budget
 
 
+class EntryKind(Enum):
+    """What a cache entry holds (part of its key in the LRU order)."""
+
+    SOA = "soa"
+    NSEC = "nsec"
+    NSEC3 = "nsec3"
+    WILD = "wild"  # a wildcard RRset recovered from an expanded answer
+    RRSET = "rrset"  # an answer RRset (CNAMEs included)
+
+
 class CachedRecords(Protocol):
     """What synthesis reads from the cache: live (unexpired, LRU-touched)
     records, with the TTL counted down; see :class:`.aggressive.AggressiveCache`."""
@@ -34,7 +45,7 @@ class CachedRecords(Protocol):
     limits: Limits
 
     def live(
-        self, zone: ZoneRecords, kind: str, what: bytes | tuple[bytes, ...], now: int
+        self, zone: ZoneRecords, kind: EntryKind, what: bytes | tuple[bytes, ...], now: int
     ) -> RRset | None: ...
 
     def soa_of(self, zone: ZoneRecords, now: int) -> RRset | None: ...
@@ -86,7 +97,7 @@ NEGATIVE_KINDS = frozenset(
 
 
 def _nsec_at(cache: CachedRecords, zone: ZoneRecords, name: Name, now: int) -> RRset | None:
-    return cache.live(zone, "nsec", name.key, now)
+    return cache.live(zone, EntryKind.NSEC, name.key, now)
 
 
 def _nsec_before(cache: CachedRecords, zone: ZoneRecords, name: Name, now: int) -> RRset | None:
@@ -96,7 +107,7 @@ def _nsec_before(cache: CachedRecords, zone: ZoneRecords, name: Name, now: int) 
     if not keys:
         return None
     idx = bisect.bisect_left(keys, name.key) - 1
-    return cache.live(zone, "nsec", keys[idx], now)
+    return cache.live(zone, EntryKind.NSEC, keys[idx], now)
 
 
 def from_nsec(
@@ -184,7 +195,7 @@ def _negative(
 
 
 def _nsec3_match(cache: CachedRecords, zone: ZoneRecords, digest: bytes, now: int) -> RRset | None:
-    return cache.live(zone, "nsec3", digest, now)
+    return cache.live(zone, EntryKind.NSEC3, digest, now)
 
 
 def _nsec3_cover(cache: CachedRecords, zone: ZoneRecords, digest: bytes, now: int) -> RRset | None:
@@ -192,7 +203,7 @@ def _nsec3_cover(cache: CachedRecords, zone: ZoneRecords, digest: bytes, now: in
     if not hashes:
         return None
     idx = bisect.bisect_left(hashes, digest) - 1
-    rrset = cache.live(zone, "nsec3", hashes[idx], now)
+    rrset = cache.live(zone, EntryKind.NSEC3, hashes[idx], now)
     if rrset is None:
         return None
     rdata = _first_nsec3(rrset)
