@@ -126,3 +126,66 @@ def test_prefetch_gives_the_same_answer_in_fewer_rounds(
 def test_the_prefetch_depth_is_bounded() -> None:
     with pytest.raises(ValueError, match="prefetch_chain"):
         Resolver([SERVER], anchors=H.anchors(), prefetch_chain=9)
+
+
+def _varied() -> Hierarchy:
+    """Insecure and broken delegations, NSEC3, negative answers: the guesses
+    land on unsigned zones, bad DS sets and denials."""
+    from dnssec_lite.wire.rdata.dnssec import DS
+    from tests.helpers.zonesigner import NSEC3Params
+
+    h = Hierarchy()
+    assert h.domain is not None
+    h.domain.add("www 3600 IN A 192.0.2.1", "*.wild 3600 IN A 192.0.2.9")
+    h.add_zone("unsigned.test.", signed=False).add("www 3600 IN A 192.0.2.4")
+    h.add_zone("broken.test.").add("www 3600 IN A 192.0.2.5")
+    h.set_ds("broken.test.", [DS(1, 13, 2, b"\x00" * 32)])
+    h.add_zone("sub.example.test.").add("deep.www 3600 IN A 192.0.2.6")
+    h.add_zone("hashed.test.", nsec3=NSEC3Params()).add("www 3600 IN A 192.0.2.7")
+    h.sign()
+    return h
+
+
+VARIED = _varied()
+VARIED_CASES = [
+    ("www.example.test.", "A"),
+    ("nothere.example.test.", "A"),  # NXDOMAIN
+    # NSEC3 zone (this upstream sends no NSEC3 proofs: bogus both ways)
+    ("nothere.hashed.test.", "A"),
+    ("www.hashed.test.", "TXT"),
+    ("www.example.test.", "TXT"),  # NODATA
+    ("x.wild.example.test.", "A"),  # under a wildcard (answered NXDOMAIN here: bogus)
+    ("www.unsigned.test.", "A"),  # insecure delegation
+    ("www.broken.test.", "A"),  # DS matches no key: bogus
+    ("deep.www.sub.example.test.", "A"),  # a cut below the registered domain
+    ("test.", "SOA"),
+    (".", "DNSKEY"),
+]
+
+
+class VariedUpstream(Upstream):
+    def exchange(self, batch: Batch) -> list[Reply]:
+        self.batches.append([])
+        return [Message.from_wire(recursive_answer(VARIED, q).to_wire()) for _s, q in batch.items]
+
+
+@pytest.mark.parametrize(("name", "rrtype"), VARIED_CASES)
+@pytest.mark.parametrize("labels", [1, 2, 3])
+def test_prefetch_changes_no_verdict(name: str, rrtype: str, labels: int) -> None:
+    """Same status, rcode, reason, records and chain with and without it, cold
+    and then warm (the second lookup in the same resolver)."""
+    outcomes = []
+    for prefetch in (0, labels):
+        r = Resolver(
+            [SERVER],
+            anchors=VARIED.anchors(),
+            clock=lambda: NOW,
+            fetcher=VariedUpstream(),
+            prefetch_chain=prefetch,
+        )
+        seen = []
+        for qname in (name, f"other.{name}" if name != "." else "test."):
+            a = r.resolve(qname, rrtype)
+            seen.append((a.status, a.rcode, a.reason, a.rrsets, a.chain))
+        outcomes.append(seen)
+    assert outcomes[0] == outcomes[1]
