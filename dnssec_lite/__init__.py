@@ -33,6 +33,17 @@ from .wire.types import EDE, Algorithm, DigestType, Opcode, Rcode, RRClass, RRTy
 
 if TYPE_CHECKING:
     from .anchors.formats import default_anchors, load_anchors
+    from .anchors.store import AnchorStore
+    from .dane import (
+        DaneMatch,
+        DaneReport,
+        Verdict,
+        acheck_smtp,
+        check_smtp,
+        starttls,
+        tlsa_verifier,
+        verify_chain,
+    )
     from .dnssec.aggressive import AggressiveCache
     from .dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
     from .dnssec.chain import KeyCache, Validator
@@ -46,7 +57,16 @@ __version__ = "0.1.0"
 #: Re-exported names loaded on first access: name -> module.
 _LAZY = {
     "default_anchors": ".anchors.formats",
+    "DaneMatch": ".dane",
+    "DaneReport": ".dane",
+    "Verdict": ".dane",
+    "acheck_smtp": ".dane",
+    "check_smtp": ".dane",
+    "starttls": ".dane",
+    "tlsa_verifier": ".dane",
+    "verify_chain": ".dane",
     "load_anchors": ".anchors.formats",
+    "AnchorStore": ".anchors.store",
     "AggressiveCache": ".dnssec.aggressive",
     "DEFAULT_POLICY": ".dnssec.algorithms",
     "AlgorithmPolicy": ".dnssec.algorithms",
@@ -88,11 +108,14 @@ __all__ = [
     "Algorithm",
     "AlgorithmPolicy",
     "AnchorError",
+    "AnchorStore",
     "Answer",
     "AsyncResolver",
     "ChainLink",
     "ConfigError",
     "DaneError",
+    "DaneMatch",
+    "DaneReport",
     "DigestType",
     "DnssecLiteError",
     "KeyCache",
@@ -115,8 +138,14 @@ __all__ = [
     "TrustAnchor",
     "TrustAnchors",
     "Validator",
+    "Verdict",
     "WireFormatError",
     "__version__",
+    "acheck_smtp",
+    "check_smtp",
     "default_anchors",
     "load_anchors",
+    "starttls",
+    "tlsa_verifier",
+    "verify_chain",
 ]

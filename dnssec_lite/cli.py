@@ -8,9 +8,13 @@ Exit codes (every subcommand):
   every upstream strips DNSSEC);
 * 64 -- usage error (bad arguments, unreadable anchor file), as EX_USAGE.
 
-The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command`; it is
-registered when that module is installed (it is optional, so only its
-absence -- ImportError -- is tolerated).
+``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
+SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
+
+The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
+``anchors`` in :mod:`dnssec_lite.cli_anchors`; each is registered when its
+module is installed (they are optional, so only a module's absence --
+ImportError -- is tolerated).
 """
 
 from __future__ import annotations
@@ -97,15 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Modules that add a subcommand (``add_parser(sub)``), in help order.
+_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
+
+
 def _add_optional_commands(sub: Any) -> None:
-    name = "dnssec_lite.replay.command"
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return  # the replay subcommand is not installed: nothing to register
-        raise
-    module.add_parser(sub)
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that subcommand is not installed: nothing to register
+            raise
+        module.add_parser(sub)
 
 
 def answer_to_json(answer: Answer) -> dict[str, object]:

@@ -12,8 +12,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(unbound nsd bind9utils ldnsutils bind9-dnsutils)
-REQUIRED_BINARIES=(unbound nsd dnssec-signzone dnssec-keygen dnssec-dsfromkey ldns-signzone dig delv)
+APT_PACKAGES=(unbound nsd bind9utils ldnsutils bind9-dnsutils postfix)
+REQUIRED_BINARIES=(unbound nsd dnssec-signzone dnssec-keygen dnssec-dsfromkey ldns-signzone dig delv
+    posttls-finger unshare)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }
@@ -57,6 +58,10 @@ if [ "${#missing[@]}" -gt 0 ] || [ "$need_pip" -eq 1 ]; then
     }
     trap cleanup_policy EXIT
 
+    # postfix (for posttls-finger, the DANE peer) asks which mail setup to
+    # configure: none; the tests give it a main.cf of their own.
+    echo "postfix postfix/main_mailer_type select No configuration" \
+        | as_root debconf-set-selections
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         "${packages[@]}"

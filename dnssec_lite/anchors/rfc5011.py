@@ -474,15 +474,15 @@ def trusted_anchors(state: AnchorState) -> TrustAnchors:
     A trust point that trusts nothing (every key revoked) is left out, as
     Unbound drops it: under the root the validator then answers
     INDETERMINATE (no trust anchor), never INSECURE; under a deeper trust
-    point the chain from the parent decides.  :func:`problems` gives the
-    reason text for those answers.
+    point the chain from the parent decides.  Their :func:`problems` texts
+    go with the anchors, as the reason of those answers.
     """
     anchors = {
         point.zone: TrustAnchor(point.zone, point.ds, point.trusted_keys)
         for point in state.points.values()
         if point.ds or point.trusted_keys
     }
-    return TrustAnchors(anchors)
+    return TrustAnchors(anchors, problems=problems(state))
 
 
 def problem_text(point: TrustPoint) -> str | None:

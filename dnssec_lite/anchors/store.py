@@ -85,18 +85,29 @@ def default_state_dir(
 class AnchorStore:
     """One directory holding ``anchors.json`` and its lock file.
 
-    For the resolver (a later step): ``Resolver(anchor_store=store)`` calls
-    :meth:`load` once, gives the validator
-    :func:`~dnssec_lite.anchors.rfc5011.trusted_anchors` of it, probes each
-    trust point when :func:`~dnssec_lite.anchors.rfc5011.next_refresh` is
-    due, hands the fetched DNSKEY RRset to :meth:`apply` and swaps in the
-    anchors of the state it returns (flushing that zone's cached keys).
+    ``Resolver(anchor_store=store)`` loads it once, validates with
+    :func:`~dnssec_lite.anchors.rfc5011.trusted_anchors` of it, and runs the
+    probe of each due trust point through :meth:`transact` (see
+    :mod:`dnssec_lite.resolve.anchoring`).
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        *,
+        published: TrustAnchors | None = None,
+    ) -> None:
         self.directory = Path(directory) if directory is not None else default_state_dir()
+        #: The anchors published for the trust points (default: the bundled
+        #: IANA root anchors): what bootstrap and reset trust, and what tells
+        #: an out-of-date state (a signer they know but the state does not).
+        self._published = published
         self.path = self.directory / STATE_FILE
         self.lock_path = self.directory / LOCK_FILE
+
+    def published(self, now: int) -> TrustAnchors:
+        """The published anchors valid at ``now`` (see ``__init__``)."""
+        return self._published if self._published is not None else bundled_root_anchors(now)
 
     def __repr__(self) -> str:
         return f"AnchorStore({str(self.directory)!r})"
@@ -219,9 +230,10 @@ class AnchorStore:
 
     def bootstrap(self, now: int, anchors: TrustAnchors | None = None) -> AnchorState:
         """Start over, explicitly: trust ``anchors`` (by default the bundled
-        IANA root anchors valid at ``now``), replacing any state, even a
+        IANA root anchors valid at ``now``, or the store's ``published``
+        ones), replacing any state, even a
         corrupt one.  What ``dnssec-lite anchors bootstrap``/``reset`` do."""
-        chosen = anchors if anchors is not None else bundled_root_anchors(now)
+        chosen = anchors if anchors is not None else self.published(now)
         if not chosen:
             raise AnchorError(str(self.path), "bootstrap with no anchors would trust nothing")
         state = initial_state(chosen, now)

@@ -190,7 +190,10 @@ class AggressiveCache:
         return stored
 
     def _add_nsec(self, zone: ZoneRecords, rrset: RRset, expires: int) -> int:
-        if not any(isinstance(rd, NSEC) for rd in rrset.rdatas):
+        rdata = next((rd for rd in rrset.rdatas if isinstance(rd, NSEC)), None)
+        if rdata is None or not rdata.next.is_subdomain(zone.apex):
+            # Scrubbed as Unbound does: a span leaving the zone proves
+            # nothing about names outside it and is not kept.
             return 0
         key = rrset.name.key
         if key not in zone.nsec:

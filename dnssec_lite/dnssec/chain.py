@@ -24,17 +24,23 @@ on messages used by the iterative engine are re-exported from here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..wire.message import Question
 from ..wire.name import Name
+from ..wire.rrset import RRset
 from .algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from .answer import AnswerCheck
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyCache, KeyEntry
-from .limits import DEFAULT_LIMITS, Limits
+from .limits import DEFAULT_LIMITS, Limits, verification_cap
 from .rrsig import Budget
 from .sections import cname_first, dname_target, find_dname
 from .status import Answer, ChainLink
 from .trust import TrustAnchors
+
+#: (the trust point's DNSKEY RRset, now) -> why the anchors are out of date, or None.
+AnchorDiagnosis = Callable[[RRset, int], str | None]
 
 
 class Validator:
@@ -49,6 +55,9 @@ class Validator:
         key_cache: KeyCache | None = None,
         ignore_time: bool = False,
         override_date: int | None = None,
+        anchor_diagnosis: AnchorDiagnosis | None = None,
+        harden_algo_downgrade: bool = False,
+        harden_dnssec_stripped: bool = True,
     ) -> None:
         self.anchors = anchors
         self.limits = limits
@@ -59,9 +68,37 @@ class Validator:
         #: ``now`` given to :meth:`start` (Unbound's ``val-override-date``);
         #: ``now`` still ages the key cache.
         self.override_date = override_date
+        #: Asked when a trust anchor's own DNSKEY RRset fails to validate:
+        #: a reason text turns the BOGUS into INDETERMINATE (stale anchors).
+        self.anchor_diagnosis = anchor_diagnosis
+        #: Unbound's ``harden-algo-downgrade``.  Off (the default, as in
+        #: Unbound and RFC 6840 section 5.11): one supported algorithm and
+        #: one supported DS digest that validate are enough.  On: only the
+        #: strongest DS digest type counts (RFC 4509 section 3) and every
+        #: algorithm the DS set (or the anchor) announces must sign the
+        #: DNSKEY RRset and each RRset of the zone.
+        self.harden_algo_downgrade = harden_algo_downgrade
+        #: Unbound's ``harden-dnssec-stripped``.  On (the default): a zone
+        #: with a DS whose DNSKEY RRset cannot be fetched is BOGUS.  Off: such
+        #: a zone is INSECURE -- dangerous, an on-path attacker who drops the
+        #: DNSKEY answers turns a signed zone into an unsigned one.
+        self.harden_dnssec_stripped = harden_dnssec_stripped
 
     def start(self, question: Question, response: FetchResult, now: int) -> ValidationJob:
         return ValidationJob(self, question, response, now)
+
+
+def _cap(limits: Limits, response: FetchResult) -> int:
+    """The verification cap for ``response`` (0, the default, for the usual
+    small response: counted only when it holds many RRsets)."""
+    if isinstance(response, FetchFailed):
+        return 0
+    answer = response.answer
+    authority = response.authority
+    if len(answer) + len(authority) <= limits.free_rrsets:
+        return 0
+    signed = sum(1 for r in answer if r.sigs) + sum(1 for r in authority if r.sigs)
+    return verification_cap(limits, signed)
 
 
 class ValidationJob(AnswerCheck):
@@ -79,7 +116,7 @@ class ValidationJob(AnswerCheck):
         self.sig_time = now if override is None else override
         self.limits = validator.limits
         self.policy = validator.policy
-        self.budget = Budget()
+        self.budget = Budget(_cap(self.limits, response))
         self.results: dict[Fetch, FetchResult] = {}
         self._asked: list[Fetch] = []
         self._outstanding: set[Fetch] = set()
@@ -131,6 +168,7 @@ class ValidationJob(AnswerCheck):
 
 
 __all__ = [
+    "AnchorDiagnosis",
     "Fetch",
     "FetchFailed",
     "FetchResult",

@@ -128,6 +128,30 @@ class DenialCheck(TrustWalk):
         ), []
 
     # -- negative answers ------------------------------------------------------------
+    def _proves_no_name(
+        self, signer: Name, absent: Name, response: Message
+    ) -> Generator[list[Fetch], None, bool]:
+        """Whether the NSEC/NSEC3 records of ``response``, validated with the
+        keys of ``signer``, prove NXDOMAIN for ``absent`` (a name below it)."""
+        entry = yield from self._keys_for(signer)
+        if entry.status is not _SECURE or entry.zone != signer:
+            return False
+        nsecs, nsec3s, problem = self._validated_proofs(response, entry)
+        if problem is not None:
+            return False
+        if nsecs:
+            records = nsec_proofs.nsec_records(nsecs, signer)
+            return nsec_proofs.prove_nxdomain(records, absent, signer).ok
+        if nsec3s:
+            ns3 = nsec3_proofs.NSEC3Set(nsec3s, signer, self.limits, self.budget)
+            if not ns3 or ns3.iterations > self.limits.max_nsec3_iterations:
+                return False
+            try:
+                return nsec3_proofs.prove_nxdomain(ns3, absent).ok
+            except nsec3_proofs.LimitExceeded:
+                return False
+        return False
+
     def _validate_negative(
         self, name: Name, qtype: int, nxdomain: bool, response: Message
     ) -> Generator[list[Fetch], None, Link]:
@@ -145,8 +169,15 @@ class DenialCheck(TrustWalk):
                 # under a closer trust anchor below it: the name's zone is at
                 # or below that anchor, and a denial signed above it (an
                 # opt-out span, an unsigned delegation) proves nothing about
-                # the name.  The name's own zone must deny it.
-                signer = None
+                # the name.  The name's own zone must deny it -- unless the
+                # signer's validated records prove that the anchor's name
+                # itself does not exist: then there is no zone below to ask
+                # and the ancestor's NXDOMAIN decides.
+                denied = nxdomain and (
+                    yield from self._proves_no_name(signer, anchor.zone, response)
+                )
+                if not denied:
+                    signer = None
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
             if entry.status is not _SECURE:
@@ -328,7 +359,9 @@ class DenialCheck(TrustWalk):
     def _note_proof(self, zone: Name, text: str) -> None:
         link = self._chain.get(zone)
         if link is not None and link.proof is None:
-            self._chain[zone] = ChainLink(link.zone, link.status, link.ds, link.dnskeys, text)
+            self._chain[zone] = ChainLink(
+                link.zone, link.status, link.ds, link.dnskeys, text, link.sig_expires
+            )
 
 
 def _used_nsecs(

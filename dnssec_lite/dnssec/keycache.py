@@ -26,6 +26,9 @@ class KeyEntry:
     reason: Reason | None = None
     link: ChainLink | None = None
     ttl: int = 0
+    #: With ``harden_algo_downgrade``: the algorithms every RRset of the zone
+    #: must be validly signed with (empty: any one key is enough).
+    algorithms: frozenset[int] = frozenset()
 
     def __init__(
         self,
@@ -35,6 +38,7 @@ class KeyEntry:
         reason: Reason | None = None,
         link: ChainLink | None = None,
         ttl: int = 0,
+        algorithms: frozenset[int] = frozenset(),
     ) -> None:
         # Slot setters: see status.slot_setter.
         _ke_zone(self, zone)
@@ -43,6 +47,7 @@ class KeyEntry:
         _ke_reason(self, reason)
         _ke_link(self, link)
         _ke_ttl(self, ttl)
+        _ke_algorithms(self, algorithms)
 
 
 _ke_zone = slot_setter(KeyEntry, "zone")
@@ -51,6 +56,7 @@ _ke_keys = slot_setter(KeyEntry, "keys")
 _ke_reason = slot_setter(KeyEntry, "reason")
 _ke_link = slot_setter(KeyEntry, "link")
 _ke_ttl = slot_setter(KeyEntry, "ttl")
+_ke_algorithms = slot_setter(KeyEntry, "algorithms")
 
 
 class KeyCache:
@@ -91,6 +97,14 @@ class KeyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+    def forget(self, zone: Name) -> int:
+        """Drop the entries of ``zone`` and of every zone below it (their
+        trust came from it: after its anchors change); returns how many."""
+        gone = [z for z in self._entries if z.is_subdomain(zone)]
+        for z in gone:
+            del self._entries[z]
+        return len(gone)
 
     def __len__(self) -> int:
         return len(self._entries)

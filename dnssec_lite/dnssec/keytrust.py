@@ -11,6 +11,7 @@ the job's state and the warm path costs no extra call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from ..wire.name import Name
@@ -23,7 +24,7 @@ from .digest import ds_digest, is_supported_digest
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyCache, KeyEntry
 from .limits import Limits
-from .rrsig import Budget, check_rrset
+from .rrsig import Budget, SigCheck, check_rrset
 from .status import ChainLink, KeyRef, Reason, Status
 from .trust import TrustAnchor, TrustAnchors
 
@@ -69,6 +70,10 @@ class WalkConfig(Protocol):
     anchors: TrustAnchors
     key_cache: KeyCache
     ignore_time: bool
+    #: See ``Validator.anchor_diagnosis``: (DNSKEY RRset, now) -> reason or None.
+    anchor_diagnosis: Callable[[RRset, int], str | None] | None
+    harden_algo_downgrade: bool
+    harden_dnssec_stripped: bool
 
 
 class KeyTrust:
@@ -85,6 +90,34 @@ class KeyTrust:
     def _result(self, fetch: Fetch) -> FetchResult:
         return self.results.get(fetch) or FetchFailed("not fetched")
 
+    def _check_every_algorithm(
+        self, rrset: RRset, zone: Name, keys: tuple[DNSKEY, ...], algorithms: frozenset[int]
+    ) -> SigCheck:
+        """``harden_algo_downgrade``: a valid signature by a key of each of
+        ``algorithms`` (Unbound's algorithm needs), else BOGUS naming the
+        first algorithm that did not sign."""
+        best: SigCheck | None = None
+        for algorithm in sorted(algorithms):
+            subset = tuple([k for k in keys if k.algorithm == algorithm])
+            check = check_rrset(
+                rrset,
+                zone,
+                subset,
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
+            if not check.ok:
+                assert check.reason is not None
+                reason = reasons.algorithm_unsigned(algorithm, rrset, check.reason)
+                return SigCheck(False, reason=reason)
+            if best is None or check.expires_in < best.expires_in:
+                best = check
+        assert best is not None
+        return best
+
     def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
         usable = [
             ds
@@ -96,9 +129,14 @@ class KeyTrust:
             if ds_set and all(not is_supported(ds.algorithm, self.policy) for ds in ds_set):
                 return [], reasons.unsupported_algorithms(zone, algs)
             return [], reasons.unsupported_digests(zone, {ds.digest_type for ds in ds_set})
-        # RFC 4509 section 3: prefer SHA-256 (and stronger) over SHA-1.
-        strong = [ds for ds in usable if ds.digest_type != 1]
-        return (strong or usable), None
+        if not self.validator.harden_algo_downgrade:
+            # Any supported digest that matches is enough (Unbound's default).
+            return usable, None
+        # RFC 4509 section 3: only the strongest digest type counts; of the
+        # supported ones (SHA-1, SHA-256, SHA-384) the highest number is the
+        # strongest, Unbound's val_favorite_ds_algo.
+        best = max(ds.digest_type for ds in usable)
+        return [ds for ds in usable if ds.digest_type == best], None
 
     def _dnskey_entry(self, zone: Name, ds_rrset: RRset, parent: KeyEntry) -> KeyEntry:
         ds_set = tuple([rd for rd in ds_rrset.rdatas if isinstance(rd, DS)])
@@ -107,7 +145,8 @@ class KeyTrust:
         if not usable:
             assert reason is not None
             return keyless_entry(zone, _INSECURE, reason, ds=ds_refs, ttl=ds_rrset.ttl)
-        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl)
+        ds_expires = min((sig.expiration for sig in ds_rrset.sigs), default=None)
+        return self._keys_from_trust(zone, usable, (), ds_refs, ds_rrset.ttl, ds_expires=ds_expires)
 
     def _anchor_entry(self, anchor: TrustAnchor) -> KeyEntry:
         zone = anchor.zone
@@ -129,7 +168,18 @@ class KeyTrust:
         # An anchor has no TTL: what is derived from it lives at most
         # max_key_ttl (then the DNSKEY RRset is fetched and checked again).
         ttl = self.limits.max_key_ttl
-        return self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        entry = self._keys_from_trust(zone, usable, keys, ds_refs, ttl, anchor=True)
+        diagnose = self.validator.anchor_diagnosis
+        if entry.status is _BOGUS and diagnose is not None:
+            # Signed by a key the published anchors know but these do not:
+            # the anchors are out of date, not every name below bogus.
+            result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
+            rrset = None if isinstance(result, FetchFailed) else result.get_answer(zone, _T_DNSKEY)
+            text = diagnose(rrset, self.sig_time) if rrset is not None else None
+            if text is not None:
+                reason = reasons.anchor_out_of_date(zone, text)
+                return keyless_entry(zone, Status.INDETERMINATE, reason, ds=ds_refs)
+        return entry
 
     def _keys_from_trust(
         self,
@@ -139,6 +189,7 @@ class KeyTrust:
         ds_refs: tuple[KeyRef, ...],
         ds_ttl: int,
         anchor: bool = False,
+        ds_expires: int | None = None,
     ) -> KeyEntry:
         """Validate the DNSKEY RRset of ``zone`` with DS records or anchor keys."""
 
@@ -147,12 +198,19 @@ class KeyTrust:
                 reason = reasons.clock_suspect(reason, self.sig_time)
             return keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
 
+        def stripped(reason: Reason) -> KeyEntry:
+            if self.validator.harden_dnssec_stripped:
+                return bogus(reason)
+            # harden-dnssec-stripped off: the zone is taken as unsigned.
+            insecure = reasons.stripped_taken_insecure(reason)
+            return keyless_entry(zone, _INSECURE, insecure, ds=ds_refs, ttl=self.limits.bogus_ttl)
+
         result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
         if isinstance(result, FetchFailed):
-            return bogus(reasons.dnskey_lookup_failed(zone, result.reason))
+            return stripped(reasons.dnskey_lookup_failed(zone, result.reason))
         dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
         if dnskey_rrset is None:
-            return bogus(reasons.dnskey_missing(zone))
+            return stripped(reasons.dnskey_missing(zone))
         all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
         # RFC 4035 5.2 / RFC 6840 5.2: only the authenticated DS RRset (or
         # the anchor) may say that a zone is beyond this validator.  A key that
@@ -226,16 +284,25 @@ class KeyTrust:
         zone_keys = [k for k in trusted if k.flags & DNSKEY_ZONE]
         if not zone_keys:
             return bogus(reasons.no_zone_key(zone))
-        check = check_rrset(
-            dnskey_rrset,
-            zone,
-            tuple(zone_keys),
-            self.sig_time,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
+        needed: frozenset[int] = frozenset()
+        if self.validator.harden_algo_downgrade:
+            # Every algorithm the DS set (or the anchor) announces must sign
+            # the DNSKEY RRset, and later every RRset of the zone.
+            needed = frozenset(
+                [ds.algorithm for ds in ds_list] + [k.algorithm for k in anchor_keys]
+            )
+            check = self._check_every_algorithm(dnskey_rrset, zone, tuple(zone_keys), needed)
+        else:
+            check = check_rrset(
+                dnskey_rrset,
+                zone,
+                tuple(zone_keys),
+                self.sig_time,
+                self.limits,
+                self.policy,
+                self.budget,
+                ignore_time=self.validator.ignore_time,
+            )
         if not check.ok:
             assert check.reason is not None
             return bogus(check.reason)
@@ -249,5 +316,8 @@ class KeyTrust:
             _SECURE,
             ds_refs,
             tuple([KeyRef(k.key_tag, k.algorithm, k.flags) for k in usable_keys]),
+            sig_expires=min(
+                [e for e in (check.sig.expiration, ds_expires) if e is not None], default=None
+            ),
         )
-        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0)
+        return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0, needed)

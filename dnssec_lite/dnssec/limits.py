@@ -17,8 +17,16 @@ class Limits:
 
     #: Key x signature verification attempts for one RRset (Unbound: 8).
     max_verifications_per_rrset: int = 8
-    #: Signature verifications in one whole resolution (Knot: 32 per packet).
+    #: Signature verifications in one whole resolution (Knot: 32 per packet)
+    #: for a response of up to ``free_rrsets`` signed RRsets ...
     max_verifications: int = 32
+    #: ... each signed RRset beyond those (an ANY answer, a big referral)
+    #: adds ``verifications_per_extra_rrset`` ...
+    free_rrsets: int = 8
+    verifications_per_extra_rrset: int = 2
+    #: ... up to this hard maximum, whatever the response holds (KeyTrap:
+    #: with ``max_verifications_per_rrset`` it bounds the work).
+    max_verifications_hard: int = 256
     #: DS records whose digest did not match a DNSKEY, per zone (BIND: 1 failure).
     max_ds_mismatches: int = 4
     #: NSEC3 records considered for one denial proof.
@@ -36,10 +44,18 @@ class Limits:
     max_delegation_depth: int = 30
     #: Fetches one validation may ask for (upstream queries).
     max_fetches: int = 64
-    #: Clock-skew allowance: 10 % of the signature validity, clamped to
-    #: [min, max] seconds (Unbound val-sig-skew-min/max).
+    #: Clock-skew allowance BEFORE a signature's inception: 10 % of its
+    #: validity period, clamped to [min, max] seconds (Unbound's rule,
+    #: val-sig-skew-min/max).  It costs nothing (the signer made the
+    #: signature) and helps devices whose clock runs behind.
     skew_min: int = 3600
     skew_max: int = 86400
+    #: The same allowance AFTER expiration, off by default (0, 0) as in BIND
+    #: and Knot Resolver and RFC 4035 section 5.3.1: accepting expired
+    #: signatures lengthens the window for replaying old data.  Unbound's
+    #: behaviour is ``expiry_skew_min=3600, expiry_skew_max=86400``.
+    expiry_skew_min: int = 0
+    expiry_skew_max: int = 0
     #: How long a BOGUS key entry is remembered (Unbound val-bogus-ttl).
     bogus_ttl: int = 60
     #: The longest any key-cache entry lives, in seconds (Unbound
@@ -50,3 +66,13 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
+
+
+def verification_cap(limits: Limits, signed_rrsets: int) -> int:
+    """The signature verifications one resolution may spend on a response
+    holding ``signed_rrsets`` signed RRsets (see the fields above)."""
+    extra = signed_rrsets - limits.free_rrsets
+    if extra <= 0:
+        return limits.max_verifications
+    cap = limits.max_verifications + extra * limits.verifications_per_extra_rrset
+    return max(limits.max_verifications, min(cap, limits.max_verifications_hard))

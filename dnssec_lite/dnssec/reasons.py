@@ -7,6 +7,7 @@ import time
 
 from ..wire.name import Name
 from ..wire.rdata.dnssec import RRSIG
+from ..wire.rrset import RRset
 from ..wire.types import EDE, Rcode, RRType
 from .status import Reason
 
@@ -44,8 +45,18 @@ def insecure_delegation(zone: Name, proof: str) -> Reason:
     return Reason(None, f"{zone.to_text()} is an unsigned delegation ({proof})", zone, RRType.DS)
 
 
-def no_anchor(name: Name) -> Reason:
-    return Reason(EDE.DNSSEC_INDETERMINATE, f"no trust anchor covers {name.to_text()}", name, None)
+def no_anchor(name: Name, why: str | None = None) -> Reason:
+    """INDETERMINATE: nothing trusted covers ``name``; ``why`` is the trust
+    point's own account (every key revoked, anchors out of date)."""
+    text = f"no trust anchor covers {name.to_text()}" if why is None else why
+    return Reason(EDE.DNSSEC_INDETERMINATE, text, name, None)
+
+
+def anchor_out_of_date(zone: Name, text: str) -> Reason:
+    """INDETERMINATE: the trust point's DNSKEY RRset is signed by a key the
+    published anchors know but the configured ones do not (``text`` says
+    which and what to do)."""
+    return Reason(EDE.DNSSEC_INDETERMINATE, text, zone, RRType.DNSKEY)
 
 
 def negative_anchor(name: Name, zone: Name) -> Reason:
@@ -216,6 +227,30 @@ def dnskey_unmatched(
         f"no DNSKEY of {zone.to_text()} matches its {what}s ({refs or 'keys'}){detail}",
         zone,
         RRType.DNSKEY,
+    )
+
+
+def algorithm_unsigned(algorithm: int, rrset: RRset, reason: Reason) -> Reason:
+    """harden-algo-downgrade: no valid signature by ``algorithm`` (which the DS
+    set or anchor announces); ``reason`` says why the signatures failed."""
+    return Reason(
+        reason.ede,
+        f"missing a valid algorithm {algorithm} signature of "
+        f"{rrset_label(rrset.name, rrset.rrtype)} "
+        f"(harden-algo-downgrade): {reason.text}",
+        rrset.name,
+        rrset.rrtype,
+    )
+
+
+def stripped_taken_insecure(reason: Reason) -> Reason:
+    """INSECURE, harden-dnssec-stripped off: the DNSKEY set is missing, and
+    the zone is taken as unsigned instead of BOGUS (``reason`` says what)."""
+    return Reason(
+        reason.ede,
+        f"{reason.text}; taken as insecure (harden-dnssec-stripped off)",
+        reason.name,
+        reason.rrtype,
     )
 
 

@@ -30,21 +30,34 @@ def serial_lt(a: int, b: int) -> bool:
 
 
 def skew(sig: RRSIG, limits: Limits) -> int:
-    """Unbound's rule: 10 % of the validity period, clamped to [min, max]."""
+    """The allowance before inception (Unbound's rule): 10 % of the validity
+    period, clamped to [skew_min, skew_max]."""
     period = (sig.expiration - sig.inception) & 0xFFFFFFFF
     return max(limits.skew_min, min(limits.skew_max, period // 10))
+
+
+def expiry_skew(sig: RRSIG, limits: Limits) -> int:
+    """The allowance after expiration: the same rule clamped to
+    [expiry_skew_min, expiry_skew_max] (none by default)."""
+    if limits.expiry_skew_max <= 0:
+        return 0
+    period = (sig.expiration - sig.inception) & 0xFFFFFFFF
+    return max(limits.expiry_skew_min, min(limits.expiry_skew_max, period // 10))
 
 
 class Budget:
     """Counters shared by one whole resolution (limits cannot be reset by
     retrying: the job owns one budget)."""
 
-    __slots__ = ("fetches", "nsec3_hashes", "verifications")
+    __slots__ = ("cap", "fetches", "nsec3_hashes", "verifications")
 
-    def __init__(self) -> None:
+    def __init__(self, cap: int = 0) -> None:
         self.verifications = 0
         self.nsec3_hashes = 0
         self.fetches = 0
+        #: Verifications allowed (0: ``Limits.max_verifications``); the job
+        #: sets it from the response with ``limits.verification_cap``.
+        self.cap = cap
 
 
 class SigCheck(NamedTuple):
@@ -72,10 +85,9 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
         return None
     if serial_lt(sig.expiration, sig.inception):
         return reasons.sig_expires_before_inception(name, sig)
-    allowance = skew(sig, limits)
-    if serial_lt((sig.expiration + allowance) & 0xFFFFFFFF, now32):
+    if serial_lt((sig.expiration + expiry_skew(sig, limits)) & 0xFFFFFFFF, now32):
         return reasons.sig_expired(name, sig)
-    if serial_lt(now32, (sig.inception - allowance) & 0xFFFFFFFF):
+    if serial_lt(now32, (sig.inception - skew(sig, limits)) & 0xFFFFFFFF):
         return reasons.sig_not_yet_valid(name, sig)
     return None
 
@@ -185,12 +197,12 @@ def check_rrset(
                         rrtype,
                     ),
                 )
-            if budget.verifications > limits.max_verifications:
+            if budget.verifications > (budget.cap or limits.max_verifications):
                 return SigCheck(
                     False,
                     reason=reasons.limit_hit(
                         "too many signature checks in this resolution",
-                        limits.max_verifications,
+                        budget.cap or limits.max_verifications,
                         name,
                         rrtype,
                     ),

@@ -113,6 +113,9 @@ class ChainLink:
     ds: tuple[KeyRef, ...] = ()
     dnskeys: tuple[KeyRef, ...] = ()
     proof: str | None = None
+    #: Earliest RRSIG expiration (POSIX seconds) of the zone's validated DS
+    #: and DNSKEY RRsets, for checks of how long the chain stays valid.
+    sig_expires: int | None = field(default=None, compare=False)
 
     def __init__(
         self,
@@ -121,12 +124,14 @@ class ChainLink:
         ds: tuple[KeyRef, ...] = (),
         dnskeys: tuple[KeyRef, ...] = (),
         proof: str | None = None,
+        sig_expires: int | None = None,
     ) -> None:
         _cl_zone(self, zone)
         _cl_status(self, status)
         _cl_ds(self, ds)
         _cl_dnskeys(self, dnskeys)
         _cl_proof(self, proof)
+        _cl_sig_expires(self, sig_expires)
 
     def to_text(self) -> str:
         parts = [f"{self.zone.to_text()} {self.status.value}"]
@@ -144,6 +149,7 @@ _cl_status = slot_setter(ChainLink, "status")
 _cl_ds = slot_setter(ChainLink, "ds")
 _cl_dnskeys = slot_setter(ChainLink, "dnskeys")
 _cl_proof = slot_setter(ChainLink, "proof")
+_cl_sig_expires = slot_setter(ChainLink, "sig_expires")
 
 
 @dataclass(frozen=True, slots=True, init=False)

@@ -27,10 +27,13 @@ class TrustAnchor:
 @dataclass(frozen=True, slots=True)
 class TrustAnchors:
     """Trust anchors by zone, plus negative trust anchors (zones treated as
-    insecure on the operator's say-so, RFC 7646)."""
+    insecure on the operator's say-so, RFC 7646), plus trust points that
+    trust nothing now (every key revoked, or out of date) with the reason
+    to give answers no anchor covers, instead of a generic "no trust anchor"."""
 
     anchors: dict[Name, TrustAnchor] = field(default_factory=dict)
     negative: frozenset[Name] = frozenset()
+    problems: dict[Name, str] = field(default_factory=dict)
 
     @classmethod
     def from_rrs(cls, rrs: Iterable[RR], negative: Iterable[Name] = ()) -> TrustAnchors:
@@ -75,7 +78,16 @@ class TrustAnchors:
         return None
 
     def with_negative(self, zones: Iterable[Name]) -> TrustAnchors:
-        return TrustAnchors(self.anchors, self.negative | frozenset(zones))
+        return TrustAnchors(self.anchors, self.negative | frozenset(zones), self.problems)
+
+    def problem_for(self, name: Name) -> str | None:
+        """Why nothing is trusted for ``name`` (the deepest trust point at
+        or above it that trusts nothing), or None."""
+        best: Name | None = None
+        for zone in self.problems:
+            if name.is_subdomain(zone) and (best is None or len(zone) > len(best)):
+                best = zone
+        return None if best is None else self.problems[best]
 
     def __bool__(self) -> bool:
         return bool(self.anchors)

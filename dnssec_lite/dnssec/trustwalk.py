@@ -103,6 +103,8 @@ class TrustWalk(KeyTrust):
             yield todo[:room]
 
     def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
+        if entry.algorithms:
+            return self._check_every_algorithm(rrset, entry.zone, entry.keys, entry.algorithms)
         return check_rrset(
             rrset,
             entry.zone,
@@ -169,7 +171,8 @@ class TrustWalk(KeyTrust):
         cache = self.validator.key_cache
         anchor = anchors.closest(target)
         if anchor is None:
-            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target))
+            why = anchors.problem_for(target) if anchors.problems else None
+            return KeyEntry(target, Status.INDETERMINATE, reason=reasons.no_anchor(target, why))
         start: KeyEntry | None = None
         # The names from below the anchor down to ``target``, built once: the
         # cache probe and the walk use the same ones.  The probe goes from the
@@ -218,9 +221,21 @@ class TrustWalk(KeyTrust):
             self._record(entry)
         if entry.status is not _SECURE:
             return entry
-        for below in names_below:
+        index = 0
+        while index < len(names_below):
+            below = names_below[index]
+            index += 1
             step = self._ds_step(entry, below)
             kind = step[0]
+            if kind is _STEP_BOGUS:
+                # The DS answer for ``below`` is broken; a validated DS
+                # further down signed by this same zone proves that no cut
+                # lies between (an empty non-terminal, say), so the walk
+                # may go on from there.
+                deeper = self._deeper_cut(entry, names_below, index)
+                if deeper is not None:
+                    index, below, step = deeper
+                    kind = step[0]
             if kind is _NOCUT:
                 continue
             if kind is _CUT:
@@ -244,6 +259,29 @@ class TrustWalk(KeyTrust):
             self._remember(bogus)
             return bogus
         return entry
+
+    def _deeper_cut(
+        self, parent: KeyEntry, names: list[Name], start: int
+    ) -> tuple[int, Name, tuple[DsStep, RRset | Reason | None]] | None:
+        """The first name from ``names[start:]`` whose DS RRset was fetched
+        and validates with ``parent``'s keys (its signer is ``parent``'s zone,
+        so ``parent``'s zone holds that name and no cut lies above it): the
+        index after it, the name and its CUT step.  Only a validated DS
+        counts, so this can lead to SECURE or BOGUS, never to INSECURE."""
+        zone = parent.zone
+        for position in range(start, len(names)):
+            name = names[position]
+            result = self.results.get(_tuple_new(Fetch, (name, _T_DS)))
+            if not isinstance(result, Message):
+                continue
+            ds_rrset = result.get_answer(name, _T_DS)
+            if ds_rrset is None or not any(sig.signer == zone for sig in ds_rrset.sigs):
+                continue
+            step = self._ds_step(parent, name)
+            if step[0] is _CUT:
+                return position + 1, name, step
+            return None
+        return None
 
     def _known_keys(self, target: Name) -> KeyEntry | None:
         """The entry for ``target`` when no walk is needed: a negative trust

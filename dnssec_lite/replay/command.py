@@ -1,10 +1,12 @@
 """``dnssec-lite replay FILE...``: replay recorded test vectors.
 
 The format of each file is detected from its content (``.rpl`` replay
-scenarios today).  Output: one line per scenario, ``PASS|FAIL|SKIP name:
-reason``, then ``N passed, M failed, K skipped``; ``--json`` prints one JSON
-document instead.  The exit status is 1 if anything failed (an unreadable or
-unrecognised file counts as a failure), else 0.
+scenarios today; Unbound's RFC 5011 ``autotrust_*.rpl`` scenarios are played
+through the trust-anchor state machine, :mod:`.autotrust`).  Output: one
+line per scenario, ``PASS|FAIL|SKIP name: reason``, then ``N passed, M
+failed, K skipped``; ``--json`` prints one JSON document instead.  The exit
+status is 1 if anything failed (an unreadable or unrecognised file counts as
+a failure), else 0.
 """
 
 from __future__ import annotations

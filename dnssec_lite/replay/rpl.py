@@ -216,6 +216,9 @@ class Config:
     forward_zones: tuple[tuple[str, tuple[str, ...]], ...] = ()
     options: dict[str, list[str]] = field(default_factory=dict)
     temp_files: dict[str, str] = field(default_factory=dict)
+    #: No ``server:``/``stub-zone:`` clause: Deckard's flat option list
+    #: (scenarios written for Knot Resolver), not Unbound's ``testdata``.
+    flat: bool = False
 
     def flag(self, *keys: str, default: bool = False) -> bool:
         """The last yes/no (on/off, true/false) value of the first key present."""
@@ -423,6 +426,7 @@ class _ConfigBuilder:
         self.clause_line = 0
         self.zone_name: str | None = None
         self.zone_addrs: list[str] = []
+        self.saw_clause = False
 
     def close_clause(self) -> None:
         if self.clause in ("stub-zone", "forward-zone"):
@@ -507,6 +511,7 @@ class _ConfigBuilder:
         value = value.strip()
         if not value and key in _CLAUSES:
             self.close_clause()
+            self.saw_clause = True
             self.clause = key
             self.clause_line = lineno
             return
@@ -531,6 +536,7 @@ class _ConfigBuilder:
             forward_zones=tuple(forwards),
             options=self.options,
             temp_files=dict(self.temp_files),
+            flat=not self.saw_clause,
         )
 
 

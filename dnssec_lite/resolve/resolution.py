@@ -121,7 +121,8 @@ class Resolution:
     #: Servers that did not answer at least one exchange.
     failed: tuple[Server, ...] = ()
     #: "answer" (the answer cache), "aggressive" (synthesized from cached
-    #: NSEC/NSEC3 records, RFC 8198) or None (resolved now).
+    #: NSEC/NSEC3 records, RFC 8198), "dname" (synthesized below a cached
+    #: DNAME, RFC 6672; its target resolved as usual) or None (resolved now).
     cache: str | None = None
     #: Validations run again after a BOGUS result (iterative mode).
     restarts: int = 0

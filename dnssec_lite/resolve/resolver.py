@@ -18,37 +18,53 @@ validated again without a query.
 ``mode="iterative"`` resolves from the root hints instead of asking a
 recursive upstream, with :class:`~dnssec_lite.resolve.iterative.IterativeEngine`.
 The hit path of the answer cache formats nothing unless debug logging is on.
+
+``anchor_store=`` (an :class:`~dnssec_lite.anchors.store.AnchorStore`) takes
+the trust anchors from the store and keeps them up to date (RFC 5011) with
+an :class:`~dnssec_lite.resolve.anchoring.AnchorKeeper`: when a trust point
+is due (an integer comparison per lookup), its DNSKEY RRset is fetched
+through the same fetcher as the lookup, applied to the store, and the
+validator's anchors are swapped (the zone's cached keys dropped).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
+import sys
 import time
 from collections.abc import Callable, Generator, Sequence
 from typing import Generic, TypeVar
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
+from ..anchors.store import AnchorStore
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
-from ..dnssec.chain import KeyCache, Validator
+from ..dnssec.chain import FetchResult, KeyCache, Validator
+from ..dnssec.dnamecache import DnameCache
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
 from ..dnssec.status import Answer, Status
 from ..dnssec.trust import TrustAnchors
 from ..errors import ConfigError, TextFormatError
-from ..wire.message import Question
+from ..wire.message import Message, Question
 from ..wire.name import Name
 from ..wire.rdata.address import AAAA, A
+from ..wire.rrset import RRset
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
+from . import dnames
+from .anchoring import AnchorKeeper, Refresh
 from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
+from .iterative.engine import IterativeEngine
 from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
+from .iterative.parallel import gather
 from .prefetch import DEFAULT_LABELS as DEFAULT_PREFETCH_LABELS
 from .prefetch import MAX_LABELS as MAX_PREFETCH_LABELS
-from .resolution import Resolution, Transcript
-from .stub import StubResult, resolve_steps
+from .resolution import Resolution, Transcript, record
+from .stub import Lookup, StubResult, fetch_steps, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
 
@@ -86,6 +102,7 @@ def _question(name: Name | str, rrtype: int | str) -> Question:
 
 
 F = TypeVar("F", Fetcher, AsyncFetcher)
+T = TypeVar("T")
 #: Distinct (name, type) arguments whose parsed question is kept.
 _QUESTION_MEMO = 4096
 
@@ -111,10 +128,15 @@ class _Base(Generic[F]):
         qname_minimisation: bool = False,
         aggressive_nsec: bool = True,
         fetcher: F | None = None,
+        anchor_store: AnchorStore | None = None,
+        harden_algo_downgrade: bool = False,
+        harden_dnssec_stripped: bool = True,
         prefetch_chain: int = DEFAULT_PREFETCH_LABELS,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
+        if anchor_store is not None and anchors is not None:
+            raise ValueError("give anchors or anchor_store, not both")
         if qname_minimisation and mode != "iterative":
             raise ValueError("qname_minimisation applies to mode='iterative' only")
         if not 0 <= prefetch_chain <= MAX_PREFETCH_LABELS:
@@ -126,6 +148,17 @@ class _Base(Generic[F]):
         #: Makes every exchange (None: a fresh UDP/TCP transport per lookup).
         self.fetcher: F | None = fetcher
         self.qname_minimisation = qname_minimisation
+        self.clock = clock if clock is not None else time.time
+        #: Keeps the anchors in step with ``anchor_store`` (None: read-only anchors).
+        self.anchor_keeper: AnchorKeeper | None = None
+        #: When a trust point is next due (never, without a store).
+        self._anchors_due = sys.maxsize
+        self._refreshing = False
+        if anchor_store is not None:
+            keeper = AnchorKeeper(anchor_store, self.now(), policy=policy, limits=limits)
+            self.anchor_keeper = keeper
+            self._anchors_due = keeper.refresh_at
+            anchors = keeper.anchors
         self.anchors = anchors if anchors is not None else default_anchors()
         self.limits = limits
         self.policy = policy
@@ -133,15 +166,23 @@ class _Base(Generic[F]):
         self.attempts = attempts
         self.key_cache = KeyCache()
         self.validator = Validator(
-            self.anchors, limits=limits, policy=policy, key_cache=self.key_cache
+            self.anchors,
+            limits=limits,
+            policy=policy,
+            key_cache=self.key_cache,
+            anchor_diagnosis=self.anchor_keeper.diagnosis if self.anchor_keeper else None,
+            harden_algo_downgrade=harden_algo_downgrade,
+            harden_dnssec_stripped=harden_dnssec_stripped,
         )
         self.cache = AnswerCache(cache_size, bogus_ttl=limits.bogus_ttl)
+        #: Validated DNAMEs; names below them are answered by synthesis.
+        self.dnames = DnameCache(cache_size)
+        self._dname_depth = 0
         self.aggressive: AggressiveCache | None = (
             AggressiveCache(cache_size, limits=limits, negative_anchors=self.anchors.negative)
             if aggressive_nsec
             else None
         )
-        self.clock = clock if clock is not None else time.time
         self._demoted: dict[Server, float] = {}
         self._questions: dict[tuple[str, int | str], Question] = {}
         self.upstreams: Upstreams | None = None
@@ -177,6 +218,57 @@ class _Base(Generic[F]):
     def now(self) -> int:
         return int(self.clock())
 
+    # -- trust-anchor refresh (with an anchor store) -----------------------------------
+    def _probe_fetch(self, name: Name, rrtype: int) -> Generator[Batch, list[Reply], FetchResult]:
+        """One fetch the way this resolver fetches: stub failover over the
+        upstreams, or the iterative engine from the root hints."""
+        if self.mode == "iterative":
+            engine = IterativeEngine(
+                None,
+                self.root_servers,
+                signed_zones=list(self.anchors.anchors),
+                attempts=self.attempts,
+                query_timeout=self.timeout,
+                skip_failed=True,
+            )
+            result, _sources = yield from engine.lookup_steps(name, rrtype)
+            return result
+        assert self.upstreams is not None
+        [(fetched, _server)] = yield from fetch_steps(
+            Lookup(self.upstreams), [(name, rrtype)], self._order()
+        )
+        return fetched
+
+    def _refresh_steps(
+        self, now: int, force: bool
+    ) -> Generator[Batch, list[Reply], list[tuple[Name, RRset | None]]]:
+        assert self.anchor_keeper is not None
+        return self.anchor_keeper.refresh_steps(now, self._probe_fetch, force=force)
+
+    def _adopt(self, refreshes: list[Refresh], reloaded: list[Name]) -> list[Refresh]:
+        """Swap in the keeper's anchors after probes (or a re-read of the
+        store) that changed them."""
+        keeper = self.anchor_keeper
+        assert keeper is not None
+        zones = [*reloaded, *(done.zone for done in refreshes if done.changed)]
+        for zone in dict.fromkeys(zones):
+            self.anchors = keeper.anchors
+            self.validator.anchors = self.anchors
+            dropped = self.key_cache.forget(zone)
+            self.cache.clear()
+            log.info(
+                "trust anchors of %s changed: %d cached key entries dropped",
+                zone.to_text(),
+                dropped,
+            )
+        self._anchors_due = keeper.refresh_at
+        return refreshes
+
+    def _apply_all(self, fetched: list[tuple[Name, RRset | None]], now: int) -> list[Refresh]:
+        keeper = self.anchor_keeper
+        assert keeper is not None
+        return [keeper.apply(zone, rrset, now) for zone, rrset in fetched]
+
     def _order(self) -> list[Server]:
         """Upstreams by priority, those that failed recently last."""
         assert self.upstreams is not None
@@ -194,6 +286,7 @@ class _Base(Generic[F]):
         self.cache.put(answer, now)
         if self.aggressive is not None:
             self.aggressive.add(answer, now)
+        dnames.learn(self.dnames, answer, now)
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "DNSSEC Response %s %s, %s, %d queries, ttl %d",
@@ -252,6 +345,24 @@ class _Base(Generic[F]):
                 log.debug("DNS cache hit %s: %s", question.to_text(), hit.status.value)
             return hit
         return self._synthesized(question, now)
+
+    def _dname_plan(self, question: Question, now: int) -> tuple[Message, Question | None] | None:
+        """A cached DNAME's synthesis for ``question`` (None: none, or the
+        chain of synthesised links is at its limit)."""
+        if self._dname_depth >= self.limits.max_chain_links:
+            return None
+        return dnames.plan(self.dnames, question, now)
+
+    def _dname_done(
+        self, question: Question, synthesized: Message, target: Answer | None, now: int
+    ) -> Answer | None:
+        answer = dnames.combine(self.validator, question, synthesized, target, now)
+        if answer is None:
+            return None
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("DNAME cache: %s synthesised (%s)", question.to_text(), answer.summary())
+        answer = _with(answer, Resolution(self.mode, cache="dname", chain=answer.chain))
+        return self._after(answer, now)
 
     def _synthesized(self, question: Question, now: int) -> Answer | None:
         """An answer synthesized from the aggressive cache and validated again
@@ -317,6 +428,23 @@ def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
     return _with(result.answer, res)
 
 
+def _noted(
+    steps: Generator[Batch, list[Reply], T], transcript: Transcript
+) -> Generator[Batch, list[Reply], T]:
+    """``steps`` with its own exchanges noted in ``transcript``: when several
+    lookups run side by side, each answer's Resolution lists only its own."""
+    try:
+        batch = next(steps)
+        while True:
+            replies = yield batch
+            for (server, query), reply in zip(batch.items, replies, strict=True):
+                transcript.exchanges.append(record(server, query, reply, tcp=batch.tcp))
+            batch = steps.send(replies)
+    except StopIteration as stop:
+        value: T = stop.value
+        return value
+
+
 class Resolver(_Base[Fetcher]):
     """A DNSSEC-validating resolver (synchronous).
 
@@ -334,9 +462,24 @@ class Resolver(_Base[Fetcher]):
         (status, reason, chain).  Raises only for bad arguments."""
         question = self._question(name, rrtype)
         now = self.now()
+        if now >= self._anchors_due:
+            self.refresh_anchors(now)
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         transcript = Transcript()
         if self.mode == "iterative":
             steps = self._iterative_steps(question, now)
@@ -354,6 +497,72 @@ class Resolver(_Base[Fetcher]):
                 result = drive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
 
+    def refresh_anchors(self, now: int | None = None, *, force: bool = False) -> list[Refresh]:
+        """Probe the due trust points of the anchor store now (``force``:
+        all of them; a lookup does this by itself when one is due); what
+        each probe did.  Never raises for a failed probe or an unwritable
+        store (see :class:`~dnssec_lite.resolve.anchoring.Refresh`)."""
+        if self.anchor_keeper is None:
+            return []
+        keeper = self.anchor_keeper
+        at = self.now() if now is None else now
+        if self._refreshing:
+            return []
+        self._refreshing = True
+        try:
+            reloaded = keeper.reload(at)
+            fetched: list[tuple[Name, RRset | None]] = []
+            if keeper.probeable() if force else keeper.due(at):
+                steps = self._refresh_steps(at, force)
+                if self.fetcher is not None:
+                    fetched = drive(steps, self.fetcher)
+                else:
+                    with Transport() as transport:
+                        fetched = drive(steps, transport)
+            return self._adopt(self._apply_all(fetched, at), reloaded)
+        finally:
+            self._refreshing = False
+
+    def resolve_many(self, questions: Sequence[tuple[Name | str, int | str]]) -> list[Answer]:
+        """Resolve several (name, type) questions at once, answers in order.
+
+        The lookups not answered from the cache run side by side: each
+        round's exchanges of all of them go out together (one ``selectors``
+        loop, no threads), so independent lookups cost the round trips of
+        the longest, not their sum.  Each answer's Resolution lists its own
+        exchanges (without sizes: the batches are shared).
+        """
+        now = self.now()
+        if now >= self._anchors_due:
+            self.refresh_anchors(now)
+        asked = [self._question(name, rrtype) for name, rrtype in questions]
+        answers: list[Answer | None] = [self._cached(q, now) for q in asked]
+        todo = [i for i, hit in enumerate(answers) if hit is None]
+        if not todo:
+            return [a for a in answers if a is not None]
+        notes = {i: Transcript() for i in todo}
+        iterative = self.mode == "iterative"
+        steps: list[Generator[Batch, list[Reply], IterativeOutcome | StubResult]] = [
+            _noted(
+                self._iterative_steps(asked[i], now)
+                if iterative
+                else self._stub_steps(asked[i], now),
+                notes[i],
+            )
+            for i in todo
+        ]
+        if self.fetcher is not None:
+            results = drive(gather(steps), self.fetcher)
+        else:
+            with Transport() as transport:
+                results = drive(gather(steps), transport)
+        for i, out in zip(todo, results, strict=True):
+            if isinstance(out, IterativeOutcome):
+                answers[i] = self._after(_iterative_answer(out, notes[i]), now)
+            else:
+                answers[i] = self._after(_stub_answer(out, notes[i]), now)
+        return [a for a in answers if a is not None]
+
 
 class AsyncResolver(_Base[AsyncFetcher]):
     """The asyncio twin of :class:`Resolver`: ``await resolve(name, rrtype)``;
@@ -362,9 +571,24 @@ class AsyncResolver(_Base[AsyncFetcher]):
     async def resolve(self, name: Name | str, rrtype: int | str = "A") -> Answer:
         question = self._question(name, rrtype)
         now = self.now()
+        if now >= self._anchors_due:
+            await self.refresh_anchors(now)
         hit = self._cached(question, now)
         if hit is not None:
             return hit
+        planned = self._dname_plan(question, now)
+        if planned is not None:
+            synthesized, target_q = planned
+            target = None
+            if target_q is not None:
+                self._dname_depth += 1
+                try:
+                    target = await self.resolve(target_q.name, target_q.rrtype)
+                finally:
+                    self._dname_depth -= 1
+            done = self._dname_done(question, synthesized, target, now)
+            if done is not None:
+                return done
         from .aio import AsyncTransport
 
         transcript = Transcript()
@@ -383,3 +607,31 @@ class AsyncResolver(_Base[AsyncFetcher]):
             async with AsyncTransport() as transport:
                 result = await adrive(stub, transport, transcript)
         return self._after(_stub_answer(result, transcript), now)
+
+    async def refresh_anchors(
+        self, now: int | None = None, *, force: bool = False
+    ) -> list[Refresh]:
+        """The asyncio form of :meth:`Resolver.refresh_anchors`; the store's
+        locked write runs in a thread, off the event loop.  Lookups made
+        while a refresh runs use the anchors in force."""
+        keeper = self.anchor_keeper
+        if keeper is None or self._refreshing:
+            return []
+        at = self.now() if now is None else now
+        self._refreshing = True
+        try:
+            from .aio import AsyncTransport
+
+            reloaded = await asyncio.to_thread(keeper.reload, at)
+            fetched: list[tuple[Name, RRset | None]] = []
+            if keeper.probeable() if force else keeper.due(at):
+                steps = self._refresh_steps(at, force)
+                if self.fetcher is not None:
+                    fetched = await adrive(steps, self.fetcher)
+                else:
+                    async with AsyncTransport() as transport:
+                        fetched = await adrive(steps, transport)
+            done = await asyncio.to_thread(self._apply_all, fetched, at)
+            return self._adopt(done, reloaded)
+        finally:
+            self._refreshing = False

@@ -70,7 +70,7 @@ def all_strip(
 
 def fresh_validator(like: Validator) -> Validator:
     """A validator with ``like``'s settings (anchors, limits, policy,
-    ``ignore_time``, ``override_date``) and an empty key cache: the one way a
+    ``ignore_time``, ``override_date``, the harden options) and an empty key cache: the one way a
     retry after stripping or a restart gets its validator."""
     return Validator(
         like.anchors,
@@ -79,4 +79,6 @@ def fresh_validator(like: Validator) -> Validator:
         key_cache=KeyCache(),
         ignore_time=like.ignore_time,
         override_date=like.override_date,
+        harden_algo_downgrade=like.harden_algo_downgrade,
+        harden_dnssec_stripped=like.harden_dnssec_stripped,
     )

@@ -56,6 +56,7 @@ __all__ = [
     "Results",
     "Steps",
     "StubResult",
+    "fetch_steps",
     "probe_problem",
     "resolve_steps",
     "suspicious",
@@ -154,6 +155,10 @@ def _fetch(
             )
         )
     return out
+
+
+#: The failover fetch under its public name (the trust-anchor probe uses it).
+fetch_steps = _fetch
 
 
 def _validate(

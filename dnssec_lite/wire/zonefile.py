@@ -10,13 +10,13 @@ comments, quoted strings, TTL and class in either order, ``TYPEnnn`` /
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ..errors import TextFormatError
 from .message import Question
 from .name import ROOT, Name
-from .rdata.base import rdata_from_text, text_ttl
+from .rdata.base import Rdata, rdata_from_text, text_ttl
 from .rrset import RR, RRset, group_rrs
 from .types import RRClass, RRType
 
@@ -171,8 +171,13 @@ class ZoneParser:
         source: str = "<text>",
         *,
         strict: bool = True,
+        repair: Callable[[int, list[str], Name, TextFormatError], Rdata | None] | None = None,
     ) -> None:
         self.strict = strict
+        #: Called with (type, rdata tokens, origin, error) when the rdata of
+        #: a record does not parse; an Rdata it returns stands in for it
+        #: (recorded test data modelling a server that sends broken records).
+        self.repair = repair
         self.origin = origin if origin is not None else ROOT
         self.default_ttl = default_ttl
         self.last_ttl: int | None = None
@@ -238,8 +243,12 @@ class ZoneParser:
         self.last_class = rrclass
         self.last_owner = owner
         try:
-            rdata = rdata_from_text(rrtype, [t.text for t in toks], self.origin, strict=self.strict)
+            texts = [t.text for t in toks]
+            rdata = rdata_from_text(rrtype, texts, self.origin, strict=self.strict)
         except TextFormatError as exc:
+            fixed = None if self.repair is None else self.repair(rrtype, texts, self.origin, exc)
+            if fixed is not None:
+                return RR(owner, rrtype, rrclass, ttl, fixed)
             at = toks[0] if toks else entry.tokens[-1]
             raise self._error(
                 f"{RRType.to_text(rrtype)} rdata: {exc.what}", at, entry.line

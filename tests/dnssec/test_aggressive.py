@@ -236,3 +236,27 @@ def test_rrset_and_cname_cache() -> None:
     assert target is not None and target.sigs
     assert e.cache.cname(N("alias.example.test."), NOW + 3600) is None
     assert e.cache.cname(N("a.example.test."), NOW) is None
+
+
+def test_nsec_span_leaving_the_zone_is_not_kept() -> None:
+    """Scrubbing: an NSEC of example.test. whose next name lies outside the
+    zone (its span would cover names of other zones) is not cached; one
+    wrapping to the apex is."""
+    from dnssec_lite.wire.rdata.dnssec import NSEC, RRSIG
+    from dnssec_lite.wire.rrset import RRset
+
+    apex = Name.from_text("example.test.")
+
+    def nsec(owner: str, nxt: str) -> RRset:
+        sig = RRSIG(RRType.NSEC, 13, 3, 300, NOW + 3600, NOW - 3600, 1, apex, b"\0" * 64)
+        rdata = NSEC(Name.from_text(nxt), frozenset({RRType.A, RRType.RRSIG, RRType.NSEC}))
+        return RRset(Name.from_text(owner), RRType.NSEC, RRClass.IN, 300, [rdata], [sig])
+
+    question = Question(Name.from_text("x.example.test."), RRType.A)
+
+    def stored(rrset: RRset) -> int:
+        answer = Answer(question, Rcode.NXDOMAIN, Status.SECURE, denial=(rrset,), ttl=300)
+        return AggressiveCache().add(answer, NOW)
+
+    assert stored(nsec("w.example.test.", "other.test.")) == 0
+    assert stored(nsec("w.example.test.", "example.test.")) == 1

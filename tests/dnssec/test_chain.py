@@ -4,10 +4,13 @@ chains, trust anchors, TTLs and signature times."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from dnssec_lite.dnssec.algorithms import AlgorithmPolicy
 from dnssec_lite.dnssec.chain import Validator
+from dnssec_lite.dnssec.limits import DEFAULT_LIMITS, Limits
 from dnssec_lite.dnssec.status import Status
 from dnssec_lite.dnssec.trust import TrustAnchor, TrustAnchors
 from dnssec_lite.wire.message import Message
@@ -299,20 +302,51 @@ def test_ttl_capped_by_signature_expiration() -> None:
     ],
 )
 def test_clock_skew_unbound_rule(validity: int, allowance: int) -> None:
+    """Before inception Unbound's allowance applies by default; after
+    expiration none does, unless the expiry side is configured like Unbound."""
     h = example()
     assert h.domain is not None
     inception, expiration = NOW - validity // 2, NOW + validity // 2
     for zone in h.zones.values():
         zone.resign_all(inception=inception, expiration=expiration)
+    unbound = dataclasses.replace(DEFAULT_LIMITS, expiry_skew_min=3600, expiry_skew_max=86400)
 
-    def status(now: int) -> tuple[Status, int | None]:
-        answer = validate_in(h, "www.example.test.", "A", now=now)
+    def status(now: int, limits: Limits = DEFAULT_LIMITS) -> tuple[Status, int | None]:
+        answer = validate_in(h, "www.example.test.", "A", now=now, limits=limits)
         return answer.status, answer.reason.ede if answer.reason else None
 
-    assert status(expiration + allowance - 60)[0] is Status.SECURE
-    assert status(expiration + allowance + 60) == (Status.BOGUS, EDE.SIGNATURE_EXPIRED)
-    assert status(inception - allowance + 60)[0] is Status.SECURE
-    assert status(inception - allowance - 60) == (Status.BOGUS, EDE.SIGNATURE_NOT_YET_VALID)
+    assert status(expiration - 60)[0] is Status.SECURE
+    assert status(expiration + 60) == (Status.BOGUS, EDE.SIGNATURE_EXPIRED)
+    assert status(expiration + allowance - 60, unbound)[0] is Status.SECURE
+    assert status(expiration + allowance + 60, unbound) == (Status.BOGUS, EDE.SIGNATURE_EXPIRED)
+    for limits in (DEFAULT_LIMITS, unbound):
+        assert status(inception - allowance + 60, limits)[0] is Status.SECURE
+        assert status(inception - allowance - 60, limits) == (
+            Status.BOGUS,
+            EDE.SIGNATURE_NOT_YET_VALID,
+        )
+
+
+def test_clock_skew_both_sides_configurable() -> None:
+    """No allowance at all (Knot Resolver, BIND), or a fixed one."""
+    h = example()
+    inception, expiration = NOW - DAY, NOW + DAY
+    for zone in h.zones.values():
+        zone.resign_all(inception=inception, expiration=expiration)
+    strict = dataclasses.replace(DEFAULT_LIMITS, skew_min=0, skew_max=0)
+    fixed = dataclasses.replace(
+        DEFAULT_LIMITS, skew_min=600, skew_max=600, expiry_skew_min=600, expiry_skew_max=600
+    )
+
+    def status(now: int, limits: Limits) -> Status:
+        return validate_in(h, "www.example.test.", "A", now=now, limits=limits).status
+
+    assert status(inception - 1, strict) is Status.BOGUS
+    assert status(inception, strict) is Status.SECURE
+    assert status(inception - 590, fixed) is Status.SECURE
+    assert status(inception - 610, fixed) is Status.BOGUS
+    assert status(expiration + 590, fixed) is Status.SECURE
+    assert status(expiration + 610, fixed) is Status.BOGUS
 
 
 def test_serial_arithmetic_across_2106() -> None:
@@ -420,3 +454,15 @@ def test_denial_from_above_a_closer_trust_anchor_proves_nothing() -> None:
     forged = query.make_response().replace(authority=(delegation,))
     answer = net.resolve(Validator(anchors), "nope.sub.example.test.", "A", response=forged)
     assert answer.status is Status.BOGUS, answer.summary()
+
+
+@pytest.mark.parametrize(
+    ("shift", "ede"), [(60 * DAY, EDE.SIGNATURE_EXPIRED), (-60 * DAY, EDE.SIGNATURE_NOT_YET_VALID)]
+)
+def test_clock_far_off_is_diagnosed(shift: int, ede: int) -> None:
+    """Every root signature out of date at ``now`` (a clock months off,
+    beyond any allowance): BOGUS, and the reason says the clock looks wrong."""
+    answer = validate_in(example(), "www.example.test.", "A", now=NOW + shift)
+    assert answer.status is Status.BOGUS
+    assert answer.reason is not None and answer.reason.ede == ede
+    assert "system clock" in answer.reason.text and "looks wrong" in answer.reason.text

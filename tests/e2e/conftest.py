@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from .danelab import DaneLab
 from .dnsenv import DnsEnv, missing_tools
 
 _HERE = Path(__file__).resolve().parent
@@ -26,17 +27,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def dnsenv() -> Iterator[DnsEnv]:
-    """The running environment: nsd per zone level, validating and plain unbound."""
+def _dane_zones() -> DaneLab:
+    """The DANE lab's certificates, made before the zones that pin them."""
+    return DaneLab()
+
+
+@pytest.fixture(scope="session")
+def dnsenv(_dane_zones: DaneLab) -> Iterator[DnsEnv]:
+    """The running environment: nsd per zone level, validating and plain unbound,
+    with the DANE test domains among its zones."""
     missing = missing_tools()
     if missing:
         pytest.fail(
             f"end-to-end tests need {', '.join(missing)}: run scripts/install-test-deps.sh",
             pytrace=False,
         )
-    env = DnsEnv()
+    env = DnsEnv(extra_zones=_dane_zones.zones)
     env.start()
     try:
         yield env
     finally:
         env.stop()
+
+
+@pytest.fixture(scope="session")
+def dane_lab(dnsenv: DnsEnv, _dane_zones: DaneLab) -> Iterator[DaneLab]:
+    """The DANE domains with their STARTTLS servers running on port 25."""
+    _dane_zones.start_servers()
+    try:
+        yield _dane_zones
+    finally:
+        _dane_zones.stop_servers()

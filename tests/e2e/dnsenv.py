@@ -58,9 +58,11 @@ __all__ = [
     "DelvResult",
     "DnsEnv",
     "DnsEnvError",
+    "FaultProxy",
     "LatencyProxy",
     "StrippingProxy",
     "ToolError",
+    "ZoneSpec",
     "build_query",
     "missing_tools",
     "parse_dig_output",
@@ -192,6 +194,16 @@ class _ZoneSpec:
     parent: str = "test"
     probe_label: str = "mail"
     children: tuple[str, ...] = ()
+    #: The zone's records instead of the standard case body: called with the
+    #: zone name and its nameserver's address, returns zone-file text (the
+    #: SOA, NS and nameserver address are added).
+    body: Callable[[str, str], str] | None = None
+    #: With fault "tampered": the owner and type of the record to change.
+    fault_target: tuple[str, str] = ("", "")
+
+
+#: Public name of the zone description, for extra zones of other test suites.
+ZoneSpec = _ZoneSpec
 
 
 # fmt: off
@@ -703,7 +715,12 @@ class DnsEnv:
         *,
         prefix: str | None = None,
         keep: bool | None = None,
+        extra_zones: Callable[[str], Sequence[_ZoneSpec]] | None = None,
     ) -> None:
+        # Zones of other suites (the DANE tests), made once the network
+        # prefix is known: they may name addresses in it.
+        self._extra_zones = extra_zones
+        self._specs: tuple[_ZoneSpec, ...] = _SPECS
         self._workdir_arg = Path(workdir) if workdir is not None else None
         self._prefix_arg = prefix
         self.keep = (
@@ -803,10 +820,14 @@ class DnsEnv:
         self.unbound_addr = (self._addr(0, 53), DNS_PORT)
         self.resolver_addr = (self._addr(0, 54), DNS_PORT)
         self.auth_servers = {".": root_addr, "test.": tld_addr}
-        index = {spec.name: i + 1 for i, spec in enumerate(_SPECS)}
-        for spec in _SPECS:
+        if self._extra_zones is not None:
+            self._specs = (*_SPECS, *self._extra_zones(self.prefix))
+        index = {spec.name: i + 1 for i, spec in enumerate(self._specs)}
+        for spec in self._specs:
             addr = self._addr(1, index[spec.name])
             self.auth_servers[spec.name + "."] = addr
+            if spec not in _SPECS:
+                continue  # an extra zone: not one of the validator cases
             self.cases[spec.name] = Case(
                 zone=spec.name,
                 expected=spec.expected,
@@ -816,7 +837,7 @@ class DnsEnv:
             )
 
         # Keys for every signed zone, generated in parallel.
-        signed = [s for s in _SPECS if s.algorithm is not None]
+        signed = [s for s in self._specs if s.algorithm is not None]
         jobs: list[tuple[str, int, bool]] = [(".", 8, True), (".", 8, False)]
         jobs += [("test", 13, True), ("test", 13, False)]
         for s in signed:
@@ -845,11 +866,18 @@ class DnsEnv:
         # Children bottom-up: deeper zones first so parents can carry their DS.
         ds_records: dict[str, list[str]] = {}
         delegations: dict[str, list[str]] = {"test": []}
-        for spec in sorted(_SPECS, key=lambda s: -s.name.count(".")):
+        for spec in sorted(self._specs, key=lambda s: -s.name.count(".")):
             zdir = zones_dir / spec.name
             zdir.mkdir(parents=True, exist_ok=True)
             addr = self.auth_servers[spec.name + "."]
-            body = _zone_body(spec.name, addr, index[spec.name])
+            if spec.body is not None:
+                body = (
+                    f"$ORIGIN {spec.name}.\n$TTL 300\n"
+                    f"@ IN SOA ns.{spec.name}. hostmaster.{spec.name}. 1 3600 600 86400 300\n"
+                    f"@ IN NS ns.{spec.name}.\nns IN A {addr}\n" + spec.body(spec.name, addr)
+                )
+            else:
+                body = _zone_body(spec.name, addr, index[spec.name])
             for child in spec.children:
                 rel = child[: -len(spec.name) - 1]
                 body += f"{rel} IN NS ns.{child}.\nns.{rel} IN A {self.auth_servers[child + '.']}\n"
@@ -989,7 +1017,7 @@ class DnsEnv:
             (".", self.auth_servers["."], zones_dir / "root" / "zone.signed"),
             ("test.", self.auth_servers["test."], zones_dir / "test" / "zone.signed"),
         ]
-        for spec in _SPECS:
+        for spec in self._specs:
             nsd_jobs.append(
                 (
                     spec.name + ".",
@@ -1196,14 +1224,16 @@ class DnsEnv:
 def _apply_fault(spec: _ZoneSpec, signed: Path) -> None:
     if spec.fault not in ("tampered", "nodnskey", "stripped"):
         return
-    target = f"mail.{spec.name}."
+    target, target_type = spec.fault_target
+    target = target or f"mail.{spec.name}."
+    target_type = target_type or "A"
     rows = _signed_lines(signed)
     out: list[list[str]] = []
     changed = False
     for row in rows:
         rtype = _rtype(row)
-        if spec.fault == "tampered" and row[0] == target and rtype == "A":
-            row = [*row[:4], "203.0.113.66"]
+        if spec.fault == "tampered" and row[0] == target and rtype == target_type:
+            row = [*row[:4], *_tampered(target_type, row[4:])]
             changed = True
         elif _fault_drops(spec.fault, target, row):
             changed = True
@@ -1212,6 +1242,16 @@ def _apply_fault(spec: _ZoneSpec, signed: Path) -> None:
     if not changed:
         raise DnsEnvError(f"fault {spec.fault!r} found nothing to change in {signed}")
     _write_rows(signed, out)
+
+
+def _tampered(rtype: str, rdata: Sequence[str]) -> list[str]:
+    """Changed rdata of the same type, so that its signature no longer fits."""
+    if rtype == "A":
+        return ["203.0.113.66"]
+    if rtype == "TLSA":
+        data = "".join(rdata[3:])
+        return [*rdata[:3], ("f" if data[0] != "f" else "e") + data[1:]]
+    raise DnsEnvError(f"no tampering defined for type {rtype}")
 
 
 def _fault_drops(fault: str, target: str, row: Sequence[str]) -> bool:
@@ -1266,6 +1306,11 @@ class _Proxy:
     def transform(self, response: bytes) -> bytes:
         """Rewrite an upstream response before it is returned."""
         return response
+
+    def intercept(self, query: bytes) -> bytes | None:
+        """The proxy's own reply to ``query`` (``b""``: none at all, the query
+        is dropped), or None to forward it upstream."""
+        return None
 
     def __enter__(self) -> Self:
         self.start()
@@ -1338,8 +1383,15 @@ class _Proxy:
         self._count()
         if self.delay:
             time.sleep(self.delay)
+        own = self.intercept(data)
+        if own == b"":
+            return
         try:
-            reply = self.transform(udp_exchange(data, self.upstream, self.timeout))
+            reply = (
+                own
+                if own is not None
+                else self.transform(udp_exchange(data, self.upstream, self.timeout))
+            )
         except OSError:
             return
         with contextlib.suppress(OSError):
@@ -1369,8 +1421,15 @@ class _Proxy:
                 self._count()
                 if self.delay:
                     time.sleep(self.delay)
+                own = self.intercept(query)
+                if own == b"":
+                    return
                 try:
-                    reply = self.transform(_tcp_exchange(query, self.upstream, self.timeout))
+                    reply = (
+                        own
+                        if own is not None
+                        else self.transform(_tcp_exchange(query, self.upstream, self.timeout))
+                    )
                     conn.sendall(struct.pack("!H", len(reply)) + reply)
                 except OSError:
                     return
@@ -1408,6 +1467,57 @@ class StrippingProxy(_Proxy):
 
     def transform(self, response: bytes) -> bytes:
         return strip_records(response, self.strip_types)
+
+
+class FaultProxy(_Proxy):
+    """Forwards DNS to ``upstream`` except for the questions in ``faults``:
+    ``{(name, type): "servfail" | "drop"}`` -- answered SERVFAIL by the proxy
+    itself, or never answered (over TCP: the connection is closed), as a
+    broken or overloaded upstream would.  ``seen`` counts those questions."""
+
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        upstream: tuple[str, int],
+        faults: dict[tuple[str, str], str],
+        *,
+        delay_ms: float = 0.0,
+        timeout: float = 10.0,
+    ) -> None:
+        super().__init__(listen, upstream, delay_ms=delay_ms, timeout=timeout)
+        self.faults: dict[tuple[str, int], str] = {}
+        for (name, rrtype), fault in faults.items():
+            if fault not in ("servfail", "drop"):
+                raise ValueError(f"unknown proxy fault {fault!r} for {name} {rrtype}")
+            key = (name.rstrip(".").lower(), _TYPE_CODES[rrtype.upper()])
+            self.faults[key] = fault
+        self.seen: dict[tuple[str, int], int] = dict.fromkeys(self.faults, 0)
+        self._seen_lock = threading.Lock()
+
+    def intercept(self, query: bytes) -> bytes | None:
+        try:
+            labels, off = _read_name(query, 12)
+            (qtype,) = struct.unpack("!H", query[off : off + 2])
+        except (ValueError, struct.error):
+            return None
+        key = (b".".join(labels).decode("ascii", "replace").lower(), qtype)
+        fault = self.faults.get(key)
+        if fault is None:
+            return None
+        with self._seen_lock:
+            self.seen[key] += 1
+        if fault == "drop":
+            return b""
+        # Same id, QR and RA set, RD and CD copied, RCODE 2; the question,
+        # and an OPT record (DO copied) when the query had one, as Unbound.
+        qid, flags, _qd, _an, _ns, arcount = struct.unpack("!HHHHHH", query[:12])
+        opt = b""
+        if arcount and query[off + 4 : off + 7] == b"\x00\x00\x29":
+            (ttl_flags,) = struct.unpack("!I", query[off + 9 : off + 13])
+            opt = b"\x00" + struct.pack("!HHIH", 41, 1232, ttl_flags & 0x8000, 0)
+        reply_flags = 0x8000 | (flags & 0x0110) | 0x0080 | 2
+        header = struct.pack("!HHHHHH", qid, reply_flags, 1, 0, 0, 1 if opt else 0)
+        return header + query[12 : off + 4] + opt
 
 
 def iter_cases(env: DnsEnv, expected: str | None = None) -> Iterator[Case]:

@@ -245,3 +245,38 @@ def test_truncated_answers_are_recorded_alike_by_both_transports() -> None:
     assert any(e.sent == 2 and e.tcp for e in ra.exchanges)
     assert [e.size for e in ra.exchanges] == [e.size for e in rb.exchanges]
     assert all(e.size > 0 for e in ra.exchanges) and all(e.seconds >= 0 for e in ra.exchanges)
+
+
+def test_resolve_many_runs_lookups_side_by_side() -> None:
+    """Independent lookups share rounds: the batches of all of them go out
+    together, so three cold lookups cost the rounds of one, and each answer
+    lists only its own exchanges."""
+    h = Hierarchy()
+    h["example.test."].add(
+        "mx 3600 IN MX 10 mail.example.test.",
+        "mail 3600 IN A 192.0.2.25",
+        "mail 3600 IN AAAA 2001:db8::25",
+    )
+    h = h.sign()
+    one = Hierarchical(h)
+    alone = Resolver([UP], anchors=h.anchors(), clock=lambda: NOW, fetcher=one)
+    alone.resolve("mail.example.test.", "A")
+    net = Hierarchical(h)
+    r = Resolver([UP], anchors=h.anchors(), clock=lambda: NOW, fetcher=net)
+    questions = [("mx.example.test.", "MX"), ("mail.example.test.", "A"),
+                 ("mail.example.test.", "AAAA")]  # fmt: skip
+    answers = r.resolve_many(questions)
+    assert [a.status for a in answers] == [Status.SECURE] * 3
+    assert [a.question.rrtype for a in answers] == [RRType.MX, RRType.A, RRType.AAAA]
+    assert len(net.batches) == len(one.batches)  # the rounds of one lookup
+    assert net.batches[0] == 3 * one.batches[0]  # the first round of each (question, chain)
+    for answer, (name, rrtype) in zip(answers, questions, strict=True):
+        mine = [e.question for e in answer.resolution.exchanges]
+        assert Question(Name.from_text(name), RRType.from_text(rrtype)) in mine
+        others = {Question(Name.from_text(n), RRType.from_text(t)) for n, t in questions}
+        assert not (set(mine) & others) - {Question(Name.from_text(name), RRType.from_text(rrtype))}
+    # Answered from the cache now: no exchange at all.
+    before = len(net.batches)
+    again = r.resolve_many(questions)
+    assert len(net.batches) == before
+    assert [a.resolution.cache for a in again] == ["answer"] * 3

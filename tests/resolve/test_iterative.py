@@ -924,3 +924,50 @@ def test_answer_section_address_outranks_an_additional_one() -> None:
     assert engine.known_addresses(n("ns2.example.com.")) == [("192.0.2.41", 53)]
     answer_of(engine.lookup(n("www.example.com."), RRType.A), RRType.A)
     assert engine.known_addresses(n("ns2.example.com.")) == [("192.0.2.41", 53)]
+
+
+def test_server_that_sent_bogus_data_is_demoted_then_asked_again() -> None:
+    """After a restart, the server that gave bogus data is asked after the
+    zone's other servers for DEMOTION_SECONDS (Unbound's 900 s), then as
+    before: a fixed server is used again."""
+    from dnssec_lite.resolve.iterative.memory import DEMOTION_SECONDS
+
+    clock = [1000.0]
+    transport = two_server_world()
+    engine = IterativeEngine(transport, [ROOT_IP], clock=lambda: clock[0])
+    question = Question(n("www.example.com."), RRType.A)
+    answer = validate_with_restarts(_FakeValidator(), question, 0, engine)  # type: ignore[arg-type]
+    assert answer.status is Status.SECURE
+    assert engine.excluded == frozenset()
+
+    def first_example_server() -> str:
+        transport.log.clear()
+        engine.lookup(n("other.example.com."), RRType.A)
+        return next(e[0] for e in transport.log if e[0] in ("192.0.2.10", "192.0.2.11"))
+
+    assert first_example_server() == "192.0.2.11"  # demoted: the other first
+    clock[0] += DEMOTION_SECONDS + 1
+    assert first_example_server() == "192.0.2.10"  # demotion over
+    # A demoted server is still asked when it is the only one left.
+    engine.exclude(n("example.com."), ("192.0.2.10", 53))
+    engine.clear_exclusions(clock[0])
+    assert engine.demoted(n("example.com."), Server("192.0.2.10", 53), clock[0])
+    engine.exclude(n("example.com."), ("192.0.2.11", 53))
+    transport.log.clear()
+    engine.lookup(n("www.example.com."), RRType.A)
+    assert "192.0.2.10" in [e[0] for e in transport.log]
+
+
+def test_referral_data_from_an_excluded_server_is_dropped() -> None:
+    """The DS of a referral from a server that sent bogus data is not kept:
+    the next DS lookup asks the parent's servers again."""
+    transport = make_world()
+    engine = IterativeEngine(transport, [ROOT_IP])
+    engine.lookup(n("www.example.com."), RRType.A)
+    assert engine.referral_ds(n("example.com.")) is not None
+    engine.exclude(n("com."), ("192.0.2.1", 53))
+    engine.clear_exclusions()
+    assert engine.referral_ds(n("example.com.")) is None
+    transport.log.clear()
+    answer_of(engine.lookup(n("example.com."), RRType.DS), RRType.DS)
+    assert transport.log[0][1:3] == ("example.com.", RRType.DS)

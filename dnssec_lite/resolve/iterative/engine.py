@@ -315,15 +315,27 @@ class IterativeEngine(Minimiser):
         fallback: tuple[Message, Server, ResponseKind, Name | None] | None = None
         problem = "no server address"
         index = 0
+        #: Servers demoted for bogus data: asked only when no other is left.
+        deferred: list[Server] = []
+        now = self.clock() if self._demoted else 0.0
         while True:
             if index >= len(cut.addresses):
                 more = yield from self._more_addresses(ctx, cut, depth)
-                if not more:
+                if more:
+                    continue
+                if not deferred:
                     break
-                continue
-            server = cut.addresses[index]
-            index += 1
-            if server in tried or (zone, server) in self._excluded:
+                server = deferred.pop(0)
+            else:
+                server = cut.addresses[index]
+                index += 1
+                if server in tried or (zone, server) in self._excluded:
+                    continue
+                if self._demoted and self.demoted(zone, server, now):
+                    if server not in deferred:
+                        deferred.append(server)
+                    continue
+            if server in tried:
                 continue
             tried.add(server)
             try:

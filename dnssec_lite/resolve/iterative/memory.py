@@ -32,6 +32,10 @@ from .common import (
 
 log = logging.getLogger("dnssec_lite.resolve.iterative")
 
+#: How long a server that sent bogus data is asked only after the others
+#: of its zone (Unbound's infra-host-ttl: 900 s).
+DEMOTION_SECONDS = 900.0
+
 
 class Memory:
     """The engine's caches (see the module docstring)."""
@@ -44,6 +48,9 @@ class Memory:
         #: them without any RRSIG comes from a DNSSEC-lame server.
         self.signed_zones: set[Name] = set(signed_zones)
         self._excluded: set[Source] = set()
+        #: (zone, server) pairs that sent bogus data, with the time (on the
+        #: engine's clock) until which they are asked only after the others.
+        self._demoted: dict[Source, float] = {}
         self._zone_ns: dict[Name, RRset] = {}
         self._sources: list[Source] = []
         self._dnssec_lame_seen: set[Source] = set()
@@ -60,11 +67,39 @@ class Memory:
     # -- public -------------------------------------------------------------
     def exclude(self, zone: Name, server: tuple[str, int]) -> None:
         """Do not ask ``server`` about ``zone`` (it supplied bogus data) until
-        :meth:`clear_exclusions`; referral data it gave is not reused."""
-        self._excluded.add((zone, server_of(server)))
+        :meth:`clear_exclusions`.  The referral DS/denials, NSECs and DNAMEs
+        it gave are dropped (learnt again from whoever is asked next)."""
+        source = (zone, server_of(server))
+        self._excluded.add(source)
+        for child, ref in list(self._referrals.items()):
+            if ref.source == source:
+                del self._referrals[child]
+        for owner, (_rrset, seen) in list(self._nsec.items()):
+            if seen == source:
+                del self._nsec[owner]
+        for owner, (_rrset, seen) in list(self._dnames.items()):
+            if seen == source:
+                del self._dnames[owner]
 
-    def clear_exclusions(self) -> None:
+    def clear_exclusions(self, now: float | None = None) -> None:
+        """End the exclusions of a question.  With ``now``, each excluded
+        server stays demoted (asked after the zone's other servers) until
+        ``now + DEMOTION_SECONDS`` (Unbound's infra-host-ttl), then is asked
+        as before, so that a fixed server is used again."""
+        if now is not None:
+            for source in self._excluded:
+                self._demoted[source] = now + DEMOTION_SECONDS
         self._excluded.clear()
+
+    def demoted(self, zone: Name, server: Server, now: float) -> bool:
+        """Whether ``server`` is demoted for ``zone`` at ``now``."""
+        until = self._demoted.get((zone, server))
+        if until is None:
+            return False
+        if now >= until:
+            del self._demoted[(zone, server)]
+            return False
+        return True
 
     @property
     def excluded(self) -> frozenset[Source]:

@@ -183,7 +183,7 @@ def restart_steps(
         assert first is not None
         return first, 0
     finally:
-        engine.clear_exclusions()
+        engine.clear_exclusions(engine.clock())
 
 
 class _NoFetcher:
