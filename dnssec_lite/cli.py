@@ -11,10 +11,12 @@ Exit codes (every subcommand):
 ``daneverify`` (:mod:`dnssec_lite.cli_dane`) has its own exit codes: 0
 SUCCESS, 1 FAILED, 3 FALLBACK_TLS, 2 error, 64 usage.
 
-The ``replay`` subcommand lives in :mod:`dnssec_lite.replay.command` and
-``anchors`` in :mod:`dnssec_lite.cli_anchors`; each is registered when its
-module is installed (they are optional, so only a module's absence --
-ImportError -- is tolerated).
+More subcommands live in the modules of ``_COMMAND_MODULES`` (``daneverify``
+in :mod:`dnssec_lite.cli_dane`, ``replay`` in :mod:`dnssec_lite.replay.command`,
+``anchors`` in :mod:`dnssec_lite.cli_anchors`, ``record`` in
+:mod:`dnssec_lite.vectors.command`); each is registered when its module is
+installed (they are optional, so only a module's absence -- ImportError -- is
+tolerated).
 """
 
 from __future__ import annotations
@@ -68,6 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="resolve and validate one name (like delv)",
         description="Resolve NAME/TYPE and validate it with DNSSEC.",
     )
+    add_query_options(q)
+    q.add_argument(
+        "--graph",
+        metavar="FILE",
+        help="draw the checked chain: Graphviz DOT, or .svg/.png rendered with dot",
+    )
+    q.set_defaults(func=cmd_query)
+    _add_optional_commands(sub)
+    return parser
+
+
+def add_query_options(q: argparse.ArgumentParser) -> None:
+    """NAME, TYPE and every option of a lookup (shared by ``query`` and ``record``)."""
     q.add_argument("name", metavar="NAME")
     q.add_argument("type", metavar="TYPE", nargs="?", default="A")
     q.add_argument(
@@ -96,13 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
         "up to 4x)",
     )
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
-    q.set_defaults(func=cmd_query)
-    _add_optional_commands(sub)
-    return parser
 
 
 #: Modules that add a subcommand (``add_parser(sub)``), in help order.
-_COMMAND_MODULES = ("dnssec_lite.cli_dane", "dnssec_lite.replay.command", "dnssec_lite.cli_anchors")
+_COMMAND_MODULES = (
+    "dnssec_lite.cli_dane",
+    "dnssec_lite.replay.command",
+    "dnssec_lite.cli_anchors",
+    "dnssec_lite.vectors.command",
+)
 
 
 def _add_optional_commands(sub: Any) -> None:
@@ -187,7 +204,9 @@ def render_text(answer: Answer, trace: bool) -> str:
     return "\n".join(lines)
 
 
-def cmd_query(args: argparse.Namespace) -> int:
+def resolver_from_args(args: argparse.Namespace, fetcher: Any = None) -> Any:
+    """The :class:`~dnssec_lite.resolve.resolver.Resolver` the lookup options
+    ask for; raises UsageError for a bad name, type, option or anchor file."""
     from .anchors.formats import load_anchors
     from .resolve.resolver import Resolver
     from .wire.name import Name
@@ -213,21 +232,58 @@ def cmd_query(args: argparse.Namespace) -> int:
         except DnssecLiteError as exc:
             raise UsageError(f"--anchors: {exc}") from None
     try:
-        resolver = Resolver(
+        return Resolver(
             servers=args.server,
             anchors=anchors,
             mode="iterative" if args.recursive else "stub",
             timeout=args.timeout,
             root_hints=args.root_hints,
             qname_minimisation=args.qname_min,
+            fetcher=fetcher,
         )
     except (ValueError, OSError) as exc:
         raise UsageError(str(exc)) from None
+
+
+def live_failure_hint(answer: Answer) -> str | None:
+    """What to try when a live lookup could not work at all: every upstream
+    failed or stripped DNSSEC (None when the answer is not that case)."""
+    res = answer.resolution
+    if answer.status is not Status.INDETERMINATE or not isinstance(res, Resolution):
+        return None
+    tried = res.upstreams or res.asked
+    if not tried or res.cache is not None:
+        return None
+    answered = {e.server for e in res.exchanges if e.rcode is not None}
+    if answered - set(res.stripping):
+        return None  # a server answered with DNSSEC: the failure is the zone's
+    if res.stripping:
+        what = "the only resolvers that answered strip DNSSEC"
+        if len(res.stripping) == 1:
+            what = f"the only resolver that answered ({next(iter(res.stripping))}) strips DNSSEC"
+    else:
+        what = "no server answered (" + ", ".join(str(s) for s in tried[:3]) + ")"
+    return (
+        f"no validation possible: {what}; try --server ADDR (a resolver that passes DNSSEC "
+        "records), --recursive (resolve from the root), or replay a recorded vector offline "
+        "(dnssec-lite replay FILE)"
+    )
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    resolver = resolver_from_args(args)
     answer = resolver.resolve(args.name, args.type)
+    if args.graph:
+        from .vectors.graph import write_graph
+
+        write_graph(answer, args.graph)
     if args.json:
         print(json.dumps(answer_to_json(answer)))
     else:
         print(render_text(answer, args.trace))
+    hint = live_failure_hint(answer)
+    if hint is not None:
+        print(f"error: {hint}", file=sys.stderr)
     return _EXIT_BY_STATUS[answer.status]
 
 

@@ -129,6 +129,12 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
+        "--record",
+        metavar="FILE",
+        help="also write the whole check (DNS exchanges, SMTP sessions, verdict) to a vector "
+        "that `dnssec-lite replay FILE` checks offline",
+    )
+    p.add_argument(
         "-v", "--verbose", action="store_true", help="debug log of every DNS query and SMTP step"
     )
     p.set_defaults(func=cmd_daneverify, families=(4, 6))
@@ -193,6 +199,8 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
         raise _usage(f"--days must be 0 or more, not {args.days}")
     if args.jobs < 1 or (args.connections is not None and args.connections < 1):
         raise _usage("--jobs and --connections must be 1 or more")
+    if args.record and args.from_file:
+        raise _usage("--record writes one domain's check; not with --from-file")
     if args.json_lines and not args.from_file:
         raise _usage("--json-lines needs --from-file")
     if args.json and args.from_file:
@@ -242,7 +250,12 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         raise _usage(str(exc)) from None
     assert domain is not None
-    report = check_smtp(domain, resolver, **kw)
+    if args.record:
+        from .vectors.command import record_dane_check
+
+        report = record_dane_check(args, resolver, ops)
+    else:
+        report = check_smtp(domain, resolver, **kw)
     if args.json:
         print(json.dumps(report.to_json()))
     else:

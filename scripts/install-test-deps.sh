@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what the test suite needs: the DNS software of the end-to-end
-# environment (tests/e2e) from apt, and the package with its `test` extra.
+# environment (tests/e2e) and Graphviz from apt, and the package with its
+# `test` extra (DNSViz included).
 #
 # Idempotent and quick when everything is present.  Targets Debian 12 (also
 # works on Ubuntu); run as root or with sudo available.  It never starts a
@@ -12,9 +13,11 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(unbound nsd bind9utils ldnsutils bind9-dnsutils postfix)
+# graphviz: `dot` renders --graph drawings; libgraphviz-dev and a compiler build
+# pygraphviz, which DNSViz's grok needs (test extra).
+APT_PACKAGES=(unbound nsd bind9utils ldnsutils bind9-dnsutils postfix graphviz libgraphviz-dev gcc)
 REQUIRED_BINARIES=(unbound nsd dnssec-signzone dnssec-keygen dnssec-dsfromkey ldns-signzone dig delv
-    posttls-finger unshare)
+    posttls-finger unshare dot gcc)
 export PATH="$PATH:/usr/sbin:/sbin"
 
 log() { printf 'install-test-deps: %s\n' "$*" >&2; }

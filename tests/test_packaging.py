@@ -68,6 +68,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in DATA_FILES:
         assert f"dnssec_lite/trust_anchors/{name}" in names
     assert not any(n.startswith("dnssec_lite/data/") for n in names)
+    assert any(n.startswith("dnssec_lite/vectors/data/") and n.endswith(".json") for n in names)
     target = base / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), wheel],
