@@ -189,3 +189,19 @@ def test_prefetch_changes_no_verdict(name: str, rrtype: str, labels: int) -> Non
             seen.append((a.status, a.rcode, a.reason, a.rrsets, a.chain))
         outcomes.append(seen)
     assert outcomes[0] == outcomes[1]
+
+
+def test_the_async_resolver_prefetches_alike() -> None:
+    import asyncio
+
+    from dnssec_lite.resolve import AsyncResolver
+
+    class AsyncUpstream(Upstream):
+        async def exchange(self, batch: Batch) -> list[Reply]:  # type: ignore[override]
+            return Upstream.exchange(self, batch)
+
+    up = AsyncUpstream()
+    r = AsyncResolver([SERVER], anchors=H.anchors(), clock=lambda: NOW, fetcher=up)
+    answer = asyncio.run(r.resolve("www.example.test.", "A"))
+    assert answer.status.value == "secure"
+    assert len(up.batches) == 1 and len(up.asked) == 6
