@@ -136,13 +136,14 @@ def ds_denial_outside(name: Name, signer: Name, parent: Name) -> Reason:
     )
 
 
-def nsec3_unknown_hash(parent: Name, name: Name) -> Reason:
-    """INSECURE: the parent's NSEC3 chain uses a hash this validator lacks."""
+def nsec3_unknown_hash(zone: Name, name: Name, rrtype: int = RRType.DS) -> Reason:
+    """INSECURE: the zone's NSEC3 chain uses a hash this validator lacks (for
+    a DS step the zone is the parent)."""
     return Reason(
         EDE.OTHER,
-        f"NSEC3 of {parent.to_text()} uses an unknown hash algorithm",
+        f"NSEC3 of {zone.to_text()} uses an unknown hash algorithm",
         name,
-        RRType.DS,
+        rrtype,
     )
 
 
@@ -369,3 +370,62 @@ def no_usable_rrsig(name: Name, rrtype: int) -> Reason:
     return Reason(
         EDE.DNSSEC_BOGUS, f"no usable RRSIG for {rrset_label(name, rrtype)}", name, rrtype
     )
+
+
+# -- denials of the answer itself (denial.DenialCheck) ------------------------
+
+
+def denial_unsigned(name: Name, qtype: int, zone: Name, nxdomain: bool, sigs: bool) -> Reason:
+    """A negative answer from a signed zone without signed NSEC/NSEC3
+    records (``sigs``: some authority record is signed, just not those)."""
+    return Reason(
+        EDE.NSEC_MISSING if sigs else EDE.RRSIGS_MISSING,
+        f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+        f"{rrset_label(name, qtype)} comes without signed NSEC/NSEC3 "
+        f"records although {zone.to_text()} is signed",
+        name,
+        qtype,
+    )
+
+
+def denial_signer_unsigned(name: Name, qtype: int, signer: Name) -> Reason:
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"denial for {name.to_text()} is signed by {signer.to_text()}, which is not a signed zone",
+        name,
+        qtype,
+    )
+
+
+def ds_denial_from_child_itself(name: Name, qtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"denial of DS for {name.to_text()} comes from the child zone itself",
+        name,
+        qtype,
+    )
+
+
+def no_usable_nsec3(zone: Name, name: Name, qtype: int) -> Reason:
+    return Reason(EDE.NSEC_MISSING, f"no usable NSEC3 of {zone.to_text()}", name, qtype)
+
+
+def denial_unproven(name: Name, qtype: int, nxdomain: bool) -> Reason:
+    return Reason(
+        EDE.NSEC_MISSING,
+        f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
+        f"{rrset_label(name, qtype)} has no NSEC or NSEC3 proof",
+        name,
+        qtype,
+    )
+
+
+def denial_failed(name: Name, qtype: int, proof: str) -> Reason:
+    """BOGUS: the NSEC/NSEC3 records do not prove the denial (``proof`` says why)."""
+    return Reason(EDE.NSEC_MISSING, proof, name, qtype)
+
+
+def denial_insecure(name: Name, qtype: int, proof: str) -> Reason:
+    """INSECURE: the denial rests on an opt-out span or another proof that
+    proves nothing either way (``proof`` says which)."""
+    return Reason(EDE.OTHER, proof, name, qtype)
