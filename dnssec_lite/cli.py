@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
+from .cli_options import add_resolver_options, build_resolver, resolver_settings
 from .dnssec.status import Answer, Status
 from .errors import DnssecLiteError
 from .resolve.resolution import Resolution
@@ -85,16 +86,7 @@ def add_query_options(q: argparse.ArgumentParser) -> None:
     """NAME, TYPE and every option of a lookup (shared by ``query`` and ``record``)."""
     q.add_argument("name", metavar="NAME")
     q.add_argument("type", metavar="TYPE", nargs="?", default="A")
-    q.add_argument(
-        "--server",
-        "-s",
-        action="append",
-        metavar="ADDR[:PORT]",
-        help="upstream resolver (repeat for failover order); default: /etc/resolv.conf",
-    )
-    q.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
-    q.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
-    q.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
+    add_resolver_options(q)
     q.add_argument(
         "--qname-min",
         action="store_true",
@@ -102,14 +94,6 @@ def add_query_options(q: argparse.ArgumentParser) -> None:
     )
     q.add_argument("--json", action="store_true", help="print one JSON object")
     q.add_argument("--trace", action="store_true", help="show the chain and every query")
-    q.add_argument(
-        "--timeout",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="per-try timeout in seconds (default 2; doubles each round over the servers, "
-        "up to 4x)",
-    )
     q.add_argument("-v", "--verbose", action="store_true", help="debug log of every query")
 
 
@@ -207,7 +191,6 @@ def render_text(answer: Answer, trace: bool) -> str:
 def resolver_from_args(args: argparse.Namespace, fetcher: Any = None) -> Any:
     """The :class:`~dnssec_lite.resolve.resolver.Resolver` the lookup options
     ask for; raises UsageError for a bad name, type, option or anchor file."""
-    from .anchors.formats import load_anchors
     from .resolve.resolver import Resolver
     from .wire.name import Name
 
@@ -219,30 +202,10 @@ def resolver_from_args(args: argparse.Namespace, fetcher: Any = None) -> Any:
         RRType.from_text(args.type)
     except ValueError:
         raise UsageError(f"unknown record type {args.type!r}") from None
-    if args.timeout <= 0:
-        raise UsageError("--timeout must be positive")
-    if args.root_hints and not args.recursive:
-        raise UsageError("--root-hints needs --recursive")
     if args.qname_min and not args.recursive:
         raise UsageError("--qname-min needs --recursive")
-    anchors = None
-    if args.anchors:
-        try:
-            anchors = load_anchors(args.anchors)
-        except DnssecLiteError as exc:
-            raise UsageError(f"--anchors: {exc}") from None
-    try:
-        return Resolver(
-            servers=args.server,
-            anchors=anchors,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-            qname_minimisation=args.qname_min,
-            fetcher=fetcher,
-        )
-    except (ValueError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+    settings = resolver_settings(args)
+    return build_resolver(Resolver, settings, qname_minimisation=args.qname_min, fetcher=fetcher)
 
 
 def live_failure_hint(answer: Answer) -> str | None:

@@ -32,6 +32,7 @@ from .anchors.model import AnchorState, KeyState, Notice, TrackedKey, TrustPoint
 from .anchors.rfc5011 import KEEP_MISSING, REMOVE_HOLDDOWN, problems
 from .anchors.store import AnchorStore, default_state_dir
 from .anchors.unbound import dumps_unbound, loads_unbound
+from .cli_options import add_resolver_options, build_resolver, resolver_settings
 from .dnssec.trust import TrustAnchors
 from .errors import AnchorError, DnssecLiteError
 from .wire.name import Name
@@ -80,12 +81,7 @@ def add_parser(sub: Any) -> None:
     status.set_defaults(func=cmd_status)
 
     update = command("update", "probe every trust point now and apply what validates")
-    update.add_argument(
-        "--server", "-s", action="append", metavar="ADDR[:PORT]", help="upstream resolver"
-    )
-    update.add_argument("--recursive", action="store_true", help="ask the root servers")
-    update.add_argument("--root-hints", metavar="FILE", help="root hints (with --recursive)")
-    update.add_argument("--timeout", type=float, default=2.0, metavar="S", help="per try")
+    add_resolver_options(update, anchors=False)
     update.add_argument("--json", action="store_true", help="print one JSON object")
     update.set_defaults(func=cmd_update)
 
@@ -262,23 +258,11 @@ def _update_report(refresh: Refresh, state: AnchorState) -> dict[str, Any]:
 def cmd_update(args: argparse.Namespace) -> int:
     from .resolve.resolver import Resolver
 
-    if args.root_hints and not args.recursive:
-        raise _usage("--root-hints needs --recursive")
     if args.server and args.recursive:
         raise _usage("--server and --recursive exclude each other")
-    if args.timeout <= 0:
-        raise _usage("--timeout must be positive")
+    settings = resolver_settings(args)
     store = _store(args)
-    try:
-        resolver = Resolver(
-            servers=args.server,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-            anchor_store=store,
-        )
-    except (ValueError, OSError) as exc:
-        raise _usage(str(exc)) from None
+    resolver = build_resolver(Resolver, settings, anchor_store=store)
     keeper = resolver.anchor_keeper
     assert keeper is not None
     reports = [_update_report(r, keeper.state) for r in resolver.refresh_anchors(force=True)]

@@ -21,6 +21,7 @@ import json
 import sys
 from typing import Any
 
+from .cli_options import add_resolver_options, build_resolver, resolver_settings
 from .dane.report import DaneReport, Verdict
 from .errors import DnssecLiteError
 
@@ -87,16 +88,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--json-lines", action="store_true", help="with --from-file: one JSON object per domain"
     )
-    p.add_argument(
-        "--server",
-        "-s",
-        action="append",
-        metavar="ADDR[:PORT]",
-        help="upstream resolver (repeat for failover order); default: /etc/resolv.conf",
+    add_resolver_options(
+        p,
+        timeout_help="DNS per-try timeout in seconds (default 2; doubles per retry round, "
+        "up to 4x)",
     )
-    p.add_argument("--anchors", metavar="FILE", help="trust anchors (DS/DNSKEY zone file or XML)")
-    p.add_argument("--recursive", action="store_true", help="resolve iteratively from the root")
-    p.add_argument("--root-hints", metavar="FILE", help="root hints file (with --recursive)")
     p.add_argument(
         "--policy",
         choices=("opportunistic", "mandatory"),
@@ -106,13 +102,6 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--port", type=int, default=25, help="SMTP port (default 25)")
     p.add_argument("--ehlo", metavar="NAME", help="EHLO name (default: this host's name)")
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=2.0,
-        metavar="S",
-        help="DNS per-try timeout in seconds (default 2; doubles per retry round, up to 4x)",
-    )
     p.add_argument(
         "--smtp-timeout",
         type=float,
@@ -185,7 +174,6 @@ def read_domains(path: str) -> list[str]:
 
 
 def cmd_daneverify(args: argparse.Namespace) -> int:
-    from .anchors.formats import load_anchors
     from .dane.check import check_smtp
     from .dane.ops import OpsOptions
     from .resolve.resolver import Resolver
@@ -217,14 +205,7 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
         raise _usage(f"--port must be 1-65535, not {args.port}")
     if args.timeout <= 0 or args.smtp_timeout <= 0:
         raise _usage("--timeout and --smtp-timeout must be positive")
-    if args.root_hints and not args.recursive:
-        raise _usage("--root-hints needs --recursive")
-    anchors = None
-    if args.anchors:
-        try:
-            anchors = load_anchors(args.anchors)
-        except DnssecLiteError as exc:
-            raise _usage(f"--anchors: {exc}") from None
+    settings = resolver_settings(args)
     ops = OpsOptions(args.survey, args.days, args.strict_addresses)
     monitoring = args.survey or args.days is not None or args.from_file is not None
     kw: dict[str, Any] = {
@@ -238,17 +219,8 @@ def cmd_daneverify(args: argparse.Namespace) -> int:
     }
     if args.from_file is not None:
         domains = read_domains(args.from_file)
-        return asyncio.run(_bulk(args, anchors, domains, kw))
-    try:
-        resolver = Resolver(
-            servers=args.server,
-            anchors=anchors,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-        )
-    except (ValueError, OSError) as exc:
-        raise _usage(str(exc)) from None
+        return asyncio.run(_bulk(args, settings, domains, kw))
+    resolver = build_resolver(Resolver, settings)
     assert domain is not None
     if args.record:
         from .vectors.command import record_dane_check
@@ -273,20 +245,13 @@ def _summary_line(report: Any) -> str:
     return f"{report.to_json()['domain']}: {report.verdict.value} ({counts}){tail}"
 
 
-async def _bulk(args: argparse.Namespace, anchors: Any, domains: list[str], kw: Any) -> int:
+async def _bulk(
+    args: argparse.Namespace, settings: dict[str, Any], domains: list[str], kw: Any
+) -> int:
     from .dane.bulk import check_many
     from .resolve.resolver import AsyncResolver
 
-    try:
-        resolver = AsyncResolver(
-            servers=args.server,
-            anchors=anchors,
-            mode="iterative" if args.recursive else "stub",
-            timeout=args.timeout,
-            root_hints=args.root_hints,
-        )
-    except (ValueError, OSError) as exc:
-        raise _usage(str(exc)) from None
+    resolver = build_resolver(AsyncResolver, settings)
     counts: dict[str, int] = {}
     codes: list[int] = []
     async for report in check_many(

@@ -6,6 +6,10 @@ the trust walk); a chain of CNAMEs and DNAMEs is followed link by link, with
 the synthesised CNAME of a DNAME checked against the substitution (RFC
 6672), and the weakest link decides the status of the whole answer.
 
+As in Unbound's validator, the response is classified first (positive
+data, ANY, a CNAME/DNAME chain, a denial) and each class has its branch;
+the warm case of the positive branch settles without a generator.
+
 :class:`AnswerCheck` is the part of the validation job that does this; the
 job (``chain.ValidationJob``) inherits it.
 """
@@ -24,13 +28,15 @@ from .denial import DenialCheck, Link
 from .fetch import Fetch, FetchFailed, FetchResult
 from .keycache import KeyEntry
 from .sections import (
+    any_at,
     capped,
-    cname_first,
     cname_target,
+    data_at,
     dname_target,
     find_dname,
     min_ttl,
     proof_rrsets,
+    synthesised_mismatch,
 )
 from .status import Answer, Reason, Status
 
@@ -42,8 +48,6 @@ _BOGUS = Status.BOGUS
 _T_ANY = RRType.ANY
 _T_RRSIG = RRType.RRSIG
 _T_CNAME = RRType.CNAME
-_NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
-_ANSWER_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
 _NOERROR = Rcode.NOERROR
 _NXDOMAIN = Rcode.NXDOMAIN
 _YXDOMAIN = Rcode.YXDOMAIN
@@ -81,53 +85,12 @@ class AnswerCheck(DenialCheck):
             len(self.results),
         )
 
-    def _quick_answer(self) -> Answer | None:
-        """The common case without a generator: the data asked for is in
-        the answer section, under one RRSIG, by a zone whose keys are
-        cached.  This is the first hop of :meth:`_validate_answer` with the
-        cases that may need a fetch or a longer walk left out; it shares the
-        checks (``_signed_link``, ``_conclude``).  None, with nothing done,
-        when the general path is needed."""
-        response = self.response
-        if isinstance(response, FetchFailed):
-            return None
-        rcode = response.rcode
-        q = self.question
-        qtype = q.rrtype
-        if (
-            rcode != _NOERROR
-            or qtype == _T_RRSIG
-            or qtype == _T_ANY
-            or self.limits.max_chain_links < 0
-            or self.validator.anchors.negative
-        ):
-            return None
-        name = q.name
-        answer = response.answer
-        for direct in answer:
-            if direct.rrtype == qtype and direct.name == name:
-                break
-        else:
-            return None
-        sigs = direct.sigs
-        if (
-            len(sigs) != 1
-            or (qtype not in _NOT_BESIDE_CNAME and cname_first(answer, name, direct))
-            or (qtype == _T_CNAME and find_dname(response, name) is not None)
-        ):
-            return None
-        signer = sigs[0].signer
-        if not name.is_subdomain(signer):
-            return None
-        entry = self._known_keys(signer)
-        if entry is None:
-            return None
-        link = self._signed_link(direct, signer, entry, response)[0]
-        status = link.status
-        denial = proof_rrsets(response) if status is _INSECURE else []
-        return self._conclude([link], rcode, [link.rrset or direct], denial)
-
-    def _validate_answer(self) -> Generator[list[Fetch], None, Answer]:
+    # -- classify, then dispatch ----------------------------------------------
+    def _start_answer(self) -> Answer | Generator[list[Fetch], None, Answer]:
+        """Classify the response and hand it to the branch for its class;
+        what cannot be validated (a failed fetch, an error rcode, RRSIGs, a
+        negative trust anchor) is settled here.  An :class:`Answer` when
+        settled without a fetch, else the generator that does the rest."""
         q = self.question
         response = self.response
         if isinstance(response, FetchFailed):
@@ -140,61 +103,25 @@ class AnswerCheck(DenialCheck):
                 0,
             )
         rcode = response.rcode
-        dname_overflow = find_dname(response, q.name) if rcode == _YXDOMAIN else None
-        if dname_overflow is not None:
-            # RFC 6672 2.2: the DNAME substitution would exceed 255 octets.
-            # The DNAME can be validated; the rcode itself is not signed, so
-            # at best the answer is INSECURE (as in Unbound: no AD).
-            link = yield from self._validate_positive(dname_overflow, response)
-            if link.status is _BOGUS:
-                return self._finish(link.status, link.reason, rcode, [dname_overflow], [], 0)
-            if link.status is _SECURE and dname_target(dname_overflow, q.name) is not None:
-                # The signed DNAME rewrites the name into one that fits: the
-                # YXDOMAIN rcode is contradicted by the data it comes with.
-                return self._finish(
-                    _BOGUS,
-                    reasons.bogus(
-                        EDE.DNSSEC_BOGUS,
-                        f"YXDOMAIN for {q.name.to_text()}, but the signed DNAME "
-                        f"{dname_overflow.name.to_text()} rewrites it into a valid name",
-                        q.name,
-                        q.rrtype,
-                    ),
-                    rcode,
-                    [dname_overflow],
-                    [],
-                    0,
-                )
-            return self._finish(
-                _INSECURE,
-                Reason(
-                    None,
-                    f"YXDOMAIN: substituting the DNAME {dname_overflow.name.to_text()} into "
-                    f"{q.name.to_text()} gives a name longer than 255 octets; the rcode "
-                    "itself is not signed",
-                    q.name,
-                    q.rrtype,
-                ),
-                rcode,
-                [dname_overflow],
-                [],
-                link.ttl,
-            )
-        if rcode not in _ANSWER_RCODES:
+        name = q.name
+        qtype = q.rrtype
+        if rcode != _NOERROR and rcode != _NXDOMAIN:
+            dname = find_dname(response, name) if rcode == _YXDOMAIN else None
+            if dname is not None:
+                return self._dname_overflow(dname, response)
             return self._finish(
                 Status.INDETERMINATE,
                 reasons.bogus(
                     EDE.NO_REACHABLE_AUTHORITY,
                     f"the upstream answered {Rcode.to_text(rcode)}",
-                    q.name,
-                    q.rrtype,
+                    name,
+                    qtype,
                 ),
                 rcode,
                 [],
                 [],
                 0,
             )
-        qtype = q.rrtype
         if qtype == _T_RRSIG:
             # RFC 4035 5.3.1 never covers RRSIG RRsets; like Unbound, hand
             # them over as unvalidated.
@@ -203,31 +130,100 @@ class AnswerCheck(DenialCheck):
                 Reason(
                     None,
                     "RRSIG records are not signed themselves; returned unvalidated",
-                    q.name,
-                    q.rrtype,
+                    name,
+                    qtype,
                 ),
                 rcode,
                 list(response.answer),
                 [],
                 min_ttl(response.answer),
             )
-        nta = self.validator.anchors.negative_for(q.name)
-        if nta is not None:
-            return self._finish(
-                _INSECURE,
-                reasons.negative_anchor(q.name, nta),
-                rcode,
-                list(response.answer),
-                [],
-                min_ttl(response.answer),
-            )
+        anchors = self.validator.anchors
+        if anchors.negative:
+            nta = anchors.negative_for(name)
+            if nta is not None:
+                return self._finish(
+                    _INSECURE,
+                    reasons.negative_anchor(name, nta),
+                    rcode,
+                    list(response.answer),
+                    [],
+                    min_ttl(response.answer),
+                )
+        if self.limits.max_chain_links < 0:
+            return self._conclude([self._chain_too_long()], rcode, [], [])
+        if qtype == _T_ANY:
+            found = any_at(response, name)
+            if found:
+                return self._any_answer(found, response)
+        else:
+            direct = data_at(response, name, qtype)
+            if direct is not None:
+                return self._positive_answer(direct, response)
+        if (qtype != _T_CNAME and response.get_answer(name, _T_CNAME) is not None) or find_dname(
+            response, name
+        ) is not None:
+            return self._chain_answer(response)
+        return self._negative_answer(name, response)
+
+    # -- the classes of response ----------------------------------------------
+    def _positive_answer(
+        self, direct: RRset, response: Message
+    ) -> Answer | Generator[list[Fetch], None, Answer]:
+        """The data asked for, at the name asked for.  Its warm case -- one
+        RRSIG, by a zone whose keys are cached, NOERROR -- is settled here
+        without a generator; anything else may need fetches."""
+        rcode = response.rcode
+        sigs = direct.sigs
+        if rcode == _NOERROR and len(sigs) == 1:
+            signer = sigs[0].signer
+            if direct.name.is_subdomain(signer):
+                entry = self._known_keys(signer)
+                if entry is not None:
+                    link = self._signed_link(direct, signer, entry, response)[0]
+                    denial = proof_rrsets(response) if link.status is _INSECURE else []
+                    return self._conclude([link], rcode, [link.rrset or direct], denial)
+        return self._cold_positive(direct, response)
+
+    def _cold_positive(
+        self, direct: RRset, response: Message
+    ) -> Generator[list[Fetch], None, Answer]:
+        links: list[Link] = []
+        out: list[RRset] = []
+        denial: list[RRset] = []
+        yield from self._data_link(direct, response, links, out, denial)
+        name = direct.name
+        return (yield from self._with_data(links, out, denial, {name}, name, response))
+
+    def _any_answer(
+        self, found: list[RRset], response: Message
+    ) -> Generator[list[Fetch], None, Answer]:
+        """ANY: every RRset at the name, each checked on its own."""
+        links: list[Link] = []
+        out: list[RRset] = []
+        yield from self._any_links(found, response, links, out)
+        name = self.question.name
+        return (yield from self._with_data(links, out, [], {name}, name, response))
+
+    def _negative_answer(
+        self, name: Name, response: Message
+    ) -> Generator[list[Fetch], None, Answer]:
+        """No data and no chain at the name asked for: NXDOMAIN or NODATA."""
+        links: list[Link] = []
+        denial: list[RRset] = []
+        yield from self._negative_link(name, response, links, denial)
+        return self._conclude(links, response.rcode, [], denial)
+
+    def _chain_answer(self, response: Message) -> Generator[list[Fetch], None, Answer]:
+        """A CNAME or DNAME at the name asked for: each link of the chain,
+        then the data (or ANY's RRsets) or the denial at its end."""
+        q = self.question
+        qtype = q.rrtype
         links: list[Link] = []
         out: list[RRset] = []
         denial: list[RRset] = []
         name = q.name
         seen: set[Name] = set()
-        # The chain ended in the data asked for (not in a denial).
-        positive = False
         for _hop in range(self.limits.max_chain_links + 1):
             if name in seen:
                 links.append(
@@ -237,53 +233,28 @@ class AnswerCheck(DenialCheck):
                             EDE.DNSSEC_BOGUS,
                             f"CNAME/DNAME loop at {name.to_text()}",
                             name,
-                            q.rrtype,
+                            qtype,
                         ),
                         0,
                     )
                 )
                 break
             seen.add(name)
-            direct = None
-            if qtype != _T_ANY:
-                for rrset in response.answer:
-                    if rrset.rrtype == qtype and rrset.name == name:
-                        direct = rrset
-                        break
-            if (
-                direct is not None
-                and qtype not in _NOT_BESIDE_CNAME
-                and cname_first(response.answer, name, direct)
-            ):
-                # RFC 2181 10.1: nothing else may stand beside a CNAME.  When
-                # a server sends both, the one it put first wins (as in
-                # Unbound's scrubber); the other is left out.
-                direct = None
-            if direct is not None and qtype == _T_CNAME and find_dname(response, name) is not None:
-                # A CNAME asked for below a DNAME is the synthesised one: the
-                # DNAME branch checks it against the substitution.
-                direct = None
             if qtype == _T_ANY:
-                found = [r for r in response.answer if r.name == name]
+                found = any_at(response, name)
                 if found:
-                    for rrset in found:
-                        link = yield from self._validate_positive(rrset, response)
-                        links.append(link)
-                        out.append(link.rrset or rrset)
-                    positive = True
-                    break
-            if direct is not None:
-                link = yield from self._validate_positive(direct, response)
-                links.append(link)
-                out.append(link.rrset or direct)
-                if link.status is _INSECURE:
-                    denial.extend(proof_rrsets(response))
-                positive = True
-                break
-            cname = response.get_answer(name, _T_CNAME)
+                    yield from self._any_links(found, response, links, out)
+                    return (yield from self._with_data(links, out, denial, seen, name, response))
+            else:
+                direct = data_at(response, name, qtype)
+                if direct is not None:
+                    yield from self._data_link(direct, response, links, out, denial)
+                    return (yield from self._with_data(links, out, denial, seen, name, response))
+            dname = find_dname(response, name)
+            cname = response.get_answer(name, _T_CNAME) if dname is None else None
             # A CNAME below a DNAME is the synthesised (unsigned) one: the
             # DNAME branch checks it against the substitution.
-            if cname is not None and q.rrtype != _T_CNAME and find_dname(response, name) is None:
+            if cname is not None and qtype != _T_CNAME:
                 link = yield from self._validate_positive(cname, response)
                 links.append(link)
                 out.append(link.rrset or cname)
@@ -292,82 +263,171 @@ class AnswerCheck(DenialCheck):
                     break
                 name = target
                 continue
-            dname = find_dname(response, name)
             if dname is not None:
-                link = yield from self._validate_positive(dname, response)
-                if link.status is _SECURE and any(
-                    sig.labels < dname.name.label_count() for sig in dname.sigs
-                ):
-                    # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
-                    link = Link(
-                        _BOGUS,
-                        reasons.bogus(
-                            EDE.DNSSEC_BOGUS,
-                            f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
-                            dname.name,
-                            RRType.DNAME,
-                        ),
-                        0,
-                    )
-                links.append(link)
-                out.append(link.rrset or dname)
-                synth = dname_target(dname, name)
+                synth = yield from self._dname_link(dname, name, response, links, out)
                 if synth is None:
-                    links.append(
-                        Link(
-                            _BOGUS,
-                            reasons.bogus(
-                                EDE.DNSSEC_BOGUS,
-                                f"DNAME substitution for {name.to_text()} is too long",
-                                name,
-                                q.rrtype,
-                            ),
-                            0,
-                        )
-                    )
                     break
-                given = response.get_answer(name, _T_CNAME)
-                if given is not None:
-                    problem = _synthesised_mismatch(given, dname, synth)
-                    if problem is not None:
-                        links.append(
-                            Link(
-                                _BOGUS,
-                                reasons.bogus(EDE.DNSSEC_BOGUS, problem, name, _T_CNAME),
-                                0,
-                            )
-                        )
-                        break
-                    # RFC 6672 3.1: the synthesised CNAME lives as long as
-                    # the DNAME it comes from.
-                    out.append(capped(given, out[-1].ttl) if link.status is _SECURE else given)
-                else:
-                    # The server left it out (or it was moved away): the
-                    # answer carries the CNAME the DNAME defines, whatever
-                    # the server sent (RFC 6672 3.4 lets resolvers make it).
-                    out.append(RRset(name, _T_CNAME, dname.rrclass, out[-1].ttl, [CNAME(synth)]))
                 if qtype == _T_CNAME:
-                    positive = True
-                    break  # the synthesised CNAME is the answer asked for
+                    # The synthesised CNAME is the answer asked for.
+                    return (yield from self._with_data(links, out, denial, seen, name, response))
                 name = synth
                 continue
-            # No data for ``name``: a negative answer (at the end of any chain).
-            nxdomain = rcode == _NXDOMAIN
-            link = yield from self._validate_negative(name, q.rrtype, nxdomain, response)
-            links.append(link)
-            denial.extend(proof_rrsets(response))
+            # No data for ``name``: a denial at the end of the chain.
+            yield from self._negative_link(name, response, links, denial)
             break
         else:
+            links.append(self._chain_too_long())
+        return self._conclude(links, response.rcode, out, denial)
+
+    def _dname_overflow(
+        self, dname: RRset, response: Message
+    ) -> Generator[list[Fetch], None, Answer]:
+        """YXDOMAIN with a DNAME: RFC 6672 2.2, the substitution would
+        exceed 255 octets.  The DNAME can be validated; the rcode itself is
+        not signed, so at best the answer is INSECURE (as in Unbound: no
+        AD)."""
+        q = self.question
+        rcode = response.rcode
+        link = yield from self._validate_positive(dname, response)
+        if link.status is _BOGUS:
+            return self._finish(link.status, link.reason, rcode, [dname], [], 0)
+        if link.status is _SECURE and dname_target(dname, q.name) is not None:
+            # The signed DNAME rewrites the name into one that fits: the
+            # YXDOMAIN rcode is contradicted by the data it comes with.
+            return self._finish(
+                _BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"YXDOMAIN for {q.name.to_text()}, but the signed DNAME "
+                    f"{dname.name.to_text()} rewrites it into a valid name",
+                    q.name,
+                    q.rrtype,
+                ),
+                rcode,
+                [dname],
+                [],
+                0,
+            )
+        return self._finish(
+            _INSECURE,
+            Reason(
+                None,
+                f"YXDOMAIN: substituting the DNAME {dname.name.to_text()} into "
+                f"{q.name.to_text()} gives a name longer than 255 octets; the rcode "
+                "itself is not signed",
+                q.name,
+                q.rrtype,
+            ),
+            rcode,
+            [dname],
+            [],
+            link.ttl,
+        )
+
+    # -- pieces shared by the branches ----------------------------------------
+    def _data_link(
+        self,
+        direct: RRset,
+        response: Message,
+        links: list[Link],
+        out: list[RRset],
+        denial: list[RRset],
+    ) -> Generator[list[Fetch], None, None]:
+        """Check the data asked for; an INSECURE one keeps the response's
+        proof records beside it."""
+        link = yield from self._validate_positive(direct, response)
+        links.append(link)
+        out.append(link.rrset or direct)
+        if link.status is _INSECURE:
+            denial.extend(proof_rrsets(response))
+
+    def _any_links(
+        self, found: list[RRset], response: Message, links: list[Link], out: list[RRset]
+    ) -> Generator[list[Fetch], None, None]:
+        for rrset in found:
+            link = yield from self._validate_positive(rrset, response)
+            links.append(link)
+            out.append(link.rrset or rrset)
+
+    def _negative_link(
+        self, name: Name, response: Message, links: list[Link], denial: list[RRset]
+    ) -> Generator[list[Fetch], None, None]:
+        nxdomain = response.rcode == _NXDOMAIN
+        link = yield from self._validate_negative(name, self.question.rrtype, nxdomain, response)
+        links.append(link)
+        denial.extend(proof_rrsets(response))
+
+    def _dname_link(
+        self, dname: RRset, name: Name, response: Message, links: list[Link], out: list[RRset]
+    ) -> Generator[list[Fetch], None, Name | None]:
+        """Check a DNAME above ``name`` and the CNAME synthesised from it
+        (RFC 6672); the name it rewrites ``name`` into, or None when the
+        chain stops here (a BOGUS link appended)."""
+        link = yield from self._validate_positive(dname, response)
+        if link.status is _SECURE and any(
+            sig.labels < dname.name.label_count() for sig in dname.sigs
+        ):
+            # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
+            link = Link(
+                _BOGUS,
+                reasons.bogus(
+                    EDE.DNSSEC_BOGUS,
+                    f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
+                    dname.name,
+                    RRType.DNAME,
+                ),
+                0,
+            )
+        links.append(link)
+        out.append(link.rrset or dname)
+        synth = dname_target(dname, name)
+        if synth is None:
             links.append(
                 Link(
                     _BOGUS,
-                    reasons.limit_hit(
-                        "CNAME/DNAME chain too long", self.limits.max_chain_links, q.name, q.rrtype
+                    reasons.bogus(
+                        EDE.DNSSEC_BOGUS,
+                        f"DNAME substitution for {name.to_text()} is too long",
+                        name,
+                        self.question.rrtype,
                     ),
                     0,
                 )
             )
-        if positive and rcode == _NXDOMAIN:
+            return None
+        given = response.get_answer(name, _T_CNAME)
+        if given is not None:
+            problem = synthesised_mismatch(given, dname, synth)
+            if problem is not None:
+                links.append(
+                    Link(_BOGUS, reasons.bogus(EDE.DNSSEC_BOGUS, problem, name, _T_CNAME), 0)
+                )
+                return None
+            # RFC 6672 3.1: the synthesised CNAME lives as long as the DNAME
+            # it comes from.
+            out.append(capped(given, out[-1].ttl) if link.status is _SECURE else given)
+        else:
+            # The server left it out (or it was moved away): the answer
+            # carries the CNAME the DNAME defines, whatever the server sent
+            # (RFC 6672 3.4 lets resolvers make it).
+            out.append(RRset(name, _T_CNAME, dname.rrclass, out[-1].ttl, [CNAME(synth)]))
+        return synth
+
+    def _with_data(
+        self,
+        links: list[Link],
+        out: list[RRset],
+        denial: list[RRset],
+        seen: set[Name],
+        name: Name,
+        response: Message,
+    ) -> Generator[list[Fetch], None, Answer]:
+        """The answer for a chain that ended in data at ``name``.  Under
+        NXDOMAIN that data needs a second look: the target of a CNAME asked
+        for needs its own denial, other signed data contradicts the rcode."""
+        rcode = response.rcode
+        if rcode == _NXDOMAIN:
+            qtype = self.question.rrtype
             last = out[-1] if out else None
             target = cname_target(last) if last is not None and qtype == _T_CNAME else None
             if target is not None and target not in seen:
@@ -382,6 +442,16 @@ class AnswerCheck(DenialCheck):
                 if contradiction is not None:
                     links.append(contradiction)
         return self._conclude(links, rcode, out, denial)
+
+    def _chain_too_long(self) -> Link:
+        q = self.question
+        return Link(
+            _BOGUS,
+            reasons.limit_hit(
+                "CNAME/DNAME chain too long", self.limits.max_chain_links, q.name, q.rrtype
+            ),
+            0,
+        )
 
     def _conclude(
         self, links: list[Link], rcode: int, out: list[RRset], denial: list[RRset]
@@ -503,25 +573,6 @@ class AnswerCheck(DenialCheck):
             if 0 <= proof_cap < ttl:
                 ttl = proof_cap
         return Link(_SECURE, None, ttl, out), True
-
-
-def _synthesised_mismatch(given: RRset, dname: RRset, synth: Name) -> str | None:
-    """Why the CNAME a server synthesised from ``dname`` is not the one RFC
-    6672 section 2.2 defines (same class, one record, target ``synth``); None
-    when it is.  Its owner and type are those looked up."""
-    label = f"CNAME {given.name.to_text()}"
-    if given.rrclass != dname.rrclass:
-        return f"{label} has class {given.rrclass}, the DNAME {dname.rrclass}"
-    if len(given.rdatas) != 1:
-        return f"{label} synthesised from the DNAME has {len(given.rdatas)} records"
-    target = cname_target(given)
-    if target != synth:
-        text = target.to_text() if target is not None else "nothing"
-        return (
-            f"{label} -> {text} does not match the DNAME "
-            f"{dname.name.to_text()} (expected {synth.to_text()})"
-        )
-    return None
 
 
 def _rcode_contradicted(links: list[Link], name: Name, qtype: int) -> Link | None:

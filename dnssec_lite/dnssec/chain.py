@@ -122,10 +122,13 @@ class ValidationJob(AnswerCheck):
         self._outstanding: set[Fetch] = set()
         self._rcode: int | None = None
         self._chain: dict[Name, ChainLink] = {}
-        # A warm answer is settled without starting the generator at all.
-        self.answer: Answer | None = self._quick_answer()
-        if self.answer is None:
-            self._gen = self._validate_answer()
+        # A warm answer is settled without starting a generator at all.
+        started = self._start_answer()
+        if isinstance(started, Answer):
+            self.answer: Answer | None = started
+        else:
+            self.answer = None
+            self._gen = started
             self._resume()
 
     # -- driver interface ------------------------------------------------------

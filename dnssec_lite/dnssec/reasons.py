@@ -101,7 +101,7 @@ def limit_hit(what: str, limit: int, name: Name | None, rrtype: int | None) -> R
     return Reason(EDE.DNSSEC_BOGUS, f"validation stopped: {what} (limit {limit})", name, rrtype)
 
 
-# -- the chain of trust: DS steps (trustwalk) and DNSKEY sets (keytrust) -----
+# -- the chain of trust: DS steps (trustwalk) and DNSKEY sets (zonekeys) -----
 
 
 def ds_lookup_failed(name: Name, ede: int, why: str) -> Reason:

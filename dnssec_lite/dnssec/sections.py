@@ -1,9 +1,10 @@
 """What the validator reads out of a response's sections.
 
-Small lookups on a :class:`~dnssec_lite.wire.message.Message`: the CNAME
-and DNAME links of the answer section, the signer and proof records of a
-denial, and TTLs.  No signature is checked here.  ``cname_first``,
-``find_dname`` and ``dname_target`` serve the iterative engine as well.
+Small lookups on a :class:`~dnssec_lite.wire.message.Message`: the RRsets
+that answer a question, the CNAME and DNAME links of the answer section,
+the signer and proof records of a denial, and TTLs.  No signature is
+checked here.  ``cname_first``, ``find_dname`` and ``dname_target`` serve
+the iterative engine as well.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _T_SOA = RRType.SOA
 _T_CNAME = RRType.CNAME
 _T_DNAME = RRType.DNAME
 _DENIAL_TYPES = (RRType.SOA, RRType.NSEC, RRType.NSEC3)
+# Types that may stand beside a CNAME at the same name (RFC 2181 10.1, RFC 4035).
+_NOT_BESIDE_CNAME = (RRType.CNAME, RRType.RRSIG, RRType.NSEC)
 
 
 def min_ttl(rrsets: tuple[RRset, ...]) -> int:
@@ -123,10 +126,55 @@ def negative_signer(response: Message, name: Name) -> Name | None:
     return best
 
 
+def data_at(response: Message, name: Name, qtype: int) -> RRset | None:
+    """The RRset of type ``qtype`` at ``name`` that answers the question, or
+    None.  RFC 2181 10.1: nothing else may stand beside a CNAME; when a
+    server sends both, the one it put first wins (as in Unbound's scrubber).
+    A CNAME asked for below a DNAME is the synthesised one, checked by the
+    DNAME branch against the substitution."""
+    answer = response.answer
+    for direct in answer:
+        if direct.rrtype == qtype and direct.name == name:
+            break
+    else:
+        return None
+    if qtype not in _NOT_BESIDE_CNAME and cname_first(answer, name, direct):
+        return None
+    if qtype == _T_CNAME and find_dname(response, name) is not None:
+        return None
+    return direct
+
+
+def any_at(response: Message, name: Name) -> list[RRset]:
+    """ANY: every RRset of the answer section at ``name``."""
+    return [r for r in response.answer if r.name == name]
+
+
+def synthesised_mismatch(given: RRset, dname: RRset, synth: Name) -> str | None:
+    """Why the CNAME a server synthesised from ``dname`` is not the one RFC
+    6672 section 2.2 defines (same class, one record, target ``synth``); None
+    when it is.  Its owner and type are those looked up."""
+    label = f"CNAME {given.name.to_text()}"
+    if given.rrclass != dname.rrclass:
+        return f"{label} has class {given.rrclass}, the DNAME {dname.rrclass}"
+    if len(given.rdatas) != 1:
+        return f"{label} synthesised from the DNAME has {len(given.rdatas)} records"
+    target = cname_target(given)
+    if target != synth:
+        text = target.to_text() if target is not None else "nothing"
+        return (
+            f"{label} -> {text} does not match the DNAME "
+            f"{dname.name.to_text()} (expected {synth.to_text()})"
+        )
+    return None
+
+
 __all__ = [
+    "any_at",
     "capped",
     "cname_first",
     "cname_target",
+    "data_at",
     "dname_target",
     "find_dname",
     "min_ttl",
@@ -134,4 +182,5 @@ __all__ = [
     "negative_signer",
     "proof_rrsets",
     "sig_cap",
+    "synthesised_mismatch",
 ]

@@ -2,8 +2,7 @@
 
 From the closest trust anchor (or the deepest zone already in the key
 cache) the walk asks the DS of each name on the way down (RFC 4035 5.2) and
-validates each DNSKEY RRset against its DS records or the anchor (the base
-class :class:`~.keytrust.KeyTrust`); it never
+validates each DNSKEY RRset against its DS records or the anchor; it never
 asks a name below a proven insecure delegation.  To keep a cold chain to one
 round trip, it asks the DS and DNSKEY sets of every name on the way at once.
 
@@ -11,6 +10,8 @@ round trip, it asks the DS and DNSKEY sets of every name on the way at once.
 job (``chain.ValidationJob``) inherits it and supplies the state declared
 on it.  Plain methods rather than functions taking the job: the warm path
 calls them once per RRset, and an attribute of ``self`` costs no more.
+Validating a zone's DNSKEY RRset and checking RRsets with its keys is the
+part below it (``zonekeys.ZoneKeys``), which the walk inherits.
 """
 
 from __future__ import annotations
@@ -26,15 +27,12 @@ from ..wire.types import EDE, Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from . import reasons
-from .algorithms import AlgorithmPolicy
-from .fetch import Fetch, FetchFailed, FetchResult, Need
+from .fetch import Fetch, FetchFailed, Need
 from .keycache import KeyEntry
-from .keytrust import KeyTrust, WalkConfig, keyless_entry
-from .limits import Limits
 from .nsec import ProofKind
-from .rrsig import Budget, SigCheck, check_rrset
 from .sections import negative_signer
-from .status import ChainLink, Reason, Status
+from .status import Reason, Status
+from .zonekeys import WalkConfig, ZoneKeys, keyless_entry
 
 log = logging.getLogger("dnssec_lite.dnssec")
 
@@ -70,23 +68,8 @@ _STEP_BOGUS = DsStep.BOGUS
 _tuple_new = tuple.__new__
 
 
-class TrustWalk(KeyTrust):
-    """Finding and validating the keys of zones, for one validation job.
-
-    The attributes are set by the job; they are declared here so that the
-    walk can be read (and type-checked) on its own."""
-
-    validator: WalkConfig
-    #: The time that ages the key cache.
-    now: int
-    #: The time at which RRSIG validity periods are checked (``now`` unless
-    #: the validator overrides it).
-    sig_time: int
-    limits: Limits
-    policy: AlgorithmPolicy
-    budget: Budget
-    results: dict[Fetch, FetchResult]
-    _chain: dict[Name, ChainLink]
+class TrustWalk(ZoneKeys):
+    """Finding the keys of zones top-down, for one validation job."""
 
     def _need(self, fetches: list[Fetch]) -> Need:
         todo = [f for f in dict.fromkeys(fetches) if f not in self.results]
@@ -101,20 +84,6 @@ class TrustWalk(KeyTrust):
             if log.isEnabledFor(logging.DEBUG):
                 log.debug("validator needs %s", ", ".join(str(f) for f in todo[:room]))
             yield todo[:room]
-
-    def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
-        if entry.algorithms:
-            return self._check_every_algorithm(rrset, entry.zone, entry.keys, entry.algorithms)
-        return check_rrset(
-            rrset,
-            entry.zone,
-            entry.keys,
-            self.sig_time,
-            self.limits,
-            self.policy,
-            self.budget,
-            ignore_time=self.validator.ignore_time,
-        )
 
     def _validated_proofs(
         self, response: Message, entry: KeyEntry

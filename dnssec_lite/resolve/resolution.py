@@ -11,20 +11,40 @@ resolver assembles it here).
 ``Answer.queries`` has one meaning on every path: the messages put on the
 wire for this answer (:attr:`Resolution.queries`; a truncated answer's retry
 over TCP counts, a cache hit is 0).
+The resolvers assemble their answers here too: :func:`stub_answer` and
+:func:`iterative_answer` build the Resolution from what the steps return.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
-from ..dnssec.status import ChainLink
+from ..dnssec.status import Answer, ChainLink
 from ..errors import TransportError
 from ..wire.message import Message, Question
 from ..wire.types import Rcode, RRType
 from .exchange import Server
 
-__all__ = ["ExchangeRecord", "Resolution", "Transcript", "trace_line"]
+if TYPE_CHECKING:  # the step generators import this module
+    from .fetcher import Batch, Reply
+    from .iterative.mode import IterativeOutcome
+    from .stub import StubResult
+
+T = TypeVar("T")
+
+__all__ = [
+    "ExchangeRecord",
+    "Resolution",
+    "Transcript",
+    "iterative_answer",
+    "noted",
+    "stub_answer",
+    "trace_line",
+    "with_resolution",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,3 +171,57 @@ class Resolution:
     @staticmethod
     def servers(servers: Sequence[Server]) -> tuple[Server, ...]:
         return tuple(dict.fromkeys(servers))
+
+
+def iterative_answer(out: IterativeOutcome, transcript: Transcript) -> Answer:
+    """The answer of an iterative resolution, with its Resolution."""
+    records = transcript.exchanges
+    res = Resolution(
+        "iterative",
+        upstreams=out.roots,
+        exchanges=tuple(records),
+        stripping=dict(out.stripping),
+        failed=Resolution.servers([r.server for r in records if r.rcode is None]),
+        restarts=out.restarts,
+        chain=out.answer.chain,
+    )
+    return with_resolution(out.answer, res)
+
+
+def with_resolution(answer: Answer, res: Resolution) -> Answer:
+    """The answer as the resolver returns it: with its :class:`Resolution`
+    and ``queries`` read from it (built once, here)."""
+    return dataclasses.replace(answer, queries=res.queries, resolution=res)
+
+
+def stub_answer(result: StubResult, transcript: Transcript) -> Answer:
+    """The answer of a stub lookup, with its Resolution."""
+    records = transcript.exchanges
+    failed = Resolution.servers([r.server for r in records if r.rcode is None])
+    res = Resolution(
+        "stub",
+        upstreams=result.order,
+        server=result.server,
+        exchanges=tuple(records),
+        stripping=dict(result.lookup.stripping),
+        failed=failed,
+        chain=result.answer.chain,
+    )
+    return with_resolution(result.answer, res)
+
+
+def noted(
+    steps: Generator[Batch, list[Reply], T], transcript: Transcript
+) -> Generator[Batch, list[Reply], T]:
+    """``steps`` with its own exchanges noted in ``transcript``: when several
+    lookups run side by side, each answer's Resolution lists only its own."""
+    try:
+        batch = next(steps)
+        while True:
+            replies = yield batch
+            for (server, query), reply in zip(batch.items, replies, strict=True):
+                transcript.exchanges.append(record(server, query, reply, tcp=batch.tcp))
+            batch = steps.send(replies)
+    except StopIteration as stop:
+        value: T = stop.value
+        return value

@@ -30,7 +30,6 @@ validator's anchors are swapped (the zone's cached keys dropped).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import sys
 import time
@@ -63,7 +62,14 @@ from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
 from .iterative.parallel import gather
 from .prefetch import DEFAULT_LABELS as DEFAULT_PREFETCH_LABELS
 from .prefetch import MAX_LABELS as MAX_PREFETCH_LABELS
-from .resolution import Resolution, Transcript, record
+from .resolution import (
+    Resolution,
+    Transcript,
+    iterative_answer,
+    noted,
+    stub_answer,
+    with_resolution,
+)
 from .stub import Lookup, StubResult, fetch_steps, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
@@ -317,6 +323,29 @@ class _Base(Generic[F]):
             prefetch=self.prefetch_chain,
         )
 
+    def _lookup_steps(
+        self, question: Question, now: int, transcript: Transcript
+    ) -> Generator[Batch, list[Reply], Answer]:
+        """The steps of one lookup not answered from a cache, in the
+        resolver's mode, ending in the answer with its Resolution (built
+        from ``transcript``); the caller hands it to :meth:`_after`."""
+        if self.mode == "iterative":
+            out = yield from self._iterative_steps(question, now)
+            return iterative_answer(out, transcript)
+        result = yield from self._stub_steps(question, now)
+        return stub_answer(result, transcript)
+
+    def _many_steps(
+        self, asked: list[Question], now: int, notes: list[Transcript]
+    ) -> Generator[Batch, list[Reply], list[Answer]]:
+        """Several lookups side by side (one batch of exchanges per round
+        for all of them), each noting its own exchanges."""
+        steps = [
+            noted(self._lookup_steps(q, now, note), note)
+            for q, note in zip(asked, notes, strict=True)
+        ]
+        return (yield from gather(steps))
+
     def _question(self, name: Name | str, rrtype: int | str) -> Question:
         """The question for the arguments, parsed once per distinct pair (the
         parse of a name is most of the cost of a cache hit).  A ``Name`` is
@@ -361,7 +390,7 @@ class _Base(Generic[F]):
             return None
         if log.isEnabledFor(logging.DEBUG):
             log.debug("DNAME cache: %s synthesised (%s)", question.to_text(), answer.summary())
-        answer = _with(answer, Resolution(self.mode, cache="dname", chain=answer.chain))
+        answer = with_resolution(answer, Resolution(self.mode, cache="dname", chain=answer.chain))
         return self._after(answer, now)
 
     def _synthesized(self, question: Question, now: int) -> Answer | None:
@@ -387,62 +416,12 @@ class _Base(Generic[F]):
                     "keys not cached" if answer is None else answer.summary(),
                 )
             return None
-        answer = _with(answer, Resolution(self.mode, cache="aggressive", chain=answer.chain))
+        answer = with_resolution(
+            answer, Resolution(self.mode, cache="aggressive", chain=answer.chain)
+        )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("aggressive cache hit %s: %s", question.to_text(), answer.rcode_text)
         return self._after(answer, now)
-
-
-def _iterative_answer(out: IterativeOutcome, transcript: Transcript) -> Answer:
-    records = transcript.exchanges
-    res = Resolution(
-        "iterative",
-        upstreams=out.roots,
-        exchanges=tuple(records),
-        stripping=dict(out.stripping),
-        failed=Resolution.servers([r.server for r in records if r.rcode is None]),
-        restarts=out.restarts,
-        chain=out.answer.chain,
-    )
-    return _with(out.answer, res)
-
-
-def _with(answer: Answer, res: Resolution) -> Answer:
-    """The answer as the resolver returns it: with its :class:`Resolution`
-    and ``queries`` read from it (built once, here)."""
-    return dataclasses.replace(answer, queries=res.queries, resolution=res)
-
-
-def _stub_answer(result: StubResult, transcript: Transcript) -> Answer:
-    records = transcript.exchanges
-    failed = Resolution.servers([r.server for r in records if r.rcode is None])
-    res = Resolution(
-        "stub",
-        upstreams=result.order,
-        server=result.server,
-        exchanges=tuple(records),
-        stripping=dict(result.lookup.stripping),
-        failed=failed,
-        chain=result.answer.chain,
-    )
-    return _with(result.answer, res)
-
-
-def _noted(
-    steps: Generator[Batch, list[Reply], T], transcript: Transcript
-) -> Generator[Batch, list[Reply], T]:
-    """``steps`` with its own exchanges noted in ``transcript``: when several
-    lookups run side by side, each answer's Resolution lists only its own."""
-    try:
-        batch = next(steps)
-        while True:
-            replies = yield batch
-            for (server, query), reply in zip(batch.items, replies, strict=True):
-                transcript.exchanges.append(record(server, query, reply, tcp=batch.tcp))
-            batch = steps.send(replies)
-    except StopIteration as stop:
-        value: T = stop.value
-        return value
 
 
 class Resolver(_Base[Fetcher]):
@@ -481,21 +460,17 @@ class Resolver(_Base[Fetcher]):
             if done is not None:
                 return done
         transcript = Transcript()
-        if self.mode == "iterative":
-            steps = self._iterative_steps(question, now)
-            if self.fetcher is not None:
-                out = drive(steps, self.fetcher, transcript)
-            else:
-                with Transport() as transport:
-                    out = drive(steps, transport, transcript)
-            return self._after(_iterative_answer(out, transcript), now)
-        stub = self._stub_steps(question, now)
+        answer = self._drive(self._lookup_steps(question, now, transcript), transcript)
+        return self._after(answer, now)
+
+    def _drive(
+        self, steps: Generator[Batch, list[Reply], T], transcript: Transcript | None = None
+    ) -> T:
+        """Run ``steps`` over the fetcher given, or else a fresh transport."""
         if self.fetcher is not None:
-            result = drive(stub, self.fetcher, transcript)
-        else:
-            with Transport() as transport:
-                result = drive(stub, transport, transcript)
-        return self._after(_stub_answer(result, transcript), now)
+            return drive(steps, self.fetcher, transcript)
+        with Transport() as transport:
+            return drive(steps, transport, transcript)
 
     def refresh_anchors(self, now: int | None = None, *, force: bool = False) -> list[Refresh]:
         """Probe the due trust points of the anchor store now (``force``:
@@ -513,12 +488,7 @@ class Resolver(_Base[Fetcher]):
             reloaded = keeper.reload(at)
             fetched: list[tuple[Name, RRset | None]] = []
             if keeper.probeable() if force else keeper.due(at):
-                steps = self._refresh_steps(at, force)
-                if self.fetcher is not None:
-                    fetched = drive(steps, self.fetcher)
-                else:
-                    with Transport() as transport:
-                        fetched = drive(steps, transport)
+                fetched = self._drive(self._refresh_steps(at, force))
             return self._adopt(self._apply_all(fetched, at), reloaded)
         finally:
             self._refreshing = False
@@ -540,27 +510,10 @@ class Resolver(_Base[Fetcher]):
         todo = [i for i, hit in enumerate(answers) if hit is None]
         if not todo:
             return [a for a in answers if a is not None]
-        notes = {i: Transcript() for i in todo}
-        iterative = self.mode == "iterative"
-        steps: list[Generator[Batch, list[Reply], IterativeOutcome | StubResult]] = [
-            _noted(
-                self._iterative_steps(asked[i], now)
-                if iterative
-                else self._stub_steps(asked[i], now),
-                notes[i],
-            )
-            for i in todo
-        ]
-        if self.fetcher is not None:
-            results = drive(gather(steps), self.fetcher)
-        else:
-            with Transport() as transport:
-                results = drive(gather(steps), transport)
-        for i, out in zip(todo, results, strict=True):
-            if isinstance(out, IterativeOutcome):
-                answers[i] = self._after(_iterative_answer(out, notes[i]), now)
-            else:
-                answers[i] = self._after(_stub_answer(out, notes[i]), now)
+        notes = [Transcript() for _ in todo]
+        results = self._drive(self._many_steps([asked[i] for i in todo], now, notes))
+        for i, answer in zip(todo, results, strict=True):
+            answers[i] = self._after(answer, now)
         return [a for a in answers if a is not None]
 
 
@@ -589,24 +542,20 @@ class AsyncResolver(_Base[AsyncFetcher]):
             done = self._dname_done(question, synthesized, target, now)
             if done is not None:
                 return done
+        transcript = Transcript()
+        answer = await self._drive(self._lookup_steps(question, now, transcript), transcript)
+        return self._after(answer, now)
+
+    async def _drive(
+        self, steps: Generator[Batch, list[Reply], T], transcript: Transcript | None = None
+    ) -> T:
+        """Run ``steps`` over the fetcher given, or else a fresh transport."""
+        if self.fetcher is not None:
+            return await adrive(steps, self.fetcher, transcript)
         from .aio import AsyncTransport
 
-        transcript = Transcript()
-        if self.mode == "iterative":
-            steps = self._iterative_steps(question, now)
-            if self.fetcher is not None:
-                out = await adrive(steps, self.fetcher, transcript)
-            else:
-                async with AsyncTransport() as transport:
-                    out = await adrive(steps, transport, transcript)
-            return self._after(_iterative_answer(out, transcript), now)
-        stub = self._stub_steps(question, now)
-        if self.fetcher is not None:
-            result = await adrive(stub, self.fetcher, transcript)
-        else:
-            async with AsyncTransport() as transport:
-                result = await adrive(stub, transport, transcript)
-        return self._after(_stub_answer(result, transcript), now)
+        async with AsyncTransport() as transport:
+            return await adrive(steps, transport, transcript)
 
     async def refresh_anchors(
         self, now: int | None = None, *, force: bool = False
@@ -620,17 +569,10 @@ class AsyncResolver(_Base[AsyncFetcher]):
         at = self.now() if now is None else now
         self._refreshing = True
         try:
-            from .aio import AsyncTransport
-
             reloaded = await asyncio.to_thread(keeper.reload, at)
             fetched: list[tuple[Name, RRset | None]] = []
             if keeper.probeable() if force else keeper.due(at):
-                steps = self._refresh_steps(at, force)
-                if self.fetcher is not None:
-                    fetched = await adrive(steps, self.fetcher)
-                else:
-                    async with AsyncTransport() as transport:
-                        fetched = await adrive(steps, transport)
+                fetched = await self._drive(self._refresh_steps(at, force))
             done = await asyncio.to_thread(self._apply_all, fetched, at)
             return self._adopt(done, reloaded)
         finally:

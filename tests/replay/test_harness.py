@@ -269,7 +269,7 @@ def test_ds_for_a_forward_zone_apex_is_asked_on_the_parent_side() -> None:
 def test_forwarder_partial_cname_chain_is_followed() -> None:
     """A forwarder that answers with the alias only: the harness asks for the
     target, as the recorded resolver does, and joins the answers."""
-    from dnssec_lite.replay.harness import _chase
+    from dnssec_lite.replay.recorded import _chase
     from dnssec_lite.wire.message import Message
     from dnssec_lite.wire.name import Name
     from dnssec_lite.wire.types import RRType
@@ -302,7 +302,7 @@ def test_forwarder_alias_with_denial_records_is_still_followed() -> None:
     do not make the reply a negative answer: the target is asked for, and the
     earlier records join the final authority section (an SOA of the target's
     zone does end the chain)."""
-    from dnssec_lite.replay.harness import _chase
+    from dnssec_lite.replay.recorded import _chase
     from dnssec_lite.wire.message import Message
     from dnssec_lite.wire.name import Name
     from dnssec_lite.wire.types import RRType

@@ -1,12 +1,10 @@
-"""Trusting a zone's keys: its DNSKEY RRset checked against the DS records
-its parent signed, or against a configured trust anchor (RFC 4035 5.2).
+"""A zone's keys: its DNSKEY RRset validated against its DS records or a
+trust anchor, and RRsets checked with the keys found.
 
-Split from :mod:`.trustwalk`, which walks down the names and decides where
-the cuts are; :class:`KeyTrust` is the part that, given the DS set (or the
-anchor), says whether the zone is SECURE with which keys, INSECURE (only
-algorithms, digests or key sizes the policy cannot use) or BOGUS and why.
-A base class of the walk rather than functions, as there: the methods read
-the job's state and the warm path costs no extra call.
+:class:`ZoneKeys` is the lowest part of the validation job: the walk
+(``trustwalk.TrustWalk``) inherits it and calls these as plain methods, as
+the job's other parts do.  It reads only fetches already made (the DNSKEY
+RRset of the zone); asking for them is the walk's job.
 """
 
 from __future__ import annotations
@@ -28,8 +26,6 @@ from .rrsig import Budget, SigCheck, check_rrset
 from .status import ChainLink, KeyRef, Reason, Status
 from .trust import TrustAnchor, TrustAnchors
 
-__all__ = ["KeyTrust", "WalkConfig", "keyless_entry"]
-
 # Enum members bound once (see trustwalk).
 _SECURE = Status.SECURE
 _INSECURE = Status.INSECURE
@@ -37,6 +33,7 @@ _BOGUS = Status.BOGUS
 _T_DS = RRType.DS
 _T_DNSKEY = RRType.DNSKEY
 _tuple_new = tuple.__new__
+_NO_ALGORITHMS: frozenset[int] = frozenset()
 
 
 def keyless_entry(
@@ -76,19 +73,63 @@ class WalkConfig(Protocol):
     harden_dnssec_stripped: bool
 
 
-class KeyTrust:
-    """Validating the DNSKEY RRset of a zone from its DS set or anchor; the
-    attributes are the validation job's (see :class:`.trustwalk.TrustWalk`)."""
+class ZoneKeys:
+    """Validating the keys of a zone and checking RRsets with them, for one
+    validation job.
+
+    The attributes are set by the job; they are declared here so that this
+    part can be read (and type-checked) on its own."""
 
     validator: WalkConfig
+    #: The time that ages the key cache.
+    now: int
+    #: The time at which RRSIG validity periods are checked (``now`` unless
+    #: the validator overrides it).
     sig_time: int
     limits: Limits
     policy: AlgorithmPolicy
     budget: Budget
     results: dict[Fetch, FetchResult]
+    _chain: dict[Name, ChainLink]
 
-    def _result(self, fetch: Fetch) -> FetchResult:
-        return self.results.get(fetch) or FetchFailed("not fetched")
+    def _check(self, rrset: RRset, entry: KeyEntry) -> SigCheck:
+        """Check ``rrset`` with the keys of ``entry``: :meth:`_check_keys`
+        inline, as the warm path runs it once per RRset."""
+        if entry.algorithms:
+            return self._check_every_algorithm(rrset, entry.zone, entry.keys, entry.algorithms)
+        return check_rrset(
+            rrset,
+            entry.zone,
+            entry.keys,
+            self.sig_time,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
+
+    def _check_keys(
+        self,
+        rrset: RRset,
+        zone: Name,
+        keys: tuple[DNSKEY, ...],
+        algorithms: frozenset[int] = _NO_ALGORITHMS,
+    ) -> SigCheck:
+        """Check ``rrset`` with ``keys`` of ``zone`` under the validator's
+        settings; with ``algorithms`` (``harden_algo_downgrade``) a valid
+        signature by a key of each is needed."""
+        if algorithms:
+            return self._check_every_algorithm(rrset, zone, keys, algorithms)
+        return check_rrset(
+            rrset,
+            zone,
+            keys,
+            self.sig_time,
+            self.limits,
+            self.policy,
+            self.budget,
+            ignore_time=self.validator.ignore_time,
+        )
 
     def _check_every_algorithm(
         self, rrset: RRset, zone: Name, keys: tuple[DNSKEY, ...], algorithms: frozenset[int]
@@ -99,16 +140,7 @@ class KeyTrust:
         best: SigCheck | None = None
         for algorithm in sorted(algorithms):
             subset = tuple([k for k in keys if k.algorithm == algorithm])
-            check = check_rrset(
-                rrset,
-                zone,
-                subset,
-                self.sig_time,
-                self.limits,
-                self.policy,
-                self.budget,
-                ignore_time=self.validator.ignore_time,
-            )
+            check = self._check_keys(rrset, zone, subset)
             if not check.ok:
                 assert check.reason is not None
                 reason = reasons.algorithm_unsigned(algorithm, rrset, check.reason)
@@ -117,6 +149,9 @@ class KeyTrust:
                 best = check
         assert best is not None
         return best
+
+    def _result(self, fetch: Fetch) -> FetchResult:
+        return self.results.get(fetch) or FetchFailed("not fetched")
 
     def _usable_ds(self, zone: Name, ds_set: tuple[DS, ...]) -> tuple[list[DS], Reason | None]:
         usable = [
@@ -284,25 +319,14 @@ class KeyTrust:
         zone_keys = [k for k in trusted if k.flags & DNSKEY_ZONE]
         if not zone_keys:
             return bogus(reasons.no_zone_key(zone))
-        needed: frozenset[int] = frozenset()
+        needed = _NO_ALGORITHMS
         if self.validator.harden_algo_downgrade:
             # Every algorithm the DS set (or the anchor) announces must sign
             # the DNSKEY RRset, and later every RRset of the zone.
             needed = frozenset(
                 [ds.algorithm for ds in ds_list] + [k.algorithm for k in anchor_keys]
             )
-            check = self._check_every_algorithm(dnskey_rrset, zone, tuple(zone_keys), needed)
-        else:
-            check = check_rrset(
-                dnskey_rrset,
-                zone,
-                tuple(zone_keys),
-                self.sig_time,
-                self.limits,
-                self.policy,
-                self.budget,
-                ignore_time=self.validator.ignore_time,
-            )
+        check = self._check_keys(dnskey_rrset, zone, tuple(zone_keys), needed)
         if not check.ok:
             assert check.reason is not None
             return bogus(check.reason)
@@ -321,3 +345,6 @@ class KeyTrust:
             ),
         )
         return KeyEntry(zone, _SECURE, usable_keys, None, link, ttl if ttl > 0 else 0, needed)
+
+
+__all__ = ["WalkConfig", "ZoneKeys", "keyless_entry"]
