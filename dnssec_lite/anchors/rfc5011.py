@@ -52,7 +52,7 @@ from ..dnssec.algorithms import (
 from ..dnssec.canonical import signed_data
 from ..dnssec.digest import ds_digest
 from ..dnssec.limits import DEFAULT_LIMITS, Limits
-from ..dnssec.rrsig import Budget, check_rrset, serial_lt, skew
+from ..dnssec.rrsig import Budget, check_rrset, within_validity
 from ..dnssec.trust import TrustAnchor, TrustAnchors
 from ..wire.name import Name
 from ..wire.rdata.dnssec import DNSKEY, DS
@@ -175,15 +175,6 @@ class _Run:
         return not self.backwards and self.now - tracked.since >= hold
 
 
-def _time_ok(sig_inception: int, sig_expiration: int, skew_s: int, now: int) -> bool:
-    now32 = now & 0xFFFFFFFF
-    if serial_lt(sig_expiration, sig_inception):
-        return False
-    if serial_lt((sig_expiration + skew_s) & 0xFFFFFFFF, now32):
-        return False
-    return not serial_lt(now32, (sig_inception - skew_s) & 0xFFFFFFFF)
-
-
 def self_signed(
     rrset: RRset, key: DNSKEY, now: int, policy: AlgorithmPolicy, limits: Limits
 ) -> bool:
@@ -199,7 +190,7 @@ def self_signed(
             or sig.signer != rrset.name
         ):
             continue
-        if not _time_ok(sig.inception, sig.expiration, skew(sig, limits), now):
+        if not within_validity(sig, now, limits):
             continue
         if public is None:
             public = load_public_key(key.algorithm, key.key, policy)

@@ -177,7 +177,9 @@ class AnswerCheck(DenialCheck):
         sigs = direct.sigs
         if rcode == _NOERROR and len(sigs) == 1:
             signer = sigs[0].signer
-            if direct.name.is_subdomain(signer):
+            if direct.name.is_subdomain(signer) and not self._closer_anchor(
+                direct.name, direct.rrtype, signer
+            ):
                 entry = self._known_keys(signer)
                 if entry is not None:
                     link = self._signed_link(direct, signer, entry, response)[0]
@@ -496,6 +498,10 @@ class AnswerCheck(DenialCheck):
             signers = list(
                 dict.fromkeys(s.signer for s in rrset.sigs if owner.is_subdomain(s.signer))
             )
+        # A signer above the trust anchor closest to the data proves nothing.
+        above = [s for s in signers if self._closer_anchor(owner, rrset.rrtype, s)]
+        if above:
+            signers = [s for s in signers if s not in above]
         if not signers:
             entry = yield from self._zone_of(rrset.name, rrset.rrtype)
             if entry.status is not _SECURE:
@@ -505,7 +511,12 @@ class AnswerCheck(DenialCheck):
                 reasons.bogus(
                     EDE.DNSSEC_BOGUS,
                     f"no RRSIG of {reasons.rrset_label(rrset.name, rrset.rrtype)} is by a zone "
-                    "above it",
+                    + (
+                        "at or below its closest trust anchor (signed by "
+                        f"{', '.join(s.to_text() for s in above)}, above that anchor)"
+                        if above
+                        else "above it"
+                    ),
                     rrset.name,
                     rrset.rrtype,
                 ),

@@ -16,7 +16,7 @@ from collections.abc import Generator
 from typing import NamedTuple
 
 from ..wire.message import Message
-from ..wire.name import Name
+from ..wire.name import ROOT, Name
 from ..wire.rdata.dnssec import NSEC
 from ..wire.rrset import RRset
 from ..wire.types import Rcode, RRType
@@ -28,6 +28,7 @@ from .keycache import KeyEntry
 from .nsec import ProofKind
 from .sections import capped, neg_ttl, negative_signer, sig_cap
 from .status import ChainLink, Reason, Status
+from .trust import TrustAnchor
 from .trustwalk import TrustWalk
 
 # Enum members bound once (see trustwalk).
@@ -35,6 +36,7 @@ _SECURE = Status.SECURE
 _INSECURE = Status.INSECURE
 _BOGUS = Status.BOGUS
 _T_DS = RRType.DS
+_ROOT = ROOT
 _T_NS = RRType.NS
 _T_SOA = RRType.SOA
 
@@ -128,6 +130,23 @@ class DenialCheck(TrustWalk):
         ), []
 
     # -- negative answers ------------------------------------------------------------
+    def _closer_anchor(self, name: Name, qtype: int, signer: Name) -> TrustAnchor | None:
+        """The trust anchor closest to the data ``name``/``qtype`` (the
+        parent side for a DS) when it lies strictly below ``signer``: then
+        the anchor decides, not the signer's chain (RFC 4035 section 4.3;
+        Unbound primes the closest anchor whatever a higher one proved, an
+        insecure delegation included), and only an NXDOMAIN for the anchor's
+        own name can override it (see ``_validate_negative``)."""
+        anchors = self.validator.anchors
+        table = anchors.anchors
+        if len(table) == 1 and _ROOT in table:
+            return None  # the usual case: nothing lies above the root
+        holder = name.parent() if qtype == _T_DS and not name.is_root() else name
+        anchor = anchors.closest(holder)
+        if anchor is not None and anchor.zone.is_strict_subdomain(signer):
+            return anchor
+        return None
+
     def _proves_no_name(
         self, signer: Name, absent: Name, response: Message
     ) -> Generator[list[Fetch], None, bool]:
@@ -157,17 +176,12 @@ class DenialCheck(TrustWalk):
     ) -> Generator[list[Fetch], None, Link]:
         signer = negative_signer(response, name)
         if signer is not None:
-            anchors = self.validator.anchors
-            holder = name.parent() if qtype == _T_DS and not name.is_root() else name
-            anchor = anchors.closest(holder)
-            if (
-                anchor is not None
-                and anchor.zone.is_strict_subdomain(signer)
-                and anchors.closest(signer) is not None
+            anchor = self._closer_anchor(name, qtype, signer)
+            if anchor is not None and not (
+                nxdomain and self.validator.anchors.closest(signer) is None
             ):
-                # The signer is in an island of trust, but the name lies
-                # under a closer trust anchor below it: the name's zone is at
-                # or below that anchor, and a denial signed above it (an
+                # The name lies under a trust anchor below the signer: the
+                # name's zone is at or below that anchor, and a denial signed above it (an
                 # opt-out span, an unsigned delegation) proves nothing about
                 # the name.  The name's own zone must deny it -- unless the
                 # signer's validated records prove that the anchor's name
@@ -178,6 +192,9 @@ class DenialCheck(TrustWalk):
                 )
                 if not denied:
                     signer = None
+            # (An NXDOMAIN by a signer no anchor covers stays with that
+            # signer: INDETERMINATE, as Unbound's "unsigned parent zone
+            # denies trust anchor".)
         if signer is None:
             entry = yield from self._zone_of(name, qtype)
             if entry.status is not _SECURE:

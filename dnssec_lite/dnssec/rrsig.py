@@ -92,6 +92,14 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
     return None
 
 
+def within_validity(sig: RRSIG, now: int, limits: Limits) -> bool:
+    """Is ``sig`` current at ``now`` under the skew policy of ``limits``
+    (the allowance before inception, and after expiration only if
+    configured)?  The one time rule for every caller that checks a
+    signature outside :func:`check_rrset` (RFC 5011 self-signatures)."""
+    return _time_check(sig, sig.signer, now, limits) is None
+
+
 def check_rrset(
     rrset: RRset,
     zone: Name,

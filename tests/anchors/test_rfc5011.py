@@ -28,10 +28,13 @@ from dnssec_lite.anchors.rfc5011 import (
     problems,
     query_interval,
     retry_time,
+    self_signed,
     transition,
     trusted_anchors,
     update,
 )
+from dnssec_lite.dnssec.algorithms import DEFAULT_POLICY
+from dnssec_lite.dnssec.limits import DEFAULT_LIMITS, Limits
 from dnssec_lite.dnssec.status import Status
 from dnssec_lite.dnssec.trust import TrustAnchors
 from dnssec_lite.wire.name import ROOT, Name
@@ -580,3 +583,51 @@ def test_an_all_revoked_trust_point_is_not_probed() -> None:
     assert due(state, T0 + 400 * DAY) == []
     assert next_refresh(state, T0) == T0 + 15 * DAY
     assert _root(state).last_success == T0 and _root(state).query_failed == 0
+
+
+def test_self_signature_time_follows_the_validator_skew_policy() -> None:
+    """A revocation's self-signature is held to the validator's time rule:
+    Unbound's allowance before inception, none after expiration unless
+    ``Limits.expiry_skew_*`` configures one (the old rule allowed an hour
+    on both sides)."""
+    revoked = Pub(K17, REVOKED)
+    rrset = RRset(ROOT, RRType.DNSKEY, RRClass.IN, TTL, [revoked.dnskey])
+
+    def signed(inception: int, expiration: int) -> RRset:
+        sig = sign_rrset(
+            rrset, K17, ROOT, flags=REVOKED, inception=inception, expiration=expiration
+        )
+        return rrset.with_sigs([sig])
+
+    def ok(candidate: RRset, limits: Limits = DEFAULT_LIMITS) -> bool:
+        return self_signed(candidate, revoked.dnskey, T0, DEFAULT_POLICY, limits)
+
+    # Expired 30 minutes ago (20-day validity): refused by default ...
+    expired = signed(T0 - 20 * DAY, T0 - 1800)
+    assert not ok(expired)
+    # ... accepted with Unbound's allowance after expiration configured.
+    assert ok(expired, replace(DEFAULT_LIMITS, expiry_skew_min=3600, expiry_skew_max=86400))
+    # Made to start 30 minutes from now: within the default allowance
+    # before inception (10 % of 20 days, clamped to one day) ...
+    assert ok(signed(T0 + 1800, T0 + 20 * DAY))
+    # ... up to that clamp, not beyond it.
+    assert ok(signed(T0 + DAY - 60, T0 + 20 * DAY))
+    assert not ok(signed(T0 + DAY + 60, T0 + 20 * DAY))
+    # Without allowance before inception either, the early one fails.
+    assert not ok(signed(T0 + 1800, T0 + 20 * DAY), replace(DEFAULT_LIMITS, skew_min=0, skew_max=0))
+    # A current one passes; a tampered one never does.
+    good = signed(T0 - DAY, T0 + 20 * DAY)
+    assert ok(good)
+    sig = good.sigs[0]
+    forged = RRSIG(
+        sig.type_covered,
+        sig.algorithm,
+        sig.labels,
+        sig.original_ttl,
+        sig.expiration,
+        sig.inception,
+        sig.key_tag,
+        sig.signer,
+        sig.signature[::-1],
+    )
+    assert not ok(rrset.with_sigs([forged]))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from .conformlab import ConformLab
 from .danelab import DaneLab
 from .dnsenv import DnsEnv, missing_tools
 
@@ -33,7 +34,17 @@ def _dane_zones() -> DaneLab:
 
 
 @pytest.fixture(scope="session")
-def dnsenv(_dane_zones: DaneLab) -> Iterator[DnsEnv]:
+def _conform_zones() -> Iterator[ConformLab]:
+    """The conformance cross-check zones (two algorithms, a DNAME)."""
+    lab = ConformLab()
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+@pytest.fixture(scope="session")
+def dnsenv(_dane_zones: DaneLab, _conform_zones: ConformLab) -> Iterator[DnsEnv]:
     """The running environment: nsd per zone level, validating and plain unbound,
     with the DANE test domains among its zones."""
     missing = missing_tools()
@@ -42,7 +53,9 @@ def dnsenv(_dane_zones: DaneLab) -> Iterator[DnsEnv]:
             f"end-to-end tests need {', '.join(missing)}: run scripts/install-test-deps.sh",
             pytrace=False,
         )
-    env = DnsEnv(extra_zones=_dane_zones.zones)
+    env = DnsEnv(
+        extra_zones=lambda prefix: [*_dane_zones.zones(prefix), *_conform_zones.zones(prefix)]
+    )
     env.start()
     try:
         yield env

@@ -607,6 +607,8 @@ class _Proc:
     popen: subprocess.Popen[bytes]
     log: Path
     argv: list[str]
+    #: The address a server started by ``DnsEnv.start_unbound`` listens on.
+    addr: tuple[str, int] = ("", 0)
 
     @property
     def pid(self) -> int:
@@ -1077,7 +1079,34 @@ class DnsEnv:
         self._procs.append(proc)
         return proc
 
-    def _start_unbound(self, name: str, addr: tuple[str, int], *, validating: bool) -> _Proc:
+    def start_unbound(self, name: str, fourth: int, options: Sequence[str] = ()) -> _Proc:
+        """Another validating unbound on ``P.0.<fourth>`` with extra
+        ``server:`` options (e.g. ``"harden-algo-downgrade: yes"``), ready
+        to answer; it is stopped with the environment or by
+        :meth:`stop_unbound`.  Its address is ``proc.addr``."""
+        addr = (self._addr(0, fourth), DNS_PORT)
+        busy = _busy_addresses([addr[0]])
+        if busy:
+            raise DnsEnvError(f"cannot start unbound ({name}): {addr[0]}:53 is in use")
+        proc = self._start_unbound(name, addr, validating=True, options=options)
+        self._wait_ready(proc, addr, ".", "SOA", rd=True)
+        proc.addr = addr
+        return proc
+
+    def stop_unbound(self, proc: _Proc) -> None:
+        """Stop a server from :meth:`start_unbound` (by its process id)."""
+        proc.stop()
+        if proc in self._procs:
+            self._procs.remove(proc)
+
+    def _start_unbound(
+        self,
+        name: str,
+        addr: tuple[str, int],
+        *,
+        validating: bool,
+        options: Sequence[str] = (),
+    ) -> _Proc:
         udir = self.workdir / f"unbound-{name}"
         udir.mkdir(parents=True, exist_ok=True)
         conf = udir / "unbound.conf"
@@ -1117,6 +1146,7 @@ class DnsEnv:
             ]
         else:
             lines += ['  module-config: "iterator"']
+        lines += [f"  {option}" for option in options]
         lines += ["remote-control:", "  control-enable: no", ""]
         conf.write_text("\n".join(lines))
         proc = _spawn(
