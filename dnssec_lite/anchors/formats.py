@@ -10,9 +10,12 @@ and what is wrong with it.  Reading is separated from parsing: the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import xml.etree.ElementTree as ET
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 from ..dnssec.algorithms import AlgorithmPolicy, is_supported
 from ..dnssec.digest import ds_digest, is_supported_digest
@@ -31,6 +34,7 @@ __all__ = [
     "ROOT_HINTS_FILE",
     "bundled_root_anchors",
     "check_anchor_records",
+    "data_dir",
     "parse_anchor_records",
     "default_anchors",
     "load_anchors",
@@ -305,8 +309,25 @@ def load_anchors(path: str, now: int | None = None) -> TrustAnchors:
 
 
 def read_package_file(name: str) -> str:
-    """A data file shipped inside the package (``dnssec_lite/data``)."""
-    return resources.files("dnssec_lite").joinpath("data", name).read_text(encoding="utf-8")
+    """A bundled data file (trust anchors, root hints) from :func:`data_dir`."""
+    path = data_dir().joinpath(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise AnchorError(str(path), exc.strerror or str(exc)) from None
+
+
+@functools.cache
+def data_dir() -> Traversable:
+    """Where the bundled files are.  The source tree keeps them once, in
+    ``trust_anchors/`` beside the package; a wheel installs that directory
+    as the data-only package ``dnssec_lite.trust_anchors`` (see
+    pyproject.toml).  A source checkout run in place has no such package
+    and reads the directory itself."""
+    try:
+        return resources.files("dnssec_lite.trust_anchors")
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent.parent / "trust_anchors"
 
 
 def bundled_root_anchors(now: int) -> TrustAnchors:

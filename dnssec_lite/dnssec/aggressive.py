@@ -17,7 +17,9 @@ wildcard-expanded answer, with the SOA, the NSEC/NSEC3 records and their
 signatures in the authority section.  The driver validates that response
 like any other one (:class:`~dnssec_lite.dnssec.chain.Validator`), so a
 synthesized answer gets its status, reason and chain of trust the usual way
-and every signature is checked again at the caller's ``now``.
+and every signature is checked again at the caller's ``now``.  Which records
+answer a question, and the proof that they do, is :mod:`.synthesis`; this
+module stores the records and bounds their lifetimes.
 
 Rules (RFC 8198 sections 4, 5.4 and 6; RFC 9077):
 
@@ -41,8 +43,7 @@ from __future__ import annotations
 import bisect
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 
 from ..wire.edns import EDNS_DO, Edns
 from ..wire.message import Message, Question
@@ -52,11 +53,10 @@ from ..wire.rdata.dnssec import NSEC, NSEC3
 from ..wire.rdata.names import SOA
 from ..wire.rrset import RRset
 from ..wire.types import FLAG_CD, FLAG_QR, FLAG_RA, FLAG_RD, Rcode, RRClass, RRType
-from . import nsec as nsec_proofs
-from . import nsec3 as nsec3_proofs
+from . import synthesis
 from .limits import DEFAULT_LIMITS, Limits
-from .rrsig import Budget
 from .status import Answer, Status
+from .synthesis import EntryKind, Item, ZoneRecords
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "MAX_TTL", "AggressiveCache"]
 
@@ -69,31 +69,9 @@ MAX_TTL = 86400
 
 _NOT_SYNTHESIZED = frozenset({RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.ANY})
 _NO_ZONE = Name.from_text(".")
-_NEGATIVE_KINDS = frozenset({"nxdomain", "nodata", "wildcard-nodata", "ent-nodata"})
 
 # An entry key: (zone, kind, owner key or hash, type).
-_Key = tuple[Name, str, object, int]
-
-
-@dataclass(slots=True)
-class _Item:
-    rrset: RRset
-    expires: int
-
-
-@dataclass
-class _Zone:
-    apex: Name
-    soa: _Item | None = None
-    nsec: dict[tuple[bytes, ...], _Item] = field(default_factory=dict)
-    nsec_keys: list[tuple[bytes, ...]] = field(default_factory=list)
-    nsec3: dict[bytes, _Item] = field(default_factory=dict)
-    nsec3_hashes: list[bytes] = field(default_factory=list)
-    nsec3_params: tuple[int, bytes] | None = None
-    wildcards: dict[tuple[Name, int], _Item] = field(default_factory=dict)
-
-    def empty(self) -> bool:
-        return self.soa is None and not self.nsec and not self.nsec3 and not self.wildcards
+_Key = tuple[Name, EntryKind, object, int]
 
 
 class AggressiveCache:
@@ -127,8 +105,8 @@ class AggressiveCache:
             limits.max_nsec3_iterations if max_nsec3_iterations is None else max_nsec3_iterations
         )
         self.negative_anchors = frozenset(negative_anchors)
-        self._zones: dict[Name, _Zone] = {}
-        self._rrsets: dict[tuple[Name, int], _Item] = {}
+        self._zones: dict[Name, ZoneRecords] = {}
+        self._rrsets: dict[tuple[Name, int], Item] = {}
         self._lru: OrderedDict[_Key, None] = OrderedDict()
         self._created: list[Name] = []
         self.hits = 0
@@ -160,8 +138,8 @@ class AggressiveCache:
             negative = (soa.name, min(soa.ttl, rdata.minimum))
             life = min(cap, negative[1])
             if life > 0:
-                self._zone(soa.name).soa = _Item(soa, now + life)
-                self._touch((soa.name, "soa", b"", RRType.SOA))
+                self._zone(soa.name).soa = Item(soa, now + life)
+                self._touch((soa.name, EntryKind.SOA, b"", RRType.SOA))
                 stored += 1
         for rrset in answer.denial:
             if rrset.rrtype not in (RRType.NSEC, RRType.NSEC3):
@@ -189,8 +167,8 @@ class AggressiveCache:
             if labels >= rrset.name.label_count():
                 # A wildcard-expanded RRset is left to the wildcard entry
                 # below: alone it would come without its NSEC/NSEC3 proof.
-                self._rrsets[(rrset.name, rrset.rrtype)] = _Item(rrset, now + life)
-                self._touch((_NO_ZONE, "rrset", rrset.name, rrset.rrtype))
+                self._rrsets[(rrset.name, rrset.rrtype)] = Item(rrset, now + life)
+                self._touch((_NO_ZONE, EntryKind.RRSET, rrset.name, rrset.rrtype))
                 stored += 1
             signer = _signer(rrset)
             if signer is not None and labels < rrset.name.label_count():
@@ -200,8 +178,8 @@ class AggressiveCache:
                     source = RRset(
                         wild, rrset.rrtype, rrset.rrclass, rrset.ttl, rrset.rdatas, rrset.sigs
                     )
-                    zone.wildcards[(wild, rrset.rrtype)] = _Item(source, now + life)
-                    self._touch((signer, "wild", wild, rrset.rrtype))
+                    zone.wildcards[(wild, rrset.rrtype)] = Item(source, now + life)
+                    self._touch((signer, EntryKind.WILD, wild, rrset.rrtype))
                     stored += 1
         for apex in self._created:
             created = self._zones.get(apex)
@@ -211,7 +189,7 @@ class AggressiveCache:
         self._shrink()
         return stored
 
-    def _add_nsec(self, zone: _Zone, rrset: RRset, expires: int) -> int:
+    def _add_nsec(self, zone: ZoneRecords, rrset: RRset, expires: int) -> int:
         rdata = next((rd for rd in rrset.rdatas if isinstance(rd, NSEC)), None)
         if rdata is None or not rdata.next.is_subdomain(zone.apex):
             # Scrubbed as Unbound does: a span leaving the zone proves
@@ -220,11 +198,11 @@ class AggressiveCache:
         key = rrset.name.key
         if key not in zone.nsec:
             bisect.insort(zone.nsec_keys, key)
-        zone.nsec[key] = _Item(rrset, expires)
-        self._touch((zone.apex, "nsec", key, RRType.NSEC))
+        zone.nsec[key] = Item(rrset, expires)
+        self._touch((zone.apex, EntryKind.NSEC, key, RRType.NSEC))
         return 1
 
-    def _add_nsec3(self, zone: _Zone, rrset: RRset, expires: int) -> int:
+    def _add_nsec3(self, zone: ZoneRecords, rrset: RRset, expires: int) -> int:
         if len(rrset.name) != len(zone.apex) + 1:
             return 0
         rdata = next((rd for rd in rrset.rdatas if isinstance(rd, NSEC3)), None)
@@ -236,7 +214,7 @@ class AggressiveCache:
         if zone.nsec3_params != params:
             # New parameters (a re-salted chain): the old records go.
             for old in zone.nsec3:
-                self._lru.pop((zone.apex, "nsec3", old, RRType.NSEC3), None)
+                self._lru.pop((zone.apex, EntryKind.NSEC3, old, RRType.NSEC3), None)
             zone.nsec3.clear()
             zone.nsec3_hashes.clear()
             zone.nsec3_params = params
@@ -246,14 +224,14 @@ class AggressiveCache:
             return 0
         if owner_hash not in zone.nsec3:
             bisect.insort(zone.nsec3_hashes, owner_hash)
-        zone.nsec3[owner_hash] = _Item(rrset, expires)
-        self._touch((zone.apex, "nsec3", owner_hash, RRType.NSEC3))
+        zone.nsec3[owner_hash] = Item(rrset, expires)
+        self._touch((zone.apex, EntryKind.NSEC3, owner_hash, RRType.NSEC3))
         return 1
 
-    def _zone(self, apex: Name) -> _Zone:
+    def _zone(self, apex: Name) -> ZoneRecords:
         zone = self._zones.get(apex)
         if zone is None:
-            zone = self._zones[apex] = _Zone(apex)
+            zone = self._zones[apex] = ZoneRecords(apex)
             self._created.append(apex)
         return zone
 
@@ -269,26 +247,26 @@ class AggressiveCache:
     def _forget(self, key: _Key) -> None:
         apex, kind, what, rrtype = key
         self._lru.pop(key, None)
-        if kind == "rrset":
+        if kind is EntryKind.RRSET:
             if isinstance(what, Name):
                 self._rrsets.pop((what, rrtype), None)
             return
         zone = self._zones.get(apex)
         if zone is None:
             return
-        if kind == "soa":
+        if kind is EntryKind.SOA:
             zone.soa = None
-        elif kind == "nsec" and isinstance(what, tuple):
+        elif kind is EntryKind.NSEC and isinstance(what, tuple):
             if zone.nsec.pop(what, None) is not None:
                 idx = bisect.bisect_left(zone.nsec_keys, what)
                 if idx < len(zone.nsec_keys) and zone.nsec_keys[idx] == what:
                     del zone.nsec_keys[idx]
-        elif kind == "nsec3" and isinstance(what, bytes):
+        elif kind is EntryKind.NSEC3 and isinstance(what, bytes):
             if zone.nsec3.pop(what, None) is not None:
                 idx = bisect.bisect_left(zone.nsec3_hashes, what)
                 if idx < len(zone.nsec3_hashes) and zone.nsec3_hashes[idx] == what:
                     del zone.nsec3_hashes[idx]
-        elif kind == "wild" and isinstance(what, Name):
+        elif kind is EntryKind.WILD and isinstance(what, Name):
             zone.wildcards.pop((what, rrtype), None)
         if zone.empty():
             del self._zones[apex]
@@ -303,9 +281,9 @@ class AggressiveCache:
         if item is None:
             return None
         if item.expires <= now:
-            self._forget((_NO_ZONE, "rrset", name, rrtype))
+            self._forget((_NO_ZONE, EntryKind.RRSET, name, rrtype))
             return None
-        self._touch((_NO_ZONE, "rrset", name, rrtype))
+        self._touch((_NO_ZONE, EntryKind.RRSET, name, rrtype))
         return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
 
     def cname(self, name: Name, now: int) -> RRset | None:
@@ -329,9 +307,9 @@ class AggressiveCache:
         zone = self._closest_zone(qname, qtype)
         if zone is None:
             return None
-        built = self._from_nsec(zone, qname, qtype, now)
+        built = synthesis.from_nsec(self, zone, qname, qtype, now)
         if built is None and self.nsec3 and zone.nsec3:
-            built = self._from_nsec3(zone, qname, qtype, now)
+            built = synthesis.from_nsec3(self, zone, qname, qtype, now)
         if built is None:
             return None
         rcode, answer, authority, why = built
@@ -354,7 +332,7 @@ class AggressiveCache:
             edns=Edns(flags=EDNS_DO),
         )
 
-    def _closest_zone(self, qname: Name, qtype: int) -> _Zone | None:
+    def _closest_zone(self, qname: Name, qtype: int) -> ZoneRecords | None:
         # DS lives on the parent side: the zone at the name itself cannot deny it.
         start = len(qname) - 1 if qtype == RRType.DS else len(qname)
         for depth in range(start, -1, -1):
@@ -363,11 +341,11 @@ class AggressiveCache:
                 return zone
         return None
 
-    def _live(
-        self, zone: _Zone, kind: str, what: bytes | tuple[bytes, ...], now: int
+    def live(
+        self, zone: ZoneRecords, kind: EntryKind, what: bytes | tuple[bytes, ...], now: int
     ) -> RRset | None:
         """The NSEC (owner key) or NSEC3 (owner hash) RRset if not expired."""
-        if kind == "nsec":
+        if kind is EntryKind.NSEC:
             assert isinstance(what, tuple)
             item = zone.nsec.get(what)
             rrtype = RRType.NSEC
@@ -383,257 +361,27 @@ class AggressiveCache:
         self._touch((zone.apex, kind, what, rrtype))
         return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
 
-    def _soa_of(self, zone: _Zone, now: int) -> RRset | None:
+    def soa_of(self, zone: ZoneRecords, now: int) -> RRset | None:
         item = zone.soa
         if item is None:
             return None
         if item.expires <= now:
-            self._forget((zone.apex, "soa", b"", RRType.SOA))
+            self._forget((zone.apex, EntryKind.SOA, b"", RRType.SOA))
             return None
-        self._touch((zone.apex, "soa", b"", RRType.SOA))
+        self._touch((zone.apex, EntryKind.SOA, b"", RRType.SOA))
         return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
 
-    def _wildcard(self, zone: _Zone, wild: Name, qtype: int, now: int) -> RRset | None:
+    def wildcard(self, zone: ZoneRecords, wild: Name, qtype: int, now: int) -> RRset | None:
         for rrtype in (qtype, RRType.CNAME):
             item = zone.wildcards.get((wild, rrtype))
             if item is None:
                 continue
             if item.expires <= now:
-                self._forget((zone.apex, "wild", wild, rrtype))
+                self._forget((zone.apex, EntryKind.WILD, wild, rrtype))
                 continue
-            self._touch((zone.apex, "wild", wild, rrtype))
+            self._touch((zone.apex, EntryKind.WILD, wild, rrtype))
             return item.rrset.with_ttl(min(item.rrset.ttl, item.expires - now))
         return None
-
-    # -- NSEC -----------------------------------------------------------------
-    def _nsec_at(self, zone: _Zone, name: Name, now: int) -> RRset | None:
-        return self._live(zone, "nsec", name.key, now)
-
-    def _nsec_before(self, zone: _Zone, name: Name, now: int) -> RRset | None:
-        """The NSEC with the greatest owner before ``name`` (the one that may
-        cover it); the last one of the chain when none comes before."""
-        keys = zone.nsec_keys
-        if not keys:
-            return None
-        idx = bisect.bisect_left(keys, name.key) - 1
-        return self._live(zone, "nsec", keys[idx], now)
-
-    def _from_nsec(self, zone: _Zone, qname: Name, qtype: int, now: int) -> _Built | None:
-        if not zone.nsec_keys:
-            return None
-        apex = zone.apex
-        picked: list[RRset] = []
-        exact = self._nsec_at(zone, qname, now)
-        if exact is not None:
-            picked.append(exact)
-            proof = nsec_proofs.prove_nodata(_pairs(picked, apex), qname, qtype, apex)
-            return self._negative(zone, Rcode.NOERROR, picked, proof, now)
-        before = self._nsec_before(zone, qname, now)
-        if before is None:
-            return None
-        picked.append(before)
-        pairs = _pairs(picked, apex)
-        cover = nsec_proofs.covering(pairs, qname, apex)
-        if cover is None:
-            return None
-        owner, covering = cover
-        if covering.next.is_strict_subdomain(qname):
-            proof = nsec_proofs.prove_nodata(pairs, qname, qtype, apex)
-            return self._negative(zone, Rcode.NOERROR, picked, proof, now)
-        ce = nsec_proofs.closest_encloser(qname, owner, covering.next)
-        if not ce.is_subdomain(apex):
-            return None
-        at_ce = self._nsec_at(zone, ce, now)
-        if at_ce is not None:
-            ce_nsec = _first_nsec(at_ce)
-            if ce_nsec is None or RRType.DNAME in ce_nsec.types:
-                return None
-            if RRType.NS in ce_nsec.types and RRType.SOA not in ce_nsec.types:
-                return None
-            picked.append(at_ce)
-        wild = ce.wildcard()
-        data = self._wildcard(zone, wild, qtype, now)
-        if data is not None:
-            # The cached wildcard RRset (validated with its signature) shows
-            # that the wildcard exists; the covering NSEC that ``qname`` does not.
-            return Rcode.NOERROR, [_expand(data, qname)], picked, f"wildcard {wild.to_text()}"
-        at_wild = self._nsec_at(zone, wild, now)
-        if at_wild is not None:
-            wild_nsec = _first_nsec(at_wild)
-            if wild_nsec is not None and (
-                qtype in wild_nsec.types or RRType.CNAME in wild_nsec.types
-            ):
-                data = self._wildcard(zone, wild, qtype, now)
-                if data is None:
-                    return None
-                expanded = _expand(data, qname)
-                return Rcode.NOERROR, [expanded], picked, f"wildcard {wild.to_text()}"
-            picked.append(at_wild)
-            proof = nsec_proofs.prove_nodata(_pairs(picked, apex), qname, qtype, apex)
-            return self._negative(zone, Rcode.NOERROR, picked, proof, now)
-        wild_cover = self._nsec_before(zone, wild, now)
-        if wild_cover is None:
-            return None
-        picked.append(wild_cover)
-        proof = nsec_proofs.prove_nxdomain(_pairs(picked, apex), qname, apex)
-        return self._negative(zone, Rcode.NXDOMAIN, picked, proof, now)
-
-    def _negative(
-        self, zone: _Zone, rcode: int, picked: list[RRset], proof: nsec_proofs.Proof, now: int
-    ) -> _Built | None:
-        if not proof.ok or proof.insecure or proof.kind not in _NEGATIVE_KINDS:
-            return None
-        if rcode == Rcode.NXDOMAIN and proof.kind != "nxdomain":
-            rcode = Rcode.NOERROR  # an empty non-terminal
-        if rcode == Rcode.NOERROR and proof.kind == "nxdomain":
-            return None
-        soa = self._soa_of(zone, now)
-        if soa is None:
-            return None
-        return rcode, [], [soa, *_unique(picked)], proof.text
-
-    # -- NSEC3 ----------------------------------------------------------------
-    def _nsec3_match(self, zone: _Zone, digest: bytes, now: int) -> RRset | None:
-        return self._live(zone, "nsec3", digest, now)
-
-    def _nsec3_cover(self, zone: _Zone, digest: bytes, now: int) -> RRset | None:
-        hashes = zone.nsec3_hashes
-        if not hashes:
-            return None
-        idx = bisect.bisect_left(hashes, digest) - 1
-        rrset = self._live(zone, "nsec3", hashes[idx], now)
-        if rrset is None:
-            return None
-        rdata = _first_nsec3(rrset)
-        if rdata is None or rdata.opt_out:
-            # RFC 8198 section 4: an opt-out span may hide an unsigned
-            # delegation; it never proves a name absent.
-            return None
-        owner = hashes[idx]
-        nxt = rdata.next_hashed
-        inside = owner < digest < nxt if owner < nxt else (digest > owner or digest < nxt)
-        return rrset if inside else None
-
-    def _from_nsec3(self, zone: _Zone, qname: Name, qtype: int, now: int) -> _Built | None:
-        params = zone.nsec3_params
-        if params is None:
-            return None
-        apex = zone.apex
-        ns3 = nsec3_proofs.NSEC3Set([], apex, self.limits, Budget())
-        ns3.params = params
-        hash_of = ns3.hash
-        try:
-            digest = hash_of(qname)
-            exact = self._nsec3_match(zone, digest, now)
-            if exact is not None:
-                proof = _nsec3_proof([exact], apex, self.limits, qname, qtype, nodata=True)
-                return self._negative(zone, Rcode.NOERROR, [exact], proof, now)
-            positive = self._nsec3_wildcard(zone, qname, qtype, now, hash_of)
-            if positive is not None:
-                return positive
-            # Closest encloser: the deepest ancestor with a matching NSEC3.
-            ce: Name | None = None
-            ce_rrset: RRset | None = None
-            for depth in range(len(qname) - 1, len(apex) - 1, -1):
-                candidate = qname.suffix(depth)
-                ce_rrset = self._nsec3_match(zone, hash_of(candidate), now)
-                if ce_rrset is not None:
-                    ce = candidate
-                    break
-            if ce is None or ce_rrset is None:
-                return None
-            next_closer = qname.suffix(len(ce) + 1)
-            nc_cover = self._nsec3_cover(zone, hash_of(next_closer), now)
-            if nc_cover is None:
-                return None
-            wild = ce.wildcard()
-            wild_hash = hash_of(wild)
-            wild_match = self._nsec3_match(zone, wild_hash, now)
-            if wild_match is not None:
-                wild_rdata = _first_nsec3(wild_match)
-                if wild_rdata is not None and (
-                    qtype in wild_rdata.types or RRType.CNAME in wild_rdata.types
-                ):
-                    data = self._wildcard(zone, wild, qtype, now)
-                    if data is None:
-                        return None
-                    check = nsec3_proofs.NSEC3Set([ce_rrset, nc_cover], apex, self.limits, Budget())
-                    if check.closest_encloser(qname) is None:
-                        return None  # a DNAME or a delegation at the closest encloser
-                    return (
-                        Rcode.NOERROR,
-                        [_expand(data, qname)],
-                        [nc_cover],
-                        f"wildcard {wild.to_text()}",
-                    )
-                picked = [ce_rrset, nc_cover, wild_match]
-                proof = _nsec3_proof(picked, apex, self.limits, qname, qtype, nodata=True)
-                return self._negative(zone, Rcode.NOERROR, picked, proof, now)
-            wild_cover = self._nsec3_cover(zone, wild_hash, now)
-            if wild_cover is None:
-                return None
-            picked = [ce_rrset, nc_cover, wild_cover]
-            proof = _nsec3_proof(picked, apex, self.limits, qname, qtype, nodata=False)
-            return self._negative(zone, Rcode.NXDOMAIN, picked, proof, now)
-        except nsec3_proofs.LimitExceeded:
-            return None
-
-    def _nsec3_wildcard(
-        self, zone: _Zone, qname: Name, qtype: int, now: int, hash_of: Callable[[Name], bytes]
-    ) -> _Built | None:
-        """A wildcard answer: a cached wildcard ``*.p`` above ``qname`` (its
-        signed data shows that ``p`` exists) and an NSEC3 without opt-out
-        covering the next closer name below ``p`` (RFC 5155 section 8.8)."""
-        if not zone.wildcards:
-            return None
-        for depth in range(len(qname) - 1, len(zone.apex) - 1, -1):
-            parent = qname.suffix(depth)
-            wild = parent.wildcard()
-            if (wild, qtype) not in zone.wildcards and (wild, RRType.CNAME) not in zone.wildcards:
-                continue
-            data = self._wildcard(zone, wild, qtype, now)
-            if data is None:
-                continue
-            cover = self._nsec3_cover(zone, hash_of(qname.suffix(depth + 1)), now)
-            if cover is None:
-                return None
-            return Rcode.NOERROR, [_expand(data, qname)], [cover], f"wildcard {wild.to_text()}"
-        return None
-
-
-_Built = tuple[int, list[RRset], list[RRset], str]
-
-
-def _nsec3_proof(
-    rrsets: list[RRset], apex: Name, limits: Limits, qname: Name, qtype: int, *, nodata: bool
-) -> nsec_proofs.Proof:
-    ns3 = nsec3_proofs.NSEC3Set(_unique(rrsets), apex, limits, Budget())
-    try:
-        if nodata:
-            return nsec3_proofs.prove_nodata(ns3, qname, qtype)
-        return nsec3_proofs.prove_nxdomain(ns3, qname)
-    except nsec3_proofs.LimitExceeded:
-        return nsec_proofs.Proof(False, "failed", "NSEC3 hash budget exhausted")
-
-
-def _unique(rrsets: Iterable[RRset]) -> list[RRset]:
-    out: list[RRset] = []
-    for rrset in rrsets:
-        if not any(rrset.same_data(o) for o in out):
-            out.append(rrset)
-    return out
-
-
-def _pairs(rrsets: list[RRset], apex: Name) -> list[tuple[Name, NSEC]]:
-    return nsec_proofs.nsec_records(rrsets, apex)
-
-
-def _first_nsec(rrset: RRset) -> NSEC | None:
-    return next((rd for rd in rrset.rdatas if isinstance(rd, NSEC)), None)
-
-
-def _first_nsec3(rrset: RRset) -> NSEC3 | None:
-    return next((rd for rd in rrset.rdatas if isinstance(rd, NSEC3)), None)
 
 
 def _soa(rrset: RRset) -> SOA | None:
@@ -646,17 +394,3 @@ def _signer(rrset: RRset) -> Name | None:
     if len(signers) != 1:
         return None
     return next(iter(signers))
-
-
-def _expand(wildcard: RRset, qname: Name) -> RRset:
-    """The wildcard RRset as the server would have expanded it at ``qname``
-    (the RRSIGs keep their labels field, which tells the validator)."""
-    return RRset(
-        qname,
-        wildcard.rrtype,
-        wildcard.rrclass,
-        wildcard.ttl,
-        wildcard.rdatas,
-        wildcard.sigs,
-        wildcard.sig_ttl,
-    )

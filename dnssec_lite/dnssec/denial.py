@@ -19,12 +19,13 @@ from ..wire.message import Message
 from ..wire.name import ROOT, Name
 from ..wire.rdata.dnssec import NSEC
 from ..wire.rrset import RRset
-from ..wire.types import EDE, Rcode, RRType
+from ..wire.types import Rcode, RRType
 from . import nsec as nsec_proofs
 from . import nsec3 as nsec3_proofs
 from . import reasons
 from .fetch import Fetch
 from .keycache import KeyEntry
+from .nsec import ProofKind
 from .sections import capped, neg_ttl, negative_signer, sig_cap
 from .status import ChainLink, Reason, Status
 from .trust import TrustAnchor
@@ -98,7 +99,7 @@ class DenialCheck(TrustWalk):
     ) -> tuple[nsec_proofs.Proof, list[RRset]]:
         nsecs, nsec3s, problem = self._validated_proofs(response, entry)
         if problem is not None:
-            return nsec_proofs.Proof(False, "failed", problem.text), []
+            return nsec_proofs.Proof(False, ProofKind.FAILED, problem.text), []
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, entry.zone)
             proof = nsec_proofs.prove_wildcard_answer(records, name, labels, entry.zone)
@@ -108,7 +109,7 @@ class DenialCheck(TrustWalk):
             if ns3.iterations > self.limits.max_nsec3_iterations:
                 return nsec_proofs.Proof(
                     True,
-                    "iterations",
+                    ProofKind.ITERATIONS,
                     reasons.nsec3_iterations(
                         entry.zone, ns3.iterations, self.limits.max_nsec3_iterations
                     ).text,
@@ -118,10 +119,12 @@ class DenialCheck(TrustWalk):
                 proof = nsec3_proofs.prove_wildcard_answer(ns3, name, labels)
                 return proof, ns3.used_rrsets(nsec3s)
             except nsec3_proofs.LimitExceeded:
-                return nsec_proofs.Proof(False, "failed", "too many NSEC3 hash computations"), []
+                return nsec_proofs.Proof(
+                    False, ProofKind.FAILED, "too many NSEC3 hash computations"
+                ), []
         return nsec_proofs.Proof(
             False,
-            "failed",
+            ProofKind.FAILED,
             f"{name.to_text()} was synthesised from a "
             "wildcard but no NSEC/NSEC3 proves the name does not exist",
         ), []
@@ -198,15 +201,8 @@ class DenialCheck(TrustWalk):
                 return Link(entry.status, entry.reason, neg_ttl(response))
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.NSEC_MISSING
-                    if any(r.sigs for r in response.authority)
-                    else EDE.RRSIGS_MISSING,
-                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
-                    f"{reasons.rrset_label(name, qtype)} comes without signed NSEC/NSEC3 "
-                    f"records although {entry.zone.to_text()} is signed",
-                    name,
-                    qtype,
+                reasons.denial_unsigned(
+                    name, qtype, entry.zone, nxdomain, any(r.sigs for r in response.authority)
                 ),
                 0,
             )
@@ -216,24 +212,13 @@ class DenialCheck(TrustWalk):
         if entry.zone != signer:
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"denial for {name.to_text()} is signed by "
-                    f"{signer.to_text()}, which is not a signed zone",
-                    name,
-                    qtype,
-                ),
+                reasons.denial_signer_unsigned(name, qtype, signer),
                 0,
             )
         if qtype == _T_DS and signer == name and not name.is_root():
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"denial of DS for {name.to_text()} comes from the child zone itself",
-                    name,
-                    qtype,
-                ),
+                reasons.ds_denial_from_child_itself(name, qtype),
                 0,
             )
         soa = response.find(response.authority, signer, _T_SOA)
@@ -264,19 +249,12 @@ class DenialCheck(TrustWalk):
                 if ns3.unknown_hash:
                     return Link(
                         _INSECURE,
-                        reasons.bogus(
-                            EDE.OTHER,
-                            f"NSEC3 of {entry.zone.to_text()} uses an unknown hash algorithm",
-                            name,
-                            qtype,
-                        ),
+                        reasons.nsec3_unknown_hash(entry.zone, name, qtype),
                         ttl,
                     )
                 return Link(
                     _BOGUS,
-                    reasons.bogus(
-                        EDE.NSEC_MISSING, f"no usable NSEC3 of {entry.zone.to_text()}", name, qtype
-                    ),
+                    reasons.no_usable_nsec3(entry.zone, name, qtype),
                     0,
                 )
             if ns3.iterations > self.limits.max_nsec3_iterations:
@@ -307,13 +285,7 @@ class DenialCheck(TrustWalk):
         else:
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.NSEC_MISSING,
-                    f"{'NXDOMAIN' if nxdomain else 'NODATA'} for "
-                    f"{reasons.rrset_label(name, qtype)} has no NSEC or NSEC3 proof",
-                    name,
-                    qtype,
-                ),
+                reasons.denial_unproven(name, qtype, nxdomain),
                 0,
             )
         if not proof.ok and nsecs:
@@ -357,17 +329,17 @@ class DenialCheck(TrustWalk):
                 below = yield from self._zone_of(name)
                 if below.status is _INSECURE:
                     return Link(_INSECURE, below.reason, neg_ttl(response))
-            return Link(_BOGUS, reasons.bogus(EDE.NSEC_MISSING, proof.text, name, qtype), 0)
+            return Link(_BOGUS, reasons.denial_failed(name, qtype, proof.text), 0)
         self._note_proof(entry.zone, proof.text)
         cap = self._keep_proofs(entry.zone, ([signed_soa] if signed_soa is not None else []) + used)
         if 0 <= cap < ttl:
             ttl = cap
-        if nxdomain and proof.kind == "ent-nodata":
+        if nxdomain and proof.kind == ProofKind.ENT_NODATA:
             # The name exists (an empty non-terminal): the right answer is
             # NOERROR/NODATA, whatever rcode the server sent.
             self._rcode = Rcode.NOERROR
         if proof.insecure:
-            return Link(_INSECURE, reasons.bogus(EDE.OTHER, proof.text, name, qtype), ttl)
+            return Link(_INSECURE, reasons.denial_insecure(name, qtype, proof.text), ttl)
         return Link(_SECURE, None, ttl)
 
     def _note_proof(self, zone: Name, text: str) -> None:
@@ -382,7 +354,7 @@ def _used_nsecs(
     nsecs: list[RRset],
     records: list[tuple[Name, NSEC]],
     name: Name,
-    kind: str,
+    kind: ProofKind,
     zone: Name,
 ) -> list[RRset]:
     """The NSEC RRsets a proof of ``kind`` about ``name`` rests on."""

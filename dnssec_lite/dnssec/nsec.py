@@ -7,6 +7,7 @@ by ``zone`` and returns a :class:`Proof`; none of them touches signatures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from ..wire.name import Name
 from ..wire.rdata.dnssec import NSEC
@@ -22,17 +23,30 @@ _T_NS = RRType.NS
 _T_SOA = RRType.SOA
 
 
+class ProofKind(StrEnum):
+    """What a denial proof established (its value is the word traces show)."""
+
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    WILDCARD_NODATA = "wildcard-nodata"
+    ENT_NODATA = "ent-nodata"  # an empty non-terminal
+    WILDCARD_ANSWER = "wildcard-answer"  # the expanded name does not exist
+    NO_DS = "no-ds"  # an insecure delegation
+    OPTOUT = "optout"  # covered by an opt-out span: insecure
+    NOT_A_CUT = "not-a-cut"  # the name exists without NS: no zone cut
+    DS_EXISTS = "ds-exists"  # the bitmap shows a DS: the denial is a lie
+    ITERATIONS = "iterations"  # NSEC3 iterations above the limit: insecure
+    FAILED = "failed"
+
+
 @dataclass(frozen=True, slots=True)
 class Proof:
-    """What a set of NSEC/NSEC3 records established about a name.
-
-    ``kind``: "nxdomain", "nodata", "wildcard-nodata", "ent-nodata",
-    "wildcard-answer", "no-ds", "optout", "not-a-cut", "ds-exists" or
-    "failed".  ``text`` says which records proved it or what was missing.
+    """What a set of NSEC/NSEC3 records established about a name: ``kind``,
+    and ``text`` saying which records proved it or what was missing.
     """
 
     ok: bool
-    kind: str
+    kind: ProofKind
     text: str
     insecure: bool = False
 
@@ -106,25 +120,29 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
     nsec = matching(records, name)
     if nsec is not None:
         if qtype in nsec.types or _T_CNAME in nsec.types:
-            return Proof(False, "failed", f"NSEC at {name.to_text()} lists the type asked for")
+            return Proof(
+                False, ProofKind.FAILED, f"NSEC at {name.to_text()} lists the type asked for"
+            )
         if qtype == _T_DS:
             if _T_SOA in nsec.types and not name.is_root():
                 return Proof(
                     False,
-                    "failed",
+                    ProofKind.FAILED,
                     f"NSEC at {name.to_text()} is the child zone's apex; it cannot deny DS",
                 )
         elif _is_delegation(nsec):
             return Proof(
                 False,
-                "failed",
+                ProofKind.FAILED,
                 f"NSEC at {name.to_text()} is the parent side of a delegation; "
                 "it cannot deny data in the child zone",
             )
-        return Proof(True, "nodata", f"NSEC at {name.to_text()} shows no {RRType.to_text(qtype)}")
+        return Proof(
+            True, ProofKind.NODATA, f"NSEC at {name.to_text()} shows no {RRType.to_text(qtype)}"
+        )
     cover = covering(records, name, zone)
     if cover is None:
-        return Proof(False, "failed", f"no NSEC matches or covers {name.to_text()}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC matches or covers {name.to_text()}")
     owner, covering_nsec = cover
     if covering_nsec.next.is_strict_subdomain(name):
         return _empty_non_terminal(name, owner, covering_nsec)
@@ -135,14 +153,14 @@ def prove_nodata(records: list[tuple[Name, NSEC]], name: Name, qtype: int, zone:
     if wnsec is None:
         return Proof(
             False,
-            "failed",
+            ProofKind.FAILED,
             f"NSEC covers {name.to_text()} but the answer is NODATA "
             f"and no NSEC matches the wildcard {wild.to_text()}",
         )
     if qtype in wnsec.types or _T_CNAME in wnsec.types:
-        return Proof(False, "failed", f"NSEC at {wild.to_text()} lists the type asked for")
+        return Proof(False, ProofKind.FAILED, f"NSEC at {wild.to_text()} lists the type asked for")
     return Proof(
-        True, "wildcard-nodata", f"wildcard {wild.to_text()} has no {RRType.to_text(qtype)}"
+        True, ProofKind.WILDCARD_NODATA, f"wildcard {wild.to_text()} has no {RRType.to_text(qtype)}"
     )
 
 
@@ -151,7 +169,7 @@ def _empty_non_terminal(name: Name, owner: Name, cover: NSEC) -> Proof:
     points to a name below it."""
     return Proof(
         True,
-        "ent-nodata",
+        ProofKind.ENT_NODATA,
         f"{name.to_text()} is an empty non-terminal "
         f"(NSEC {owner.to_text()} -> {cover.next.to_text()})",
     )
@@ -161,10 +179,10 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
     """NXDOMAIN: an NSEC covers the name and one covers the wildcard at its
     closest encloser (RFC 4035 5.4)."""
     if matching(records, name) is not None:
-        return Proof(False, "failed", f"an NSEC shows that {name.to_text()} exists")
+        return Proof(False, ProofKind.FAILED, f"an NSEC shows that {name.to_text()} exists")
     cover = covering(records, name, zone)
     if cover is None:
-        return Proof(False, "failed", f"no NSEC covers {name.to_text()}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC covers {name.to_text()}")
     owner, nsec = cover
     if nsec.next.is_strict_subdomain(name):
         # An empty non-terminal answered NXDOMAIN (old servers do): the
@@ -173,20 +191,22 @@ def prove_nxdomain(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> 
     ce = closest_encloser(name, owner, nsec.next)
     if not ce.is_subdomain(zone):
         return Proof(
-            False, "failed", f"closest encloser {ce.to_text()} is outside {zone.to_text()}"
+            False, ProofKind.FAILED, f"closest encloser {ce.to_text()} is outside {zone.to_text()}"
         )
     # A DNAME at the closest encloser would have redirected the query.
     ce_nsec = matching(records, ce)
     if ce_nsec is not None and _T_DNAME in ce_nsec.types:
-        return Proof(False, "failed", f"{ce.to_text()} has a DNAME; the name should be redirected")
+        return Proof(
+            False, ProofKind.FAILED, f"{ce.to_text()} has a DNAME; the name should be redirected"
+        )
     wild = ce.wildcard()
     if matching(records, wild) is not None:
-        return Proof(False, "failed", f"the wildcard {wild.to_text()} exists")
+        return Proof(False, ProofKind.FAILED, f"the wildcard {wild.to_text()} exists")
     if covering(records, wild, zone) is None:
-        return Proof(False, "failed", f"no NSEC denies the wildcard {wild.to_text()}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC denies the wildcard {wild.to_text()}")
     return Proof(
         True,
-        "nxdomain",
+        ProofKind.NXDOMAIN,
         f"NSEC {owner.to_text()} -> {nsec.next.to_text()} covers "
         f"{name.to_text()}; wildcard {wild.to_text()} denied",
     )
@@ -208,7 +228,7 @@ def prove_wildcard_answer(
     if cover is None:
         return Proof(
             False,
-            "failed",
+            ProofKind.FAILED,
             f"no NSEC shows that {name.to_text()} does not exist, "
             "yet the answer was synthesised from a wildcard",
         )
@@ -218,33 +238,35 @@ def prove_wildcard_answer(
     if implied != source:
         return Proof(
             False,
-            "failed",
+            ProofKind.FAILED,
             f"the answer for {name.to_text()} was synthesised from {source.wildcard().to_text()}, "
             f"but NSEC {owner.to_text()} -> {nsec.next.to_text()} shows that "
             f"{implied.to_text()} is the closest encloser",
         )
     return Proof(
         True,
-        "wildcard-answer",
+        ProofKind.WILDCARD_ANSWER,
         f"NSEC {owner.to_text()} -> {nsec.next.to_text()} shows {name.to_text()} does not "
         f"exist and {source.to_text()} is its closest encloser",
     )
 
 
-def proof_owners(records: list[tuple[Name, NSEC]], name: Name, kind: str, zone: Name) -> set[Name]:
+def proof_owners(
+    records: list[tuple[Name, NSEC]], name: Name, kind: ProofKind, zone: Name
+) -> set[Name]:
     """Owners of the NSEC records a successful proof of ``kind`` about
     ``name`` rests on: the one matching or covering the name and, for
     NXDOMAIN and wildcard NODATA, the one matching or covering the wildcard
     at the closest encloser.  Other validated NSEC records the response
     carried are no part of what the answer proves."""
-    if kind == "nodata":
+    if kind == ProofKind.NODATA:
         return {name}
     cover = covering(records, name, zone)
     if cover is None:
         return set()
     owner, nsec = cover
     out = {owner}
-    if kind in ("nxdomain", "wildcard-nodata"):
+    if kind in (ProofKind.NXDOMAIN, ProofKind.WILDCARD_NODATA):
         wild = closest_encloser(name, owner, nsec.next).wildcard()
         if matching(records, wild) is not None:
             out.add(wild)
@@ -264,15 +286,20 @@ def prove_no_ds(records: list[tuple[Name, NSEC]], name: Name, zone: Name) -> Pro
     nsec = matching(records, name)
     if nsec is not None:
         if _T_DS in nsec.types:
-            return Proof(False, "ds-exists", f"NSEC at {name.to_text()} lists DS")
+            return Proof(False, ProofKind.DS_EXISTS, f"NSEC at {name.to_text()} lists DS")
         if _T_SOA in nsec.types:
-            return Proof(False, "failed", f"NSEC at {name.to_text()} comes from the child apex")
+            return Proof(
+                False, ProofKind.FAILED, f"NSEC at {name.to_text()} comes from the child apex"
+            )
         if _T_NS in nsec.types:
             return Proof(
-                True, "no-ds", f"NSEC at {name.to_text()} shows NS without DS", insecure=True
+                True,
+                ProofKind.NO_DS,
+                f"NSEC at {name.to_text()} shows NS without DS",
+                insecure=True,
             )
-        return Proof(True, "not-a-cut", f"NSEC at {name.to_text()} shows no delegation")
+        return Proof(True, ProofKind.NOT_A_CUT, f"NSEC at {name.to_text()} shows no delegation")
     cover = covering(records, name, zone)
     if cover is not None:
-        return Proof(True, "not-a-cut", f"NSEC shows {name.to_text()} is not a delegation")
-    return Proof(False, "failed", f"no NSEC matches or covers {name.to_text()}")
+        return Proof(True, ProofKind.NOT_A_CUT, f"NSEC shows {name.to_text()} is not a delegation")
+    return Proof(False, ProofKind.FAILED, f"no NSEC matches or covers {name.to_text()}")

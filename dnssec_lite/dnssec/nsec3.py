@@ -16,7 +16,7 @@ from ..wire.rrset import RRset
 from ..wire.types import RRType
 from .digest import nsec3_hash
 from .limits import Limits
-from .nsec import Proof
+from .nsec import Proof, ProofKind
 from .rrsig import Budget
 
 _B32HEX_DIGITS = b"0123456789ABCDEFGHIJKLMNOPQRSTUV"
@@ -151,25 +151,27 @@ def _text(name: Name) -> str:
 def prove_nxdomain(ns3: NSEC3Set, name: Name) -> Proof:
     ce_info = ns3.closest_encloser(name)
     if ce_info is None:
-        return Proof(False, "failed", f"no NSEC3 closest-encloser proof for {_text(name)}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC3 closest-encloser proof for {_text(name)}")
     ce, next_closer, nc_cover = ce_info
     if nc_cover is None:
-        return Proof(False, "failed", f"no NSEC3 covers the next closer name {_text(next_closer)}")
+        return Proof(
+            False, ProofKind.FAILED, f"no NSEC3 covers the next closer name {_text(next_closer)}"
+        )
     wild = ce.wildcard()
     if ns3.match(wild) is not None:
-        return Proof(False, "failed", f"the wildcard {_text(wild)} exists")
+        return Proof(False, ProofKind.FAILED, f"the wildcard {_text(wild)} exists")
     if ns3.cover(wild) is None:
-        return Proof(False, "failed", f"no NSEC3 denies the wildcard {_text(wild)}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC3 denies the wildcard {_text(wild)}")
     if nc_cover.opt_out:
         return Proof(
             True,
-            "optout",
+            ProofKind.OPTOUT,
             f"NSEC3 opt-out covers {_text(next_closer)}: the name may be an unsigned delegation",
             insecure=True,
         )
     return Proof(
         True,
-        "nxdomain",
+        ProofKind.NXDOMAIN,
         f"NSEC3 closest encloser {_text(ce)}, next closer "
         f"{_text(next_closer)} covered, wildcard denied",
     )
@@ -179,47 +181,63 @@ def prove_nodata(ns3: NSEC3Set, name: Name, qtype: int) -> Proof:
     matched = ns3.match(name)
     if matched is not None:
         if qtype in matched.types or _T_CNAME in matched.types:
-            return Proof(False, "failed", f"NSEC3 for {_text(name)} lists the type asked for")
+            return Proof(
+                False, ProofKind.FAILED, f"NSEC3 for {_text(name)} lists the type asked for"
+            )
         if qtype == _T_DS:
             if _T_SOA in matched.types and not name.is_root():
-                return Proof(False, "failed", f"NSEC3 for {_text(name)} is the child apex")
+                return Proof(False, ProofKind.FAILED, f"NSEC3 for {_text(name)} is the child apex")
         elif _T_NS in matched.types and _T_SOA not in matched.types:
             return Proof(
                 False,
-                "failed",
+                ProofKind.FAILED,
                 f"NSEC3 for {_text(name)} is the parent side of a "
                 "delegation; it cannot deny data in the child zone",
             )
-        return Proof(True, "nodata", f"NSEC3 for {_text(name)} shows no {RRType.to_text(qtype)}")
+        return Proof(
+            True, ProofKind.NODATA, f"NSEC3 for {_text(name)} shows no {RRType.to_text(qtype)}"
+        )
     ce_info = ns3.closest_encloser(name)
     if ce_info is None:
-        return Proof(False, "failed", f"no NSEC3 matches {_text(name)} and no closest encloser")
+        return Proof(
+            False, ProofKind.FAILED, f"no NSEC3 matches {_text(name)} and no closest encloser"
+        )
     ce, next_closer, nc_cover = ce_info
     if nc_cover is None:
-        return Proof(False, "failed", f"no NSEC3 covers the next closer name {_text(next_closer)}")
+        return Proof(
+            False, ProofKind.FAILED, f"no NSEC3 covers the next closer name {_text(next_closer)}"
+        )
     if qtype == _T_DS and nc_cover.opt_out:
         # RFC 5155 8.6: opt-out covering the next closer name: insecure delegation.
-        return Proof(True, "optout", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
+        return Proof(
+            True, ProofKind.OPTOUT, f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True
+        )
     wild = ce.wildcard()
     wmatch = ns3.match(wild)
     if wmatch is not None:
         if qtype in wmatch.types or _T_CNAME in wmatch.types:
-            return Proof(False, "failed", f"NSEC3 for {_text(wild)} lists the type asked for")
+            return Proof(
+                False, ProofKind.FAILED, f"NSEC3 for {_text(wild)} lists the type asked for"
+            )
         if nc_cover.opt_out:
             return Proof(
                 True,
-                "optout",
+                ProofKind.OPTOUT,
                 f"wildcard NODATA under opt-out at {_text(next_closer)}",
                 insecure=True,
             )
         return Proof(
-            True, "wildcard-nodata", f"wildcard {_text(wild)} has no {RRType.to_text(qtype)}"
+            True,
+            ProofKind.WILDCARD_NODATA,
+            f"wildcard {_text(wild)} has no {RRType.to_text(qtype)}",
         )
     if nc_cover.opt_out:
         # RFC 5155 8.7 (Unbound's case 5): data under an opt-out span may sit
         # below an unsigned delegation; nothing is proven, nothing is forged.
-        return Proof(True, "optout", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
-    return Proof(False, "failed", f"no NSEC3 matches {_text(name)} for a NODATA answer")
+        return Proof(
+            True, ProofKind.OPTOUT, f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True
+        )
+    return Proof(False, ProofKind.FAILED, f"no NSEC3 matches {_text(name)} for a NODATA answer")
 
 
 def prove_wildcard_answer(ns3: NSEC3Set, name: Name, labels: int) -> Proof:
@@ -229,31 +247,35 @@ def prove_wildcard_answer(ns3: NSEC3Set, name: Name, labels: int) -> Proof:
     cover = ns3.cover(next_closer)
     if cover is None:
         return Proof(
-            False, "failed", f"no NSEC3 covers {_text(next_closer)} for the wildcard answer"
+            False, ProofKind.FAILED, f"no NSEC3 covers {_text(next_closer)} for the wildcard answer"
         )
     if cover.opt_out:
-        return Proof(True, "optout", f"opt-out NSEC3 covers {_text(next_closer)}", insecure=True)
-    return Proof(True, "wildcard-answer", f"NSEC3 covers {_text(next_closer)}")
+        return Proof(
+            True, ProofKind.OPTOUT, f"opt-out NSEC3 covers {_text(next_closer)}", insecure=True
+        )
+    return Proof(True, ProofKind.WILDCARD_ANSWER, f"NSEC3 covers {_text(next_closer)}")
 
 
 def prove_no_ds(ns3: NSEC3Set, name: Name) -> Proof:
     matched = ns3.match(name)
     if matched is not None:
         if _T_DS in matched.types:
-            return Proof(False, "ds-exists", f"NSEC3 for {_text(name)} lists DS")
+            return Proof(False, ProofKind.DS_EXISTS, f"NSEC3 for {_text(name)} lists DS")
         if _T_SOA in matched.types:
-            return Proof(False, "failed", f"NSEC3 for {_text(name)} is from the child apex")
+            return Proof(False, ProofKind.FAILED, f"NSEC3 for {_text(name)} is from the child apex")
         if _T_NS in matched.types:
             return Proof(
-                True, "no-ds", f"NSEC3 for {_text(name)} shows NS without DS", insecure=True
+                True, ProofKind.NO_DS, f"NSEC3 for {_text(name)} shows NS without DS", insecure=True
             )
-        return Proof(True, "not-a-cut", f"NSEC3 shows {_text(name)} is not a delegation")
+        return Proof(True, ProofKind.NOT_A_CUT, f"NSEC3 shows {_text(name)} is not a delegation")
     ce_info = ns3.closest_encloser(name)
     if ce_info is None:
-        return Proof(False, "failed", f"no NSEC3 proof about {_text(name)}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC3 proof about {_text(name)}")
     _ce, next_closer, nc_cover = ce_info
     if nc_cover is None:
-        return Proof(False, "failed", f"no NSEC3 covers {_text(next_closer)}")
+        return Proof(False, ProofKind.FAILED, f"no NSEC3 covers {_text(next_closer)}")
     if nc_cover.opt_out:
-        return Proof(True, "no-ds", f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True)
-    return Proof(True, "not-a-cut", f"NSEC3 shows {_text(name)} does not exist")
+        return Proof(
+            True, ProofKind.NO_DS, f"NSEC3 opt-out covers {_text(next_closer)}", insecure=True
+        )
+    return Proof(True, ProofKind.NOT_A_CUT, f"NSEC3 shows {_text(name)} does not exist")

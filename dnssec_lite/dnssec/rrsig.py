@@ -20,7 +20,6 @@ from .limits import Limits
 from .status import Reason
 
 _HALF = 1 << 31
-_label = reasons.sig_label  # names a signature in failure texts
 _QUARTER = 1 << 30
 _tuple_new = tuple.__new__
 
@@ -85,27 +84,11 @@ def _time_check(sig: RRSIG, name: Name, now: int, limits: Limits) -> Reason | No
     if inception <= now32 <= expiration and expiration - inception < _QUARTER:
         return None
     if serial_lt(sig.expiration, sig.inception):
-        return reasons.bogus(
-            EDE.SIGNATURE_EXPIRED_BEFORE_VALID,
-            f"{_label(name, sig)} expires ({reasons.when(sig.expiration)}) "
-            f"before its inception ({reasons.when(sig.inception)})",
-            name,
-            sig.type_covered,
-        )
+        return reasons.sig_expires_before_inception(name, sig)
     if serial_lt((sig.expiration + expiry_skew(sig, limits)) & 0xFFFFFFFF, now32):
-        return reasons.bogus(
-            EDE.SIGNATURE_EXPIRED,
-            f"{_label(name, sig)} expired at {reasons.when(sig.expiration)}",
-            name,
-            sig.type_covered,
-        )
+        return reasons.sig_expired(name, sig)
     if serial_lt(now32, (sig.inception - skew(sig, limits)) & 0xFFFFFFFF):
-        return reasons.bogus(
-            EDE.SIGNATURE_NOT_YET_VALID,
-            f"{_label(name, sig)} is not valid before {reasons.when(sig.inception)}",
-            name,
-            sig.type_covered,
-        )
+        return reasons.sig_not_yet_valid(name, sig)
     return None
 
 
@@ -160,9 +143,7 @@ def check_rrset(
     for sig in rrset.sigs:
         # RFC 4035 5.3.1: the RRSIG must cover this type ...
         if sig.type_covered != rrtype:
-            failures.append(
-                reasons.bogus(EDE.DNSSEC_BOGUS, f"{_label(name, sig)} covers another type")
-            )
+            failures.append(reasons.sig_other_type(name, sig))
             continue
         # ... its signer must be the zone whose keys we hold, and the owner
         # must be in that zone (signer names are usually shared objects:
@@ -172,31 +153,14 @@ def check_rrset(
         if by_zone and in_zone is None:
             in_zone = name.is_subdomain(zone)
         if not by_zone or not in_zone:
-            failures.append(
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"{_label(name, sig)}: signer is not the zone {zone.to_text()} "
-                    "containing the data",
-                    name,
-                    rrtype,
-                )
-            )
+            failures.append(reasons.sig_signer_not_zone(name, sig, zone, rrtype))
             continue
         # ... the labels field may not exceed the owner's labels, nor drop
         # below the signer's (a wildcard above the zone apex is impossible).
         if zone_labels < 0:
             zone_labels = zone.label_count()
         if sig.labels > owner_labels or sig.labels < zone_labels:
-            failures.append(
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"{_label(name, sig)} has labels field {sig.labels}, impossible for an owner "
-                    "of "
-                    f"{owner_labels} labels in zone {zone.to_text()}",
-                    name,
-                    rrtype,
-                )
-            )
+            failures.append(reasons.sig_labels_impossible(name, sig, owner_labels, zone, rrtype))
             continue
         if not ignore_time:
             # The fast path of _time_check, inline: inception <= now <=
@@ -220,37 +184,14 @@ def check_rrset(
             found = True
             flags = key.flags
             if not flags & DNSKEY_ZONE or key.protocol != 3:
-                failures.append(
-                    reasons.bogus(
-                        EDE.NO_ZONE_KEY_BIT_SET,
-                        f"{_label(name, sig)}: DNSKEY {key.key_tag} lacks the zone flag or "
-                        "protocol 3",
-                        name,
-                        rrtype,
-                    )
-                )
+                failures.append(reasons.key_not_zone_key(name, sig, key.key_tag, rrtype))
                 continue
             if flags & DNSKEY_REVOKE:
-                failures.append(
-                    reasons.bogus(
-                        EDE.DNSSEC_BOGUS,
-                        f"{_label(name, sig)}: DNSKEY {key.key_tag} is revoked (RFC 5011)",
-                        name,
-                        rrtype,
-                    )
-                )
+                failures.append(reasons.key_revoked(name, sig, key.key_tag, rrtype))
                 continue
             public = load_public_key(algorithm, key.key, policy)
             if public is None:
-                failures.append(
-                    reasons.bogus(
-                        EDE.DNSSEC_BOGUS,
-                        f"{_label(name, sig)}: DNSKEY {key.key_tag} is unusable "
-                        "(malformed or refused key)",
-                        name,
-                        rrtype,
-                    )
-                )
+                failures.append(reasons.key_unusable(name, sig, key.key_tag, rrtype))
                 continue
             attempts += 1
             budget.verifications += 1
@@ -283,24 +224,9 @@ def check_rrset(
                 # tuple.__new__ directly: skips the Python-level __new__ of
                 # the named tuple, once per RRset validated.
                 return _tuple_new(SigCheck, (True, sig, None, expires))
-            failures.append(
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"{_label(name, sig)}: signature does not verify with DNSKEY {key.key_tag}",
-                    name,
-                    rrtype,
-                )
-            )
+            failures.append(reasons.sig_does_not_verify(name, sig, key.key_tag, rrtype))
         if not found:
-            failures.append(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"{_label(name, sig)}: no DNSKEY of {zone.to_text()} with tag {sig.key_tag} "
-                    f"and algorithm {sig.algorithm}",
-                    name,
-                    rrtype,
-                )
-            )
+            failures.append(reasons.sig_key_missing(name, sig, zone, rrtype))
     return SigCheck(False, reason=_pick(failures, name, rrset.rrtype))
 
 
@@ -317,12 +243,7 @@ _PREFERENCE = (
 def _pick(failures: list[Reason], name: Name, rrtype: int) -> Reason:
     """The most telling failure: a concrete problem beats a missing key."""
     if not failures:
-        return reasons.bogus(
-            EDE.DNSSEC_BOGUS,
-            f"no usable RRSIG for {reasons.rrset_label(name, rrtype)}",
-            name,
-            rrtype,
-        )
+        return reasons.no_usable_rrsig(name, rrtype)
     for code in _PREFERENCE:
         for failure in failures:
             if failure.ede == code:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator
+from enum import Enum
 
 from ..wire.message import Message
 from ..wire.name import Name
@@ -28,6 +29,7 @@ from . import nsec3 as nsec3_proofs
 from . import reasons
 from .fetch import Fetch, FetchFailed, Need
 from .keycache import KeyEntry
+from .nsec import ProofKind
 from .sections import negative_signer
 from .status import Reason, Status
 from .zonekeys import WalkConfig, ZoneKeys, keyless_entry
@@ -46,6 +48,21 @@ _T_CNAME = RRType.CNAME
 _T_NSEC = RRType.NSEC
 _T_NSEC3 = RRType.NSEC3
 _DS_RCODES = (Rcode.NOERROR, Rcode.NXDOMAIN)
+
+
+class DsStep(Enum):
+    """What the DS question at a name below a secure zone showed."""
+
+    CUT = "cut"  # a secure delegation (its DS RRset comes with it)
+    INSECURE = "insecure"  # a proven unsigned delegation, or one the policy cannot follow
+    NOCUT = "nocut"  # no zone cut at the name: the walk goes on below
+    BOGUS = "bogus"
+
+
+_CUT = DsStep.CUT
+_NOCUT = DsStep.NOCUT
+_STEP_INSECURE = DsStep.INSECURE
+_STEP_BOGUS = DsStep.BOGUS
 # Fetches built with tuple.__new__: the named tuple's own __new__ is a
 # Python function, and a cold walk builds a dozen fetches.
 _tuple_new = tuple.__new__
@@ -179,7 +196,7 @@ class TrustWalk(ZoneKeys):
             index += 1
             step = self._ds_step(entry, below)
             kind = step[0]
-            if kind == "bogus":
+            if kind is _STEP_BOGUS:
                 # The DS answer for ``below`` is broken; a validated DS
                 # further down signed by this same zone proves that no cut
                 # lies between (an empty non-terminal, say), so the walk
@@ -188,9 +205,9 @@ class TrustWalk(ZoneKeys):
                 if deeper is not None:
                     index, below, step = deeper
                     kind = step[0]
-            if kind == "nocut":
+            if kind is _NOCUT:
                 continue
-            if kind == "cut":
+            if kind is _CUT:
                 ds_rrset = step[1]
                 assert isinstance(ds_rrset, RRset)
                 entry = self._dnskey_entry(below, ds_rrset, entry)
@@ -198,7 +215,7 @@ class TrustWalk(ZoneKeys):
                 if entry.status is not _SECURE:
                     return entry
                 continue
-            if kind == "insecure":
+            if kind is _STEP_INSECURE:
                 reason = step[1]
                 assert isinstance(reason, Reason)
                 ttl = self._denial_ttl(below, entry)
@@ -214,11 +231,11 @@ class TrustWalk(ZoneKeys):
 
     def _deeper_cut(
         self, parent: KeyEntry, names: list[Name], start: int
-    ) -> tuple[int, Name, tuple[str, RRset | Reason | None]] | None:
+    ) -> tuple[int, Name, tuple[DsStep, RRset | Reason | None]] | None:
         """The first name from ``names[start:]`` whose DS RRset was fetched
         and validates with ``parent``'s keys (its signer is ``parent``'s zone,
         so ``parent``'s zone holds that name and no cut lies above it): the
-        index after it, the name and its "cut" step.  Only a validated DS
+        index after it, the name and its CUT step.  Only a validated DS
         counts, so this can lead to SECURE or BOGUS, never to INSECURE."""
         zone = parent.zone
         for position in range(start, len(names)):
@@ -230,7 +247,7 @@ class TrustWalk(ZoneKeys):
             if ds_rrset is None or not any(sig.signer == zone for sig in ds_rrset.sigs):
                 continue
             step = self._ds_step(parent, name)
-            if step[0] == "cut":
+            if step[0] is _CUT:
                 return position + 1, name, step
             return None
         return None
@@ -287,60 +304,41 @@ class TrustWalk(ZoneKeys):
                     ttl = min(ttl, (sig.expiration - now32) & 0xFFFFFFFF)
         return ttl
 
-    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[str, RRset | Reason | None]:
-        """Is ``name`` a secure cut ("cut", DS RRset), an unsigned one
-        ("insecure", reason), no cut ("nocut", ...) or broken ("bogus", reason)?"""
+    def _ds_step(self, parent: KeyEntry, name: Name) -> tuple[DsStep, RRset | Reason | None]:
+        """Is ``name`` a secure cut (CUT, DS RRset), an unsigned one
+        (INSECURE, reason), no cut (NOCUT, None) or broken (BOGUS, reason)?"""
         result = self._result(_tuple_new(Fetch, (name, _T_DS)))
         if isinstance(result, FetchFailed):
-            return "bogus", reasons.bogus(
-                result.ede,
-                f"DS lookup for {name.to_text()} failed: {result.reason}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_lookup_failed(name, result.ede, result.reason)
         if result.rcode not in _DS_RCODES:
-            return "bogus", reasons.bogus(
-                EDE.NO_REACHABLE_AUTHORITY,
-                f"DS lookup for {name.to_text()} answered {Rcode.to_text(result.rcode)}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_lookup_rcode(name, result.rcode)
         ds_rrset = result.get_answer(name, _T_DS)
         if ds_rrset is not None:
             check = self._check(ds_rrset, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_DS, parent.zone)
-            return "cut", ds_rrset.with_ttl(
+                return _STEP_BOGUS, check.reason or reasons.rrsigs_missing(name, _T_DS, parent.zone)
+            return _CUT, ds_rrset.with_ttl(
                 min(ds_rrset.ttl, check.expires_in, check.sig.original_ttl if check.sig else 0)
             )
         cname = result.get_answer(name, _T_CNAME)
         if cname is not None:
             check = self._check(cname, parent)
             if not check.ok:
-                return "bogus", check.reason or reasons.rrsigs_missing(name, _T_CNAME, parent.zone)
-            return "nocut", None
+                return _STEP_BOGUS, check.reason or reasons.rrsigs_missing(
+                    name, _T_CNAME, parent.zone
+                )
+            return _NOCUT, None
         signer = negative_signer(result, name)
         if signer is not None and signer != parent.zone:
             if signer.is_strict_subdomain(parent.zone) and signer == name:
                 # The child zone answered (a resolver that asked the wrong side):
                 # the name is a cut, but its DS cannot be judged from this.
-                return "bogus", reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} came from the child zone",
-                    name,
-                    _T_DS,
-                )
+                return _STEP_BOGUS, reasons.ds_denial_from_child(name)
             if not signer.is_subdomain(parent.zone):
-                return "bogus", reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DS denial for {name.to_text()} is signed by "
-                    f"{signer.to_text()}, outside {parent.zone.to_text()}",
-                    name,
-                    _T_DS,
-                )
+                return _STEP_BOGUS, reasons.ds_denial_outside(name, signer, parent.zone)
         nsecs, nsec3s, problem = self._validated_proofs(result, parent)
         if problem is not None:
-            return "bogus", problem
+            return _STEP_BOGUS, problem
         proof: nsec_proofs.Proof
         if nsecs:
             records = nsec_proofs.nsec_records(nsecs, parent.zone)
@@ -349,26 +347,16 @@ class TrustWalk(ZoneKeys):
             ns3 = nsec3_proofs.NSEC3Set(nsec3s, parent.zone, self.limits, self.budget)
             if not ns3:
                 if ns3.unknown_hash:
-                    return "insecure", reasons.bogus(
-                        EDE.OTHER,
-                        f"NSEC3 of {parent.zone.to_text()} uses an unknown hash algorithm",
-                        name,
-                        _T_DS,
-                    )
-                return "bogus", reasons.bogus(
-                    EDE.NSEC_MISSING,
-                    f"no usable NSEC3 proves DS absence at {name}",
-                    name,
-                    _T_DS,
-                )
+                    return _STEP_INSECURE, reasons.nsec3_unknown_hash(parent.zone, name)
+                return _STEP_BOGUS, reasons.ds_absence_unproven_nsec3(name)
             if ns3.iterations > self.limits.max_nsec3_iterations:
-                return "insecure", reasons.nsec3_iterations(
+                return _STEP_INSECURE, reasons.nsec3_iterations(
                     parent.zone, ns3.iterations, self.limits.max_nsec3_iterations
                 )
             try:
                 proof = nsec3_proofs.prove_no_ds(ns3, name)
             except nsec3_proofs.LimitExceeded:
-                return "bogus", reasons.limit_hit(
+                return _STEP_BOGUS, reasons.limit_hit(
                     "too many NSEC3 hash computations",
                     self.limits.max_nsec3_hashes,
                     name,
@@ -376,18 +364,12 @@ class TrustWalk(ZoneKeys):
                 )
         else:
             unsigned = not any(r.sigs for r in result.authority)
-            return "bogus", reasons.bogus(
-                EDE.RRSIGS_MISSING if unsigned else EDE.NSEC_MISSING,
-                f"no DS for {name.to_text()} and no signed NSEC/NSEC3 proving its absence "
-                f"in {parent.zone.to_text()}",
-                name,
-                _T_DS,
-            )
+            return _STEP_BOGUS, reasons.ds_absence_unproven(name, parent.zone, unsigned)
         if not proof.ok:
-            return "bogus", reasons.bogus(EDE.NSEC_MISSING, proof.text, name, _T_DS)
-        if proof.kind == "no-ds":
-            return "insecure", reasons.insecure_delegation(name, proof.text)
-        return "nocut", None
+            return _STEP_BOGUS, reasons.ds_denial_failed(name, proof.text)
+        if proof.kind == ProofKind.NO_DS:
+            return _STEP_INSECURE, reasons.insecure_delegation(name, proof.text)
+        return _NOCUT, None
 
 
 __all__ = ["TrustWalk", "WalkConfig"]

@@ -58,14 +58,7 @@ def keyless_entry(
 
 def _refused_keys(zone: Name, keys: list[DNSKEY]) -> Reason:
     """INSECURE: the DS records of ``zone`` name only keys the policy refuses."""
-    what = ", ".join(f"{k.key_tag}/{k.algorithm}" for k in keys)
-    return Reason(
-        EDE.UNSUPPORTED_DNSKEY_ALGORITHM,
-        f"{zone.to_text()} is signed only with keys its DS records name and the "
-        f"key policy refuses ({what}: key size)",
-        zone,
-        _T_DNSKEY,
-    )
+    return reasons.refused_keys(zone, ", ".join(f"{k.key_tag}/{k.algorithm}" for k in keys))
 
 
 class WalkConfig(Protocol):
@@ -150,12 +143,7 @@ class ZoneKeys:
             check = self._check_keys(rrset, zone, subset)
             if not check.ok:
                 assert check.reason is not None
-                text = (
-                    f"missing a valid algorithm {algorithm} signature of "
-                    f"{reasons.rrset_label(rrset.name, rrset.rrtype)} "
-                    f"(harden-algo-downgrade): {check.reason.text}"
-                )
-                reason = Reason(check.reason.ede, text, rrset.name, rrset.rrtype)
+                reason = reasons.algorithm_unsigned(algorithm, rrset, check.reason)
                 return SigCheck(False, reason=reason)
             if best is None or check.expires_in < best.expires_in:
                 best = check
@@ -242,44 +230,22 @@ class ZoneKeys:
 
         def bogus(reason: Reason) -> KeyEntry:
             if anchor and reason.ede in (EDE.SIGNATURE_EXPIRED, EDE.SIGNATURE_NOT_YET_VALID):
-                reason = Reason(
-                    reason.ede,
-                    f"{reason.text}; every signature of the trust anchor "
-                    f"zone looks out of date, the system clock ({reasons.when(self.sig_time)})"
-                    " looks wrong",
-                    reason.name,
-                    reason.rrtype,
-                )
+                reason = reasons.clock_suspect(reason, self.sig_time)
             return keyless_entry(zone, _BOGUS, reason, ds=ds_refs)
 
         def stripped(reason: Reason) -> KeyEntry:
             if self.validator.harden_dnssec_stripped:
                 return bogus(reason)
             # harden-dnssec-stripped off: the zone is taken as unsigned.
-            text = f"{reason.text}; taken as insecure (harden-dnssec-stripped off)"
-            insecure = Reason(reason.ede, text, reason.name, reason.rrtype)
+            insecure = reasons.stripped_taken_insecure(reason)
             return keyless_entry(zone, _INSECURE, insecure, ds=ds_refs, ttl=self.limits.bogus_ttl)
 
         result = self._result(_tuple_new(Fetch, (zone, _T_DNSKEY)))
         if isinstance(result, FetchFailed):
-            return stripped(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"DNSKEY lookup for {zone.to_text()} failed: {result.reason}",
-                    zone,
-                    _T_DNSKEY,
-                )
-            )
+            return stripped(reasons.dnskey_lookup_failed(zone, result.reason))
         dnskey_rrset = result.get_answer(zone, _T_DNSKEY)
         if dnskey_rrset is None:
-            return stripped(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"{zone.to_text()} has DS records but no DNSKEY RRset was returned",
-                    zone,
-                    _T_DNSKEY,
-                )
-            )
+            return stripped(reasons.dnskey_missing(zone))
         all_keys = tuple([rd for rd in dnskey_rrset.rdatas if isinstance(rd, DNSKEY)])
         # RFC 4035 5.2 / RFC 6840 5.2: only the authenticated DS RRset (or
         # the anchor) may say that a zone is beyond this validator.  A key that
@@ -338,38 +304,21 @@ class ZoneKeys:
                     dnskeys=tuple(KeyRef(k.key_tag, k.algorithm, k.flags) for k in all_keys),
                     ttl=min(ds_ttl, dnskey_rrset.ttl),
                 )
-            what = "DS record" if ds_list else "trust anchor"
-            detail = ""
-            if mismatches:
-                detail = f"; {mismatches} with its tag and algorithm failed the digest"
-            elif refused:
-                detail = (
-                    f"; {len(refused)} matched but the key policy refuses "
-                    f"{'it' if len(refused) == 1 else 'them'}, and {unmatched} "
-                    f"DS record{'' if unmatched == 1 else 's'} matched no key"
-                )
             return bogus(
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"no DNSKEY of {zone.to_text()} "
-                    f"matches its {what}s "
-                    f"({', '.join(str(r) for r in ds_refs) or 'keys'}){detail}",
+                reasons.dnskey_unmatched(
                     zone,
-                    _T_DNSKEY,
+                    bool(ds_list),
+                    ", ".join(str(r) for r in ds_refs),
+                    mismatches,
+                    len(refused),
+                    unmatched,
                 )
             )
         # Flag tests on ``flags`` directly (is_zone_key, is_revoked): no
         # property calls in the loops run for every validated zone.
         zone_keys = [k for k in trusted if k.flags & DNSKEY_ZONE]
         if not zone_keys:
-            return bogus(
-                reasons.bogus(
-                    EDE.NO_ZONE_KEY_BIT_SET,
-                    f"the DNSKEYs of {zone.to_text()} matching its DS lack the zone flag",
-                    zone,
-                    _T_DNSKEY,
-                )
-            )
+            return bogus(reasons.no_zone_key(zone))
         needed = _NO_ALGORITHMS
         if self.validator.harden_algo_downgrade:
             # Every algorithm the DS set (or the anchor) announces must sign

@@ -60,6 +60,8 @@ from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
 from .iterative.engine import IterativeEngine
 from .iterative.mode import IterativeOutcome, IterativeSettings, iterative_steps
 from .iterative.parallel import gather
+from .prefetch import DEFAULT_LABELS as DEFAULT_PREFETCH_LABELS
+from .prefetch import MAX_LABELS as MAX_PREFETCH_LABELS
 from .resolution import (
     Resolution,
     Transcript,
@@ -135,6 +137,7 @@ class _Base(Generic[F]):
         anchor_store: AnchorStore | None = None,
         harden_algo_downgrade: bool = False,
         harden_dnssec_stripped: bool = True,
+        prefetch_chain: int = DEFAULT_PREFETCH_LABELS,
     ) -> None:
         if mode not in ("stub", "iterative"):
             raise ValueError(f"mode must be 'stub' or 'iterative', not {mode!r}")
@@ -142,7 +145,12 @@ class _Base(Generic[F]):
             raise ValueError("give anchors or anchor_store, not both")
         if qname_minimisation and mode != "iterative":
             raise ValueError("qname_minimisation applies to mode='iterative' only")
+        if not 0 <= prefetch_chain <= MAX_PREFETCH_LABELS:
+            raise ValueError(f"prefetch_chain must be 0..{MAX_PREFETCH_LABELS} labels")
         self.mode = mode
+        #: Stub mode: labels of speculative chain prefetch (0: off; see
+        #: :mod:`dnssec_lite.resolve.prefetch`).
+        self.prefetch_chain = prefetch_chain
         #: Makes every exchange (None: a fresh UDP/TCP transport per lookup).
         self.fetcher: F | None = fetcher
         self.qname_minimisation = qname_minimisation
@@ -306,7 +314,14 @@ class _Base(Generic[F]):
         self, question: Question, now: int
     ) -> Generator[Batch, list[Reply], StubResult]:
         assert self.upstreams is not None
-        return resolve_steps(question, self.validator, self.upstreams, now, order=self._order())
+        return resolve_steps(
+            question,
+            self.validator,
+            self.upstreams,
+            now,
+            order=self._order(),
+            prefetch=self.prefetch_chain,
+        )
 
     def _lookup_steps(
         self, question: Question, now: int, transcript: Transcript

@@ -16,6 +16,8 @@ What happens in one lookup:
    them, the next attempt waits twice as long.
 2. The validator's fetches (DS and DNSKEY sets) go out in parallel, each
    round as one batch, first to the upstream that answered the question.
+   With ``prefetch`` set, the likely ones go out with the question instead
+   (:mod:`.prefetch`); a fetch whose answer came that way is not sent again.
 3. If the answer is BOGUS because signatures, keys or NSEC records are
    missing (EDE 9, 10, 12), the upstream is probed: it is asked for the
    DNSKEY set of the trust-anchor zone, which is always signed.  An upstream
@@ -41,6 +43,7 @@ from ..wire.name import Name
 from ..wire.types import EDE, RRType
 from .exchange import Server, attempt_timeout, build_query, stripping_problem, upstream_problem
 from .fetcher import Batch, Reply, job_steps
+from .prefetch import speculative_fetches
 from .stripping import STRIPPING_EDE, all_strip, fresh_validator, probe_problem, suspicious
 from .upstreams import Upstreams
 
@@ -70,6 +73,10 @@ class Lookup:
     upstreams: Upstreams
     stripping: dict[Server, str] = field(default_factory=dict)
     failed: set[Server] = field(default_factory=set)
+    #: Speculative chain queries sent with the question, and those whose
+    #: answers the validation did not use (see :mod:`.prefetch`).
+    prefetched: int = 0
+    prefetch_unused: int = 0
 
 
 class StubResult(NamedTuple):
@@ -160,18 +167,38 @@ def _validate(
     validator: Validator,
     servers: Sequence[Server],
     now: int,
+    prefetch: int = 0,
 ) -> Generator[Batch, Results, tuple[Answer, Server | None, bool]]:
     """One validation through ``servers``; returns the answer, the server
     that answered the question, and whether every server dropped DO."""
-    [(response, used)] = yield from _fetch(lookup, [(question.name, question.rrtype)], servers)
+    keys = [(question.name, question.rrtype)]
+    keys += speculative_fetches(question, validator, now, prefetch)
+    got = yield from _fetch(lookup, keys, servers)
+    response, used = got[0]
+    # Usable speculative answers, each handed to the validation at most once.
+    spare: dict[tuple[Name, int], Message] = {
+        key: result
+        for key, (result, _s) in zip(keys[1:], got[1:], strict=True)
+        if isinstance(result, Message)
+    }
     job = validator.start(question, response, now)
     prefer = [used] + [s for s in servers if s != used] if used is not None else list(servers)
 
     def round_(pending: list[Fetch]) -> Generator[Batch, Results, list[Message | FetchFailed]]:
-        got = yield from _fetch(lookup, [(f.name, f.rrtype) for f in pending], prefer)
-        return [result for result, _server in got]
+        out: list[Message | FetchFailed | None] = [
+            spare.pop((f.name, f.rrtype), None) for f in pending
+        ]
+        missing = [i for i, result in enumerate(out) if result is None]
+        if missing:
+            asked = [(pending[i].name, pending[i].rrtype) for i in missing]
+            fetched = yield from _fetch(lookup, asked, prefer)
+            for i, (result, _server) in zip(missing, fetched, strict=True):
+                out[i] = result
+        return [result for result in out if result is not None]
 
     answer = yield from job_steps(job, round_)
+    lookup.prefetched += len(keys) - 1
+    lookup.prefetch_unused += len(spare)
     stripped = isinstance(response, FetchFailed) and response.stripped
     return answer, used, stripped
 
@@ -193,13 +220,16 @@ def resolve_steps(
     *,
     order: Sequence[Server] | None = None,
     fresh: Callable[[], Validator] | None = None,
+    prefetch: int = 0,
 ) -> Steps:
     """The whole stub-mode lookup as a step generator (see the module doc).
 
     ``order`` overrides the priority order (the resolver demotes servers
     that failed recently); ``fresh`` makes the validator of a retry after
     stripping was detected (default: :func:`fresh_validator` of
-    ``validator``: same settings, empty key cache).
+    ``validator``: same settings, empty key cache).  ``prefetch`` is the
+    number of labels of speculative chain prefetch (0: none; see
+    :mod:`.prefetch`).
     """
     lookup = Lookup(upstreams)
     candidates = tuple(order if order is not None else upstreams.servers)
@@ -210,7 +240,9 @@ def resolve_steps(
         servers = [s for s in candidates if s not in lookup.stripping]
         if not servers:
             break
-        answer, used, stripped = yield from _validate(lookup, question, current, servers, now)
+        answer, used, stripped = yield from _validate(
+            lookup, question, current, servers, now, prefetch
+        )
         last = answer
         if stripped:
             break  # every remaining server dropped DO (recorded by _fetch)

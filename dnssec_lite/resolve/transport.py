@@ -19,6 +19,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import TYPE_CHECKING
 
 from ..errors import QueryTimeout, TransportError
@@ -59,6 +60,17 @@ def oversized(query: Message, data: bytes) -> str | None:
     )
 
 
+class QueryState(Enum):
+    """Where one query is in the transport's state machine."""
+
+    NEW = "new"
+    UDP = "udp"  # sent over UDP, waiting for the datagram
+    CONNECT = "connect"  # TCP connection under way
+    SEND = "send"  # TCP: writing the framed query
+    RECV = "recv"  # TCP: reading the framed reply
+    DONE = "done"
+
+
 @dataclass(eq=False)
 class _Pending:
     index: int
@@ -66,7 +78,7 @@ class _Pending:
     query: Message
     tcp: bool
     sock: socket.socket | None = None
-    state: str = "new"  # udp | connect | send | recv | done
+    state: QueryState = QueryState.NEW
     out: bytes = b""
     inbuf: bytearray = field(default_factory=bytearray)
     reused: bool = False
@@ -129,7 +141,7 @@ class Transport:
         with selectors.DefaultSelector() as sel:
             for p in pendings:
                 self._start(sel, p)
-            while any(p.state != "done" for p in pendings):
+            while any(p.state is not QueryState.DONE for p in pendings):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
@@ -141,7 +153,7 @@ class Transport:
                     except OSError as exc:
                         self._fail(sel, p, TransportError(str(p.server), _os_what(exc)))
             for p in pendings:
-                if p.state != "done":
+                if p.state is not QueryState.DONE:
                     how = "TCP" if p.tcp else "UDP"
                     what = f"no answer over {how} within {timeout:g} s"
                     if p.ignored:
@@ -173,13 +185,13 @@ class Transport:
                 # source is still checked on every datagram.
                 sock.connect(p.server.address)
                 sock.send(p.query.to_wire())
-                p.state = "udp"
+                p.state = QueryState.UDP
                 sel.register(sock, selectors.EVENT_READ, p)
         except OSError as exc:
             self._fail(sel, p, TransportError(str(p.server), _os_what(exc)))
 
     def _start_tcp(self, sel: selectors.BaseSelector, p: _Pending) -> None:
-        if not p.tcp or p.state == "new":
+        if not p.tcp or p.state is QueryState.NEW:
             self.tcp_sent += 1  # not a reconnection of the same query
         p.tcp = True
         p.out = frame(p.query.to_wire())
@@ -188,7 +200,7 @@ class Transport:
         if idle:
             p.sock = idle.pop()
             p.reused = True
-            p.state = "send"
+            p.state = QueryState.SEND
         else:
             sock = socket.socket(p.server.family, socket.SOCK_STREAM)
             p.sock = sock
@@ -197,14 +209,14 @@ class Transport:
             err = sock.connect_ex(p.server.address)
             if err not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
                 raise OSError(err, errno.errorcode.get(err, str(err)))
-            p.state = "connect"
+            p.state = QueryState.CONNECT
         sel.register(p.sock, selectors.EVENT_WRITE, p)
 
     def _step(self, sel: selectors.BaseSelector, p: _Pending, events: int) -> None:
         sock = p.sock
         assert sock is not None
-        if p.state == "udp":
-            while p.state == "udp":
+        if p.state is QueryState.UDP:
+            while p.state is QueryState.UDP:
                 try:
                     data, source = sock.recvfrom(65535)
                 except BlockingIOError:
@@ -216,12 +228,12 @@ class Transport:
                     log.debug("ignored a datagram from %s for %s: %s", source, p.server, why)
                     continue
                 self._received(sel, p, data, source)
-        elif p.state in ("connect", "send"):
-            if p.state == "connect":
+        elif p.state in (QueryState.CONNECT, QueryState.SEND):
+            if p.state is QueryState.CONNECT:
                 err = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
                 if err:
                     raise OSError(err, errno.errorcode.get(err, str(err)))
-                p.state = "send"
+                p.state = QueryState.SEND
             try:
                 sent = sock.send(p.out)
             except (BrokenPipeError, ConnectionResetError):
@@ -230,9 +242,9 @@ class Transport:
                 raise
             p.out = p.out[sent:]
             if not p.out:
-                p.state = "recv"
+                p.state = QueryState.RECV
                 sel.modify(sock, selectors.EVENT_READ, p)
-        elif p.state == "recv":
+        elif p.state is QueryState.RECV:
             try:
                 chunk = sock.recv(65537)
             except BlockingIOError:
@@ -246,7 +258,7 @@ class Transport:
                     return self._reconnect(sel, p)
                 raise OSError(errno.ECONNRESET, "connection closed before a full answer")
             p.inbuf += chunk
-            while p.state == "recv":
+            while p.state is QueryState.RECV:
                 message, used = unframe(p.inbuf)
                 if message is None:
                     return
@@ -295,7 +307,7 @@ class Transport:
             self._idle.setdefault(p.server, []).append(sock)
         else:
             self._drop(sel, p)
-        p.state = "done"
+        p.state = QueryState.DONE
 
     def _drop(self, sel: selectors.BaseSelector, p: _Pending) -> None:
         if p.sock is not None:
@@ -308,10 +320,10 @@ class Transport:
 
     def _fail(self, sel: selectors.BaseSelector, p: _Pending, error: TransportError) -> None:
         self._drop(sel, p)
-        if p.state != "done":
+        if p.state is not QueryState.DONE:
             log.debug("DNS failure: %s", error)
             p.result = error
-            p.state = "done"
+            p.state = QueryState.DONE
 
 
 def _os_what(exc: OSError) -> str:

@@ -20,10 +20,10 @@ from typing import Any
 
 from ..errors import WireFormatError
 from .edns import DEFAULT_PAYLOAD, EDNS_DO, Edns, ExtendedError
-from .name import MAX_NAME, MAX_POINTERS, ROOT, Name, NameMemo, decode_name
-from .rdata.base import DECODERS, Compress, GenericRdata, Rdata, write_name
-from .rdata.dnssec import RRSIG
+from .name import MAX_NAME, ROOT, Name, NameMemo
+from .rdata.base import Compress, Rdata, write_name
 from .rdata.opt import decode_options, encode_options
+from .records import RR_FIXED, OptInfo, decode_section, key_of, owner_name
 from .rrset import RR, RRset
 from .types import (
     FLAG_AA,
@@ -41,9 +41,7 @@ from .types import (
 )
 
 _HEADER = struct.Struct("!HHHHHH")
-_RR_FIXED = struct.Struct("!HHIH")
 _QFIXED = struct.Struct("!HH")
-_PTR_RR_FIXED = struct.Struct("!HHHIH")  # an owner that is a pointer, then _RR_FIXED
 
 _TYPE_RRSIG = int(RRType.RRSIG)
 _TYPE_OPT = int(RRType.OPT)
@@ -287,308 +285,6 @@ def rrsets_from_rrs(rrs: Iterable[RR]) -> list[RRset]:
     return group_rrs(rrs)
 
 
-_OptInfo = tuple[int, int, int, int]  # payload, ttl word, rdata start, rdata end
-
-#: Names decoded in one message (see :data:`~dnssec_lite.wire.name.NameMemo`).
-_Names = NameMemo
-
-
-def _owner_name(data: bytes, pos: int, names: _Names) -> tuple[Name, int]:
-    """Decode a question or owner name, reusing the :class:`Name` already
-    decoded at the offset a compression pointer refers to.  Owners are mostly
-    pointers to the same few names; sharing the object saves decoding and
-    makes comparing and hashing them (when records are grouped, and later by
-    the validator) an identity check with a cached hash.
-
-    The lower-cased octets of an uncompressed name are its canonical form;
-    when the name is in lower case already (nearly always), its comparison
-    key is just the labels reversed.  Lower-casing the names alone is
-    cheaper than lower-casing the whole message.  Anything unusual (a bad
-    pointer, a name too long, truncation) is left to :func:`decode_name`,
-    which reports it.
-    """
-    labels: list[bytes] = []
-    p = pos
-    try:
-        # A label or a pointer running past the end raises IndexError when
-        # the next octet is read: one exception handler instead of a bounds
-        # test per label.
-        length = data[p]
-        while 0 < length < 64:
-            stop = p + 1 + length
-            labels.append(data[p + 1 : stop])
-            p = stop
-            length = data[p]
-        if length == 0:
-            if p + 1 - pos <= MAX_NAME:
-                cwire = data[pos : p + 1].lower()  # uncompressed: the canonical form
-                labs = tuple(labels)
-                # Filled in directly (all four slots), without the __init__ call.
-                name = _new_name(Name)
-                name.labels = labs
-                name._key = labs[::-1] if data.startswith(cwire, pos) else _key_of(labs)
-                name._hash = None
-                name._cwire = cwire
-                names[pos] = (name, p + 1 - pos, 0)
-                return name, p + 1
-        elif length >= 0xC0:
-            target = ((length & 0x3F) << 8) | data[p + 1]
-            cached = names.get(target)  # cached names all start before ``pos``
-            if p == pos:
-                if cached is not None:
-                    return cached[0], pos + 2
-                return decode_name(data, pos, names)
-            if cached is not None and target < pos:
-                tail, tail_len, tail_hops = cached
-                total = p - pos + tail_len
-                if total <= MAX_NAME:
-                    labs = tuple(labels)
-                    key = labs[::-1] if data.startswith(data[pos:p].lower(), pos) else _key_of(labs)
-                    # Filled in as Name.__init__ would, without the call.
-                    name = _new_name(Name)
-                    name.labels = labs + tail.labels
-                    name._key = tail.key + key
-                    name._hash = None
-                    name._cwire = None
-                    if tail_hops + 1 < MAX_POINTERS:
-                        names[pos] = (name, total, tail_hops + 1)
-                    return name, p + 2
-    except IndexError:
-        pass
-    return decode_name(data, pos, names)  # the general case, and the errors
-
-
-def _key_of(labels: tuple[bytes, ...]) -> tuple[bytes, ...]:
-    """The comparison key of labels not all in lower case."""
-    return tuple([label.lower() for label in reversed(labels)])
-
-
-#: RRsets being grouped: (comparison key of the owner, type or type covered,
-#: class) -> [owner, ttl, rdatas, sig ttl, sigs]; rdatas is None while only
-#: signatures have arrived.
-_Groups = dict[tuple[tuple[bytes, ...], int, int], list[Any]]
-
-_ROOT_ENTRY: tuple[Name, int, int] = (ROOT, 1, 0)
-
-
-def _decode_section(
-    data: bytes, pos: int, count: int, allow_opt: bool, names: _Names
-) -> tuple[tuple[RRset, ...], int, _OptInfo | None]:
-    """Read ``count`` records; group them into RRsets (sigs attached).
-
-    RRsets come out in the order of their first data record; signatures
-    whose data is absent form one RRSIG RRset per owner, placed where the
-    first of them appeared.
-    """
-    # Records are gathered in runs: consecutive records of one owner object,
-    # class and type (type covered for signatures), which is how an RRset and
-    # its signatures arrive.  A section of one run (most responses) needs
-    # no dict at all; otherwise each run is merged into ``groups`` when the
-    # next one starts (``_merge_run``).
-    groups: _Groups | None = None
-    run_name: Name | None = None
-    run_type = run_class = run_ttl = run_sig_ttl = -1
-    run_rdatas: list[Rdata] | None = None
-    run_sigs: list[RRSIG] | None = None
-    opt: _OptInfo | None = None
-    limit = len(data)
-    unpack = _RR_FIXED.unpack_from
-    unpack_ptr = _PTR_RR_FIXED.unpack_from
-    decoders = DECODERS
-    get_name = names.get
-    spelled = b""  # the octets of the last owner not starting with a pointer
-    spelled_entry = _ROOT_ENTRY
-    for _ in range(count):
-        start = pos
-        # Inline fast path: the owner is a pointer to a name decoded already;
-        # the pointer and the fixed fields are read in one unpack.
-        cached = None
-        if pos + 12 <= limit and data[pos] >= 0xC0:
-            pointer, rrtype, rrclass, ttl, rdlen = unpack_ptr(data, pos)
-            cached = get_name(pointer & 0x3FFF)
-        if cached is not None:
-            name = cached[0]
-            pos += 12
-        else:
-            if spelled and data.startswith(spelled, pos):
-                # The previous spelled-out owner, spelled out again (a server
-                # that compresses no NSEC3 owner repeats it for the RRSIG):
-                # the same octets are the same name, so share the object.
-                names[pos] = spelled_entry
-                pos += len(spelled)
-                name = spelled_entry[0]
-            else:
-                name, pos = _owner_name(data, pos, names)
-                if data[start] < 0xC0 and start in names:
-                    spelled = data[start:pos]
-                    spelled_entry = names[start]
-            if pos + 10 > limit:
-                raise WireFormatError(pos, "record header truncated")
-            rrtype, rrclass, ttl, rdlen = unpack(data, pos)
-            pos += 10
-        end = pos + rdlen
-        if end > limit:
-            raise WireFormatError(pos - 2, f"rdata length {rdlen} runs past the end of the message")
-        if rrtype == _TYPE_OPT:
-            if not allow_opt:
-                raise WireFormatError(start, "OPT record outside the additional section")
-            if opt is not None:
-                raise WireFormatError(start, "more than one OPT record")
-            if name.labels:
-                raise WireFormatError(start, "OPT record owner is not the root")
-            opt = (rrclass, ttl, pos, end)
-            pos = end
-            continue
-        decode = decoders.get(rrtype)
-        rdata = (
-            GenericRdata(rrtype, data[pos:end]) if decode is None else decode(data, pos, end, names)
-        )
-        pos = end
-        sig: RRSIG | None = None
-        run_key_type = rrtype
-        if rrtype == _TYPE_RRSIG and isinstance(rdata, RRSIG):
-            sig = rdata  # grouped with the RRset of the type it covers
-            run_key_type = rdata.type_covered
-        if name is not run_name or run_key_type != run_type or rrclass != run_class:
-            if run_name is not None:
-                if groups is None:
-                    groups = {}
-                _merge_run(
-                    groups,
-                    run_name,
-                    run_type,
-                    run_class,
-                    run_ttl,
-                    run_rdatas,
-                    run_sig_ttl,
-                    run_sigs,
-                )
-            run_name, run_type, run_class = name, run_key_type, rrclass
-            run_rdatas = run_sigs = None
-        if sig is not None:
-            if run_sigs is None:
-                run_sigs = [sig]
-                run_sig_ttl = ttl
-            else:
-                run_sigs.append(sig)
-                if ttl < run_sig_ttl:
-                    run_sig_ttl = ttl
-        elif run_rdatas is None:
-            run_rdatas = [rdata]
-            run_ttl = ttl
-        else:
-            run_rdatas.append(rdata)
-            if ttl < run_ttl:
-                run_ttl = ttl
-    if run_name is None:  # only the OPT record
-        return (), pos, opt
-    if groups is None:
-        # One run: one RRset, or signatures alone.  The owner's comparison
-        # key is computed as grouping by key would: the validator compares
-        # owners, and a name decoded without its key would compute it then.
-        if run_name._key is None:
-            run_name._key = run_name.key
-        if run_rdatas is None:
-            return (RRset(run_name, _TYPE_RRSIG, run_class, run_sig_ttl, run_sigs or ()),), pos, opt
-        return (
-            (_rrset(run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs),),
-            pos,
-            opt,
-        )
-    _merge_run(groups, run_name, run_type, run_class, run_ttl, run_rdatas, run_sig_ttl, run_sigs)
-    out: list[RRset] = []
-    unmatched: dict[tuple[tuple[bytes, ...], int], int] | None = None
-    for key, (owner, ttl, data_rdatas, sig_ttl, sigs) in groups.items():
-        if data_rdatas is not None:
-            out.append(_rrset(owner, key[1], key[2], ttl, data_rdatas, sig_ttl, sigs))
-            continue
-        # Signatures without their data: one RRSIG RRset per owner.
-        if unmatched is None:
-            unmatched = {}
-        okey = (key[0], key[2])
-        index = unmatched.get(okey)
-        if index is None:
-            unmatched[okey] = len(out)
-            out.append(RRset(owner, _TYPE_RRSIG, key[2], sig_ttl, sigs))
-        else:
-            prev = out[index]
-            out[index] = RRset(
-                prev.name,
-                _TYPE_RRSIG,
-                key[2],
-                min(prev.ttl, sig_ttl),
-                prev.rdatas + tuple(sigs),
-            )
-    return tuple(out), pos, opt
-
-
-def _merge_run(
-    groups: _Groups,
-    name: Name,
-    rrtype: int,
-    rrclass: int,
-    ttl: int,
-    rdatas: list[Rdata] | None,
-    sig_ttl: int,
-    sigs: list[RRSIG] | None,
-) -> None:
-    """Add a run of records (see :func:`_decode_section`) to the RRsets of
-    the section.  Groups are kept in the order of their first record; a
-    group its signatures opened moves to the end when its first data
-    arrives, so that the dict's order is the order of the RRsets."""
-    nkey = name._key
-    key = (name.key if nkey is None else nkey, rrtype, rrclass)
-    group = groups.get(key)
-    if group is None:
-        groups[key] = [name, ttl, rdatas, sig_ttl, sigs]
-        return
-    if rdatas is not None:
-        if group[2] is None:
-            del groups[key]
-            groups[key] = group
-            group[0] = name
-            group[1] = ttl
-            group[2] = rdatas
-        else:
-            if ttl < group[1]:
-                group[1] = ttl
-            group[2] += rdatas
-    if sigs is not None:
-        if group[4] is None:
-            group[3] = sig_ttl
-            group[4] = sigs
-        else:
-            if sig_ttl < group[3]:
-                group[3] = sig_ttl
-            group[4] += sigs
-
-
-def _rrset(
-    name: Name,
-    rrtype: int,
-    rrclass: int,
-    ttl: int,
-    rdatas: list[Rdata],
-    sig_ttl: int,
-    sigs: list[RRSIG] | None,
-) -> RRset:
-    """An RRset filled in directly: RRset.__init__'s defaults and conversions
-    cost more than the seven stores."""
-    rrset = _new_rrset(RRset)
-    rrset.name = name
-    rrset.rrtype = rrtype
-    rrset.rrclass = rrclass
-    rrset.ttl = ttl
-    rrset.rdatas = tuple(rdatas)
-    if sigs is None:
-        rrset.sigs = ()
-        rrset.sig_ttl = ttl
-    else:
-        rrset.sigs = tuple(sigs)
-        rrset.sig_ttl = sig_ttl
-    return rrset
-
-
 #: Edns values without options, shared: they are immutable and a handful of
 #: (payload, TTL word) pairs cover nearly every response.
 _EDNS_CACHE: dict[tuple[int, int], Edns] = {}
@@ -601,13 +297,13 @@ def _decode(data: bytes) -> Message:
     msg_id, word, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(data, 0)
     if qdcount * 5 + (ancount + nscount + arcount) * 11 > limit - 12:
         raise WireFormatError(4, "record counts exceed what the message can hold")
-    names: _Names = {}
+    names: NameMemo = {}
     if qdcount == 1:
         # The usual single question, its name the first of the message: the
-        # walk of _owner_name written out here (a pointer cannot come first,
+        # walk of owner_name written out here (a pointer cannot come first,
         # it must point back), the call and a list saved on every message.
         # Anything else (a label running past the end: IndexError; a
-        # pointer; a name too long) goes to _owner_name, which reports it.
+        # pointer; a name too long) goes to owner_name, which reports it.
         labels: list[bytes] = []
         p = 12
         try:
@@ -624,13 +320,13 @@ def _decode(data: bytes) -> Message:
             labs = tuple(labels)
             name = _new_name(Name)
             name.labels = labs
-            name._key = labs[::-1] if data.startswith(cwire, 12) else _key_of(labs)
+            name._key = labs[::-1] if data.startswith(cwire, 12) else key_of(labs)
             name._hash = None
             name._cwire = cwire
             names[12] = (name, p - 11, 0)
             pos = p + 1
         else:
-            name, pos = _owner_name(data, 12, names)
+            name, pos = owner_name(data, 12, names)
         if pos + 4 > limit:
             raise WireFormatError(pos, "question type and class truncated")
         question = _new_question(Question)  # filled in directly, like the message
@@ -642,7 +338,7 @@ def _decode(data: bytes) -> Message:
         pos = 12
         qlist = []
         for _ in range(qdcount):
-            name, pos = _owner_name(data, pos, names)
+            name, pos = owner_name(data, pos, names)
             if pos + 4 > limit:
                 raise WireFormatError(pos, "question type and class truncated")
             qtype, qclass = _QFIXED.unpack_from(data, pos)
@@ -658,11 +354,11 @@ def _decode(data: bytes) -> Message:
     answer: tuple[RRset, ...] = ()
     authority: tuple[RRset, ...] = ()
     additional: tuple[RRset, ...] = ()
-    opt: _OptInfo | None = None
+    opt: OptInfo | None = None
     if ancount:
-        answer, pos, _ = _decode_section(data, pos, ancount, False, names)
+        answer, pos, _ = decode_section(data, pos, ancount, False, names)
     if nscount:
-        authority, pos, _ = _decode_section(data, pos, nscount, False, names)
+        authority, pos, _ = decode_section(data, pos, nscount, False, names)
     rcode = word & 0x000F
     edns = None
     if (
@@ -673,7 +369,7 @@ def _decode(data: bytes) -> Message:
     ):
         # The usual additional section: an OPT record without options (root
         # owner, rdata length 0) ending the message.
-        _, payload, ttl, _ = _RR_FIXED.unpack_from(data, pos + 1)
+        _, payload, ttl, _ = RR_FIXED.unpack_from(data, pos + 1)
         pos = limit
         rcode |= (ttl >> 24) << 4
         edns = _EDNS_CACHE.get((payload, ttl))
@@ -682,7 +378,7 @@ def _decode(data: bytes) -> Message:
             if len(_EDNS_CACHE) < 64:
                 _EDNS_CACHE[(payload, ttl)] = edns
     elif arcount:
-        additional, pos, opt = _decode_section(data, pos, arcount, True, names)
+        additional, pos, opt = decode_section(data, pos, arcount, True, names)
     if pos != limit:
         raise WireFormatError(pos, f"{limit - pos} octets of trailing data after the last record")
     if opt is not None:
@@ -719,12 +415,11 @@ def _decode(data: bytes) -> Message:
 _new_message = object.__new__
 _new_name = object.__new__
 _new_question = object.__new__
-_new_rrset = object.__new__
 
 
 def _encode_rrset(out: bytearray, rrset: RRset, compress: Compress | None) -> int:
     count = 0
-    pack = _RR_FIXED.pack
+    pack = RR_FIXED.pack
     for rdatas, rrtype, ttl in (
         (rrset.rdatas, rrset.rrtype, rrset.ttl),
         (rrset.sigs, _TYPE_RRSIG, rrset.sig_ttl),
@@ -766,7 +461,7 @@ def _encode(msg: Message, compress_names: bool) -> bytes:
         ttl = ((rcode >> 4) << 24) | (edns.version << 16) | edns.flags
         opts = bytearray()
         encode_options(opts, edns.options)
-        out += _RR_FIXED.pack(_TYPE_OPT, edns.payload, ttl, len(opts))
+        out += RR_FIXED.pack(_TYPE_OPT, edns.payload, ttl, len(opts))
         out += opts
         counts[2] += 1
     word = (msg.flags & 0x87F0) | ((msg.opcode & 0x0F) << 11) | (rcode & 0x0F)

@@ -36,9 +36,12 @@ def _spec(addr: tuple[str, int]) -> str:
     return f"{addr[0]}:{addr[1]}"
 
 
-def _stub(env: DnsEnv, *servers: str, timeout: float = 3.0) -> Resolver:
+def _stub(env: DnsEnv, *servers: str, timeout: float = 3.0, prefetch_chain: int = 2) -> Resolver:
     return Resolver(
-        servers=list(servers), anchors=load_anchors(str(env.anchor_path)), timeout=timeout
+        servers=list(servers),
+        anchors=load_anchors(str(env.anchor_path)),
+        timeout=timeout,
+        prefetch_chain=prefetch_chain,
     )
 
 
@@ -171,7 +174,8 @@ def test_stub_fails_over_from_a_dead_first_upstream(
 ) -> None:
     dead = request.getfixturevalue(dead_kind)
     unbound = _spec(dnsenv.unbound_addr)
-    resolver = _stub(dnsenv, dead, unbound, timeout=0.4)
+    # Without the chain prefetch: the trace's shape is the question first.
+    resolver = _stub(dnsenv, dead, unbound, timeout=0.4, prefetch_chain=0)
     started = time.monotonic()
     answer = resolver.resolve(NAME, TYPE)
     elapsed = time.monotonic() - started
@@ -274,7 +278,8 @@ def test_iterative_stripping_root_in_hints_is_left_behind_after_priming(
 
 def test_stub_truncated_answers_are_asked_again_over_tcp(dnsenv: DnsEnv) -> None:
     with TruncatingProxy(("127.0.0.1", 0), dnsenv.unbound_addr) as proxy:
-        answer = _stub(dnsenv, _spec(proxy.addr)).resolve(NAME, TYPE)
+        # Without the chain prefetch, which sends six UDP queries at once.
+        answer = _stub(dnsenv, _spec(proxy.addr), prefetch_chain=0).resolve(NAME, TYPE)
     assert answer.status.value == dnsenv.unbound_verdict(NAME, TYPE) == "secure", answer.reason
     # One UDP query came back TC=1; it and the rest of the lookup went over TCP.
     assert proxy.udp_queries == 1

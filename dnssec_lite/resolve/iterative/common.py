@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 from ...dnssec.chain import cname_first, dname_target, find_dname
 from ...dnssec.limits import DEFAULT_LIMITS
@@ -42,7 +43,16 @@ ANSWER_RCODES = frozenset({Rcode.NOERROR, Rcode.NXDOMAIN, Rcode.YXDOMAIN})
 #: Rcodes under which a CNAME/DNAME chain that leaves the answer is followed.
 FOLLOW_RCODES = frozenset({Rcode.NOERROR, Rcode.NXDOMAIN})
 
-ANSWER, REFERRAL, LAME = "answer", "referral", "lame"
+
+class ResponseKind(Enum):
+    """What a server's response to the engine is (:func:`classify`)."""
+
+    ANSWER = "answer"  # an answer, a denial, or a CNAME/DNAME to follow
+    REFERRAL = "referral"  # a delegation closer to the name
+    LAME = "lame"  # neither: try another server
+
+
+ANSWER, REFERRAL, LAME = ResponseKind.ANSWER, ResponseKind.REFERRAL, ResponseKind.LAME
 
 
 class Failure(Exception):
@@ -153,7 +163,9 @@ def response(
     )
 
 
-def classify(resp: Message, zone: Name, qname: Name, qtype: int) -> tuple[str, Name | None]:
+def classify(
+    resp: Message, zone: Name, qname: Name, qtype: int
+) -> tuple[ResponseKind, Name | None]:
     """Answer (final for this question), referral (to the zone returned) or lame."""
     if resp.answer or resp.rcode != Rcode.NOERROR:
         return ANSWER, None

@@ -37,6 +37,7 @@ from .common import (
     Cut,
     Failure,
     LimitHit,
+    ResponseKind,
     Source,
     addresses,
     classify,
@@ -270,7 +271,7 @@ class IterativeEngine(Minimiser):
                         self._minimise_failed.add(zone)
                         minimise = False
                         continue
-                    if kind == ANSWER:
+                    if kind is ANSWER:
                         self._note_dnames(ctx, resp)
                         done = self._minimised_answer(resp, qname, qtype, ask_name)
                         if done is not None:
@@ -285,7 +286,7 @@ class IterativeEngine(Minimiser):
                         known = len(ask_name.labels)
                         continue
                     budget.referral()
-                if kind == ANSWER:
+                if kind is ANSWER:
                     self._note_dnames(ctx, resp)
                     return resp
                 assert child is not None
@@ -307,11 +308,11 @@ class IterativeEngine(Minimiser):
     # -- the servers of a zone ------------------------------------------------
     def _ask_zone(
         self, ctx: Ctx, zone: Name, qname: Name, qtype: int, depth: int
-    ) -> Generator[Batch, list[Reply], tuple[Message, str, Name | None]]:
+    ) -> Generator[Batch, list[Reply], tuple[Message, ResponseKind, Name | None]]:
         cut = self._cuts[zone]
         tried: set[Server] = set()
         #: The first DNSSEC-lame response (used only if no server does better).
-        fallback: tuple[Message, Server, str, Name | None] | None = None
+        fallback: tuple[Message, Server, ResponseKind, Name | None] | None = None
         problem = "no server address"
         index = 0
         #: Servers demoted for bogus data: asked only when no other is left.
@@ -346,7 +347,7 @@ class IterativeEngine(Minimiser):
                 problem = f"{server[0]}: {Rcode.to_text(resp.rcode)}"
                 continue
             kind, child = classify(resp, zone, qname, qtype)
-            if kind == LAME:
+            if kind is LAME:
                 problem = f"{server[0]}: lame for {zone.to_text()}"
                 continue
             why = self._dnssec_lame_why(zone, resp, kind, child)
@@ -374,10 +375,12 @@ class IterativeEngine(Minimiser):
             return self._used(ctx, zone, server, resp, kind), kind, child
         raise Failure(f"no usable answer from the servers of {zone.to_text()} ({problem})")
 
-    def _used(self, ctx: Ctx, zone: Name, server: Server, resp: Message, kind: str) -> Message:
+    def _used(
+        self, ctx: Ctx, zone: Name, server: Server, resp: Message, kind: ResponseKind
+    ) -> Message:
         ctx.last = (zone, server)
         self._note_zone_ns(zone, resp)
-        if kind == ANSWER:
+        if kind is ANSWER:
             self._note_addresses(zone, resp)
         return resp
 

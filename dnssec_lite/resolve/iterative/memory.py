@@ -22,6 +22,7 @@ from .common import (
     Ctx,
     Cut,
     Referral,
+    ResponseKind,
     Source,
     addresses,
     response,
@@ -281,10 +282,10 @@ class Memory:
         return ref is not None and ref.ds is not None and bool(ref.ds.sigs)
 
     def _dnssec_lame_why(
-        self, zone: Name, resp: Message, kind: str, child: Name | None
+        self, zone: Name, resp: Message, kind: ResponseKind, child: Name | None
     ) -> str | None:
         """Why a response of ``zone``'s server is DNSSEC-lame (None: it is not)."""
-        if kind == ANSWER:
+        if kind is ANSWER:
             return "answer without RRSIGs" if self._dnssec_lame(zone, resp) else None
         if child is None or not self._known_signed(zone):
             return None

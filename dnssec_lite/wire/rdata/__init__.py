@@ -3,7 +3,7 @@
 Importing this package registers every built-in type.
 """
 
-from . import address, dane, dnssec, names, opt, txt  # noqa: F401  (registration)
+from . import address, dane, denial, dnssec, names, opt, txt  # noqa: F401  (registration)
 from .base import (
     REGISTRY,
     GenericRdata,
