@@ -111,12 +111,7 @@ class AnswerCheck(DenialCheck):
                 return self._dname_overflow(dname, response)
             return self._finish(
                 Status.INDETERMINATE,
-                reasons.bogus(
-                    EDE.NO_REACHABLE_AUTHORITY,
-                    f"the upstream answered {Rcode.to_text(rcode)}",
-                    name,
-                    qtype,
-                ),
+                reasons.upstream_rcode(name, qtype, rcode),
                 rcode,
                 [],
                 [],
@@ -127,12 +122,7 @@ class AnswerCheck(DenialCheck):
             # them over as unvalidated.
             return self._finish(
                 _INSECURE,
-                Reason(
-                    None,
-                    "RRSIG records are not signed themselves; returned unvalidated",
-                    name,
-                    qtype,
-                ),
+                reasons.rrsig_query(name, qtype),
                 rcode,
                 list(response.answer),
                 [],
@@ -231,12 +221,7 @@ class AnswerCheck(DenialCheck):
                 links.append(
                     Link(
                         _BOGUS,
-                        reasons.bogus(
-                            EDE.DNSSEC_BOGUS,
-                            f"CNAME/DNAME loop at {name.to_text()}",
-                            name,
-                            qtype,
-                        ),
+                        reasons.chain_loop(name, qtype),
                         0,
                     )
                 )
@@ -298,13 +283,7 @@ class AnswerCheck(DenialCheck):
             # YXDOMAIN rcode is contradicted by the data it comes with.
             return self._finish(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"YXDOMAIN for {q.name.to_text()}, but the signed DNAME "
-                    f"{dname.name.to_text()} rewrites it into a valid name",
-                    q.name,
-                    q.rrtype,
-                ),
+                reasons.yxdomain_contradicted(q.name, q.rrtype, dname.name),
                 rcode,
                 [dname],
                 [],
@@ -312,14 +291,7 @@ class AnswerCheck(DenialCheck):
             )
         return self._finish(
             _INSECURE,
-            Reason(
-                None,
-                f"YXDOMAIN: substituting the DNAME {dname.name.to_text()} into "
-                f"{q.name.to_text()} gives a name longer than 255 octets; the rcode "
-                "itself is not signed",
-                q.name,
-                q.rrtype,
-            ),
+            reasons.yxdomain_overflow(q.name, q.rrtype, dname.name),
             rcode,
             [dname],
             [],
@@ -372,12 +344,7 @@ class AnswerCheck(DenialCheck):
             # RFC 6672 3.3: a DNAME is never synthesised from a wildcard.
             link = Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"DNAME {dname.name.to_text()} is signed as a wildcard expansion",
-                    dname.name,
-                    RRType.DNAME,
-                ),
+                reasons.dname_from_wildcard(dname.name),
                 0,
             )
         links.append(link)
@@ -387,12 +354,7 @@ class AnswerCheck(DenialCheck):
             links.append(
                 Link(
                     _BOGUS,
-                    reasons.bogus(
-                        EDE.DNSSEC_BOGUS,
-                        f"DNAME substitution for {name.to_text()} is too long",
-                        name,
-                        self.question.rrtype,
-                    ),
+                    reasons.dname_too_long(name, self.question.rrtype),
                     0,
                 )
             )
@@ -508,18 +470,7 @@ class AnswerCheck(DenialCheck):
                 return Link(entry.status, entry.reason, rrset.ttl)
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSSEC_BOGUS,
-                    f"no RRSIG of {reasons.rrset_label(rrset.name, rrset.rrtype)} is by a zone "
-                    + (
-                        "at or below its closest trust anchor (signed by "
-                        f"{', '.join(s.to_text() for s in above)}, above that anchor)"
-                        if above
-                        else "above it"
-                    ),
-                    rrset.name,
-                    rrset.rrtype,
-                ),
+                reasons.signer_above_anchor(rrset.name, rrset.rrtype, above),
                 0,
             )
         last: Link | None = None
@@ -547,14 +498,7 @@ class AnswerCheck(DenialCheck):
         if entry.zone != signer:
             return Link(
                 _BOGUS,
-                reasons.bogus(
-                    EDE.DNSKEY_MISSING,
-                    f"{reasons.rrset_label(rrset.name, rrset.rrtype)} is signed by "
-                    f"{signer.to_text()}, which is not a signed zone below "
-                    f"{entry.zone.to_text()} (no DS for it)",
-                    rrset.name,
-                    rrset.rrtype,
-                ),
+                reasons.signer_not_below(rrset.name, rrset.rrtype, signer, entry.zone),
                 0,
             ), False
         check = self._check(rrset, entry)
@@ -596,13 +540,7 @@ def _rcode_contradicted(links: list[Link], name: Name, qtype: int) -> Link | Non
         return None
     return Link(
         _BOGUS,
-        reasons.bogus(
-            EDE.DNSSEC_BOGUS,
-            f"the response says NXDOMAIN but carries signed data for "
-            f"{reasons.rrset_label(name, qtype)}",
-            name,
-            qtype,
-        ),
+        reasons.nxdomain_with_data(name, qtype),
         0,
     )
 

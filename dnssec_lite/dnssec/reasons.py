@@ -429,3 +429,91 @@ def denial_insecure(name: Name, qtype: int, proof: str) -> Reason:
     """INSECURE: the denial rests on an opt-out span or another proof that
     proves nothing either way (``proof`` says which)."""
     return Reason(EDE.OTHER, proof, name, qtype)
+
+
+# -- the answer and its CNAME/DNAME chain (answer.py) ------------------------------
+
+
+def upstream_rcode(name: Name, qtype: int, rcode: int) -> Reason:
+    return Reason(
+        EDE.NO_REACHABLE_AUTHORITY, f"the upstream answered {Rcode.to_text(rcode)}", name, qtype
+    )
+
+
+def rrsig_query(name: Name, qtype: int) -> Reason:
+    return Reason(
+        None, "RRSIG records are not signed themselves; returned unvalidated", name, qtype
+    )
+
+
+def chain_loop(name: Name, qtype: int) -> Reason:
+    return Reason(EDE.DNSSEC_BOGUS, f"CNAME/DNAME loop at {name.to_text()}", name, qtype)
+
+
+def dname_from_wildcard(owner: Name) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"DNAME {owner.to_text()} is signed as a wildcard expansion",
+        owner,
+        RRType.DNAME,
+    )
+
+
+def dname_too_long(name: Name, qtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS, f"DNAME substitution for {name.to_text()} is too long", name, qtype
+    )
+
+
+def signer_above_anchor(name: Name, rrtype: int, above: list[Name]) -> Reason:
+    where = (
+        "at or below its closest trust anchor (signed by "
+        f"{', '.join(s.to_text() for s in above)}, above that anchor)"
+        if above
+        else "above it"
+    )
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"no RRSIG of {rrset_label(name, rrtype)} is by a zone {where}",
+        name,
+        rrtype,
+    )
+
+
+def signer_not_below(name: Name, rrtype: int, signer: Name, zone: Name) -> Reason:
+    return Reason(
+        EDE.DNSKEY_MISSING,
+        f"{rrset_label(name, rrtype)} is signed by {signer.to_text()}, which is not a signed "
+        f"zone below {zone.to_text()} (no DS for it)",
+        name,
+        rrtype,
+    )
+
+
+def yxdomain_contradicted(name: Name, qtype: int, dname: Name) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"YXDOMAIN for {name.to_text()}, but the signed DNAME {dname.to_text()} rewrites it "
+        "into a valid name",
+        name,
+        qtype,
+    )
+
+
+def yxdomain_overflow(name: Name, qtype: int, dname: Name) -> Reason:
+    return Reason(
+        None,
+        f"YXDOMAIN: substituting the DNAME {dname.to_text()} into {name.to_text()} gives a "
+        "name longer than 255 octets; the rcode itself is not signed",
+        name,
+        qtype,
+    )
+
+
+def nxdomain_with_data(name: Name, qtype: int) -> Reason:
+    return Reason(
+        EDE.DNSSEC_BOGUS,
+        f"the response says NXDOMAIN but carries signed data for {rrset_label(name, qtype)}",
+        name,
+        qtype,
+    )
