@@ -10,6 +10,7 @@ check, close the connection, and no mail is sent.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import smtplib
 import time
 from collections.abc import Sequence
@@ -227,7 +228,10 @@ def test_asyncio_good_verifier_returns_streams_to_go_on_with(certs: Any) -> None
         assert (await _command(reader, writer, "MAIL FROM:<a@example.org>"))[0][:3] == b"250"
         assert (await _command(reader, writer, "QUIT"))[0][:3] == b"221"
         writer.close()
-        await writer.wait_closed()
+        # After its 221 the server may close without a TLS close_notify (a
+        # reset on a loaded machine): the session is over either way.
+        with contextlib.suppress(ConnectionResetError):
+            await writer.wait_closed()
         return session
 
     with SmtpServer(certs) as server:
