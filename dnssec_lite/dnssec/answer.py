@@ -522,7 +522,7 @@ class AnswerCheck(DenialCheck):
             if proof.insecure:
                 return Link(
                     _INSECURE,
-                    reasons.bogus(EDE.OTHER, proof.text, rrset.name, rrset.rrtype),
+                    reasons.denial_insecure(rrset.name, rrset.rrtype, proof.text),
                     ttl,
                 ), True
             if 0 <= proof_cap < ttl:
