@@ -189,8 +189,12 @@ def upstream_problem(query: Message, response: Message) -> str | None:
 
 
 def stripping_problem(query: Message, response: Message) -> str | None:
-    """Signs of an upstream that strips DNSSEC from a DO=1 query's reply."""
-    if query.dnssec_ok:
+    """Signs of an upstream that strips DNSSEC from a DO=1 query's reply.
+
+    An error reply (SERVFAIL, REFUSED, ...) is no such sign even without an
+    OPT record: many servers build those without EDNS, and the same
+    upstream may sign every other answer."""
+    if query.dnssec_ok and response.rcode not in FAILOVER_RCODES:
         if response.edns is None:
             return "no OPT record in the reply to a DO query"
         if not response.edns.dnssec_ok:

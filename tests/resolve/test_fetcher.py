@@ -280,3 +280,25 @@ def test_resolve_many_runs_lookups_side_by_side() -> None:
     again = r.resolve_many(questions)
     assert len(net.batches) == before
     assert [a.resolution.cache for a in again] == ["answer"] * 3
+
+
+def test_an_error_reply_without_opt_is_not_taken_for_stripping() -> None:
+    """A SERVFAIL built without EDNS (as many servers build their errors) from
+    an upstream that signs every other answer: the lookup fails over and
+    fails, but the upstream is not reported as stripping DNSSEC."""
+
+    class ServfailFor(Hierarchical):
+        def exchange(self, batch: Batch) -> list[Reply]:
+            out = super().exchange(batch)
+            for k, (_server, query) in enumerate(batch.items):
+                if query.question[0].name == Name.from_text("mail.example.test."):
+                    bare = query.make_response().replace(rcode=Rcode.SERVFAIL, edns=None)
+                    out[k] = Message.from_wire(bare.to_wire())
+            return out
+
+    r = Resolver([UP], anchors=H.anchors(), clock=lambda: NOW, fetcher=ServfailFor(H))
+    answer = r.resolve("mail.example.test.", "A")
+    assert answer.status is Status.INDETERMINATE
+    assert answer.reason is not None and "strips" not in answer.reason.text
+    assert not answer.resolution.stripping
+    assert r.resolve("mx.example.test.", "MX").status is Status.SECURE
