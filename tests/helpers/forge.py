@@ -43,21 +43,32 @@ def with_key_tag(flags: int, algorithm: int, key: bytes, tag: int, *, odd_end: b
     if algorithm == 1:  # RSA/MD5: the tag is octets -3 and -2 of the modulus
         buf[-3:-1] = struct.pack("!H", tag)
         return DNSKEY(flags, 3, algorithm, bytes(buf))
-    rdlen = 4 + len(buf)
-    word = (rdlen - 2 if rdlen % 2 == 0 else rdlen - 3) - 4  # an even rdata offset
-    spare = max(0, word - 1)
-    for attempt in range(256):
+    # The two octets changed sit at an even rdata offset (one 16-bit word of
+    # the key-tag sum) in the middle of the key: away from an RSA key's
+    # exponent at the start and its odd last octet at the end.  The word's
+    # value is solved for, not searched: the tag is the sum S of the words
+    # plus its carry S >> 16, so for each possible carry c the sum must be
+    # c * 65536 + ((tag - c) mod 65536).
+    # One tag (equal to the carry, the low half of the rest non-zero) is out
+    # of reach of the word alone: then the next word changes and we solve again.
+    word = max(0, (len(buf) // 2) & ~1)
+    for nudge in (None, b"\x00\x00", b"\xff\xff"):
+        if nudge is not None and word + 4 < len(buf):
+            # Set the next word to its least or its greatest: the sum moves
+            # below or above a multiple of 65536, so its carry (and with it
+            # the one unreachable tag) changes.
+            buf[word + 2 : word + 4] = nudge
         buf[word : word + 2] = b"\x00\x00"
-        base = DNSKEY(flags, 3, algorithm, bytes(buf)).key_tag
-        for k in (0, -1, 1, -2, 2):
-            value = (tag - base + k) % 65536
-            if odd_end and word + 2 == len(buf) and not value & 1:
-                continue
-            buf[word : word + 2] = struct.pack("!H", value)
-            key_out = DNSKEY(flags, 3, algorithm, bytes(buf))
-            if key_out.key_tag == tag:
-                return key_out
-        buf[spare] = (buf[spare] + attempt + 1) & 0xFF
+        rdata = struct.pack("!HBB", flags, 3, algorithm) + bytes(buf)
+        rest = sum(octet << 8 if i % 2 == 0 else octet for i, octet in enumerate(rdata))
+        for carry in (rest >> 16, (rest >> 16) + 1):
+            total = carry * 65536 + ((tag - carry) % 65536)
+            value = total - rest
+            if 0 <= value <= 0xFFFF and total >> 16 == carry:
+                buf[word : word + 2] = struct.pack("!H", value)
+                key_out = DNSKEY(flags, 3, algorithm, bytes(buf))
+                if key_out.key_tag == tag:
+                    return key_out
     raise ValueError(f"cannot give a key of algorithm {algorithm} the tag {tag}")
 
 
