@@ -34,10 +34,9 @@ import logging
 import sys
 import time
 from collections.abc import Callable, Generator, Sequence
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from ..anchors.formats import ROOT_HINTS_FILE, default_anchors, read_package_file
-from ..anchors.store import AnchorStore
 from ..dnssec.aggressive import AggressiveCache
 from ..dnssec.algorithms import DEFAULT_POLICY, AlgorithmPolicy
 from ..dnssec.chain import FetchResult, KeyCache, Validator
@@ -53,7 +52,6 @@ from ..wire.rrset import RRset
 from ..wire.types import RRClass, RRType
 from ..wire.zonefile import parse_zone
 from . import dnames
-from .anchoring import AnchorKeeper, Refresh
 from .cache import AnswerCache
 from .exchange import Server
 from .fetcher import AsyncFetcher, Batch, Fetcher, Reply, adrive, drive
@@ -73,6 +71,10 @@ from .resolution import (
 from .stub import Lookup, StubResult, fetch_steps, resolve_steps
 from .transport import Transport
 from .upstreams import DEFAULT_ATTEMPTS, DEFAULT_TIMEOUT, Upstreams
+
+if TYPE_CHECKING:  # the store and its keeper load only for resolvers that use one
+    from ..anchors.store import AnchorStore
+    from .anchoring import AnchorKeeper, Refresh
 
 log = logging.getLogger("dnssec_lite.resolve")
 
@@ -161,6 +163,8 @@ class _Base(Generic[F]):
         self._anchors_due = sys.maxsize
         self._refreshing = False
         if anchor_store is not None:
+            from .anchoring import AnchorKeeper
+
             keeper = AnchorKeeper(anchor_store, self.now(), policy=policy, limits=limits)
             self.anchor_keeper = keeper
             self._anchors_due = keeper.refresh_at
