@@ -114,16 +114,14 @@ def _vector_report(
     from ..vectors.format import parse_vector
     from ..vectors.replay import replay_vector
 
-    report = FileReport(path, "dnssec-lite")
-    name = Path(path).name
     if _kind(data) == "dane":
         return _dane_report(path, data, at, anchors, graph)
+    report = FileReport(path, "dnssec-lite")
+    name = Path(path).name
     try:
         vector = parse_vector(data, path)
     except DnssecLiteError as exc:
-        report.items.append(("FAIL", name, f"unreadable vector: {exc}"))
-        report.json_items.append({"name": name, "outcome": "FAIL", "error": str(exc)})
-        return report
+        return _unreadable(report, name, exc)
     result = replay_vector(vector, path, at=at, anchors=anchors)
     if result.error is not None:
         detail = f"replay failed: {result.error}"
@@ -157,6 +155,13 @@ def _vector_report(
     return report
 
 
+def _unreadable(report: FileReport, name: str, exc: DnssecLiteError) -> FileReport:
+    """The report of a vector file that does not parse: one FAIL naming why."""
+    report.items.append(("FAIL", name, f"unreadable vector: {exc}"))
+    report.json_items.append({"name": name, "outcome": "FAIL", "error": str(exc)})
+    return report
+
+
 def _kind(data: bytes) -> str | None:
     try:
         doc = json.loads(data)
@@ -176,9 +181,7 @@ def _dane_report(
     try:
         vector = parse_dane_vector(data, path)
     except DnssecLiteError as exc:
-        report.items.append(("FAIL", name, f"unreadable vector: {exc}"))
-        report.json_items.append({"name": name, "outcome": "FAIL", "error": str(exc)})
-        return report
+        return _unreadable(report, name, exc)
     result = replay_dane(vector, path, at=at, anchors=anchors)
     if result.error is not None:
         detail = f"replay failed: {result.error}"
